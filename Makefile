@@ -1,0 +1,40 @@
+# The commands of the README, for people and CI alike.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench neo4j clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: install, load the bundled Wenzhou data if the store is empty, and describe it
+run: $(STAMP)
+	$(BIN)/innograph load
+	$(BIN)/innograph stats
+
+## test: install, fetch a real Neo4j if Java is here, and run the whole test suite
+test: $(STAMP)
+	$(BIN)/python scripts/test_deps.py
+	$(BIN)/python -m pytest
+
+## lint: ruff and mypy, as CI runs them
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## bench: the benchmark suite (writes BENCHMARKS.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## neo4j: start a local Neo4j for development (prints NEO4J_* settings to export)
+neo4j: $(STAMP)
+	$(BIN)/python scripts/neo4j_server.py run
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

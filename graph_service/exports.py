@@ -1,0 +1,144 @@
+"""Exporting the graph for other tools: GraphML and GEXF (Gephi), JSON, and CSV (spreadsheets).
+
+The CSV export is a dataset directory, so ``innograph load`` reads it back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from graph_service.ontology import Node, NodeKind, Relationship
+from graph_service.store import GraphStore
+
+__all__ = ["ExportFormat", "export_graph", "safe_cell", "write_csv"]
+
+ExportFormat = Literal["graphml", "gexf", "json", "csv"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet will show as text: one starting like a formula gets a leading quote.
+
+    >>> safe_cell("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+    >>> safe_cell(-3)
+    '-3'
+    """
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def write_csv(rows: Iterable[Iterable[object]], header: Iterable[str]) -> str:
+    """CSV text (with a BOM so spreadsheets read UTF-8) whose cells are neutralised by ``safe_cell``."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(list(header))
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def export_graph(store: GraphStore, fmt: ExportFormat, out: Path) -> list[Path]:
+    """Write the whole graph in a format; returns the files written.
+
+    Args:
+        store: the graph to export.
+        fmt: ``graphml`` or ``gexf`` (one file, opens in Gephi), ``json`` (one file),
+            or ``csv`` (a dataset directory: a file per kind, relationships, manifest).
+        out: the file (or, for csv, the directory) to write.
+    """
+    nodes = list(store.iter_nodes())
+    rels = list(store.iter_relationships())
+    if fmt == "json":
+        doc = {
+            "nodes": [n.to_props() for n in nodes],
+            "relationships": [
+                {"from": r.source, "type": r.type.value, "to": r.target, **r.to_props()} for r in rels
+            ],
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+        return [out]
+    if fmt == "csv":
+        return _export_dataset(nodes, rels, out)
+    return [_export_networkx(nodes, rels, fmt, out)]
+
+
+def _flat(props: dict[str, Any]) -> dict[str, str | int | float | bool]:
+    return {k: "|".join(v) if isinstance(v, list) else v for k, v in props.items()}
+
+
+def _export_networkx(nodes: list[Node], rels: list[Relationship], fmt: ExportFormat, out: Path) -> Path:
+    import networkx as nx  # the projection Gephi's formats are written from
+
+    graph = nx.MultiDiGraph()
+    for node in nodes:
+        graph.add_node(
+            node.id,
+            label=node.name,
+            **{k: v for k, v in _flat(node.to_props()).items() if k != "id"},
+        )
+    for rel in rels:
+        graph.add_edge(
+            rel.source,
+            rel.target,
+            key=rel.type.value,
+            label=rel.type.value,
+            type=rel.type.value,
+            **_flat(rel.to_props()),
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "graphml":
+        nx.write_graphml(graph, out, encoding="utf-8")
+    else:
+        nx.write_gexf(graph, out, encoding="utf-8")
+    return out
+
+
+def _export_dataset(nodes: list[Node], rels: list[Relationship], out: Path) -> list[Path]:
+    from loaders.manifest import FILE_STEMS  # the dataset layout is the loaders' to define
+    from loaders.records import RELATIONSHIP_COLUMNS, kind_columns
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    sources = sorted({n.provenance.source for n in nodes} | {r.provenance.source for r in rels})
+    for kind in NodeKind:
+        members = [n for n in nodes if n.kind is kind]
+        if not members:
+            continue
+        columns = kind_columns(kind)
+        rows = []
+        for node in members:
+            props = node.to_props()
+            rows.append(
+                ["|".join(props[c]) if isinstance(props.get(c), list) else props.get(c, "") for c in columns]
+            )
+        path = out / f"{FILE_STEMS[kind]}.csv"
+        path.write_text(write_csv(rows, columns), encoding="utf-8")
+        written.append(path)
+    columns = RELATIONSHIP_COLUMNS
+    rel_rows = []
+    for rel in rels:
+        props = {"from": rel.source, "type": rel.type.value, "to": rel.target, **rel.to_props()}
+        rel_rows.append([props.get(c, "") for c in columns])
+    path = out / "relationships.csv"
+    path.write_text(write_csv(rel_rows, columns), encoding="utf-8")
+    written.append(path)
+    manifest = ['name = "export"', 'title = "Exported by innograph"', ""]
+    for key in sources:
+        manifest += [f"[sources.{json.dumps(key)}]", f"title = {json.dumps(key)}", ""]
+    (out / "dataset.toml").write_text("\n".join(manifest), encoding="utf-8")
+    written.append(out / "dataset.toml")
+    return written

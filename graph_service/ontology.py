@@ -1,0 +1,508 @@
+"""The ontology: node kinds, relationship kinds, the pairs they may join, ids and provenance.
+
+Every layer speaks this one model. Loaders produce :class:`Node` and
+:class:`Relationship` values, stores persist them as flat property maps
+(:meth:`Node.to_props` / :func:`node_from_props`), queries and views read them back.
+
+Example:
+    >>> society = Society(id="society:cmes", name="Chinese Mechanical Engineering Society",
+    ...                   provenance=Provenance(source="ref", basis=Basis.REFERENCE))
+    >>> check_pair(RelType.SERVES, NodeKind.SOCIETY, NodeKind.INDUSTRY)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from graph_service.errors import InvalidRequest
+
+__all__ = [
+    "ALLOWED_PAIRS",
+    "ID_PREFIX",
+    "NODE_MODELS",
+    "PRIVATE_FIELDS",
+    "Agreement",
+    "Basis",
+    "Enterprise",
+    "Industry",
+    "Node",
+    "NodeKind",
+    "Organization",
+    "Park",
+    "PartialDate",
+    "Program",
+    "Provenance",
+    "Region",
+    "RelType",
+    "Relationship",
+    "Society",
+    "Talent",
+    "check_pair",
+    "kind_of_id",
+    "make_id",
+    "node_from_props",
+    "normalize_name",
+    "relationship_from_props",
+]
+
+MAX_TEXT = 2000
+"""Longest accepted value of a free-text field (evidence, description), in characters."""
+MAX_NAME = 300
+"""Longest accepted name or alias, in characters."""
+
+
+class NodeKind(StrEnum):
+    """The kinds of entity in an innovation ecosystem; each is a Neo4j label."""
+
+    SOCIETY = "Society"
+    TALENT = "Talent"
+    ENTERPRISE = "Enterprise"
+    PARK = "Park"
+    INDUSTRY = "Industry"
+    AGREEMENT = "Agreement"
+    REGION = "Region"
+    ORGANIZATION = "Organization"
+    PROGRAM = "Program"
+
+
+class RelType(StrEnum):
+    """The kinds of relationship; each is a Neo4j relationship type."""
+
+    SERVES = "SERVES"
+    PARTY_TO = "PARTY_TO"
+    COVERS = "COVERS"
+    PARTICIPATES_IN = "PARTICIPATES_IN"
+    MEMBER_OF = "MEMBER_OF"
+    ADVISES = "ADVISES"
+    HOSTS = "HOSTS"
+    LOCATED_IN = "LOCATED_IN"
+    OPERATES_IN = "OPERATES_IN"
+    FOCUSES_ON = "FOCUSES_ON"
+    PART_OF = "PART_OF"
+
+
+class Basis(StrEnum):
+    """How a fact is known."""
+
+    STATED = "stated"
+    """Said in so many words by the source document."""
+    INFERRED = "inferred"
+    """Concluded by the curator from the source; the evidence clause says from what."""
+    REFERENCE = "reference"
+    """Taken from a public reference list (codes, member lists, divisions)."""
+    SYNTHETIC = "synthetic"
+    """Made up by the generator for benchmarks; never mixed with real data."""
+
+
+K = NodeKind
+ALLOWED_PAIRS: dict[RelType, frozenset[tuple[NodeKind, NodeKind]]] = {
+    RelType.SERVES: frozenset((s, K.INDUSTRY) for s in (K.SOCIETY, K.PROGRAM, K.TALENT, K.ORGANIZATION)),
+    RelType.PARTY_TO: frozenset(
+        (s, K.AGREEMENT) for s in (K.SOCIETY, K.ORGANIZATION, K.REGION, K.ENTERPRISE, K.PARK)
+    ),
+    RelType.COVERS: frozenset({(K.AGREEMENT, K.INDUSTRY), (K.AGREEMENT, K.PROGRAM)}),
+    RelType.PARTICIPATES_IN: frozenset(
+        (s, K.PROGRAM) for s in (K.SOCIETY, K.TALENT, K.ORGANIZATION, K.ENTERPRISE)
+    ),
+    RelType.MEMBER_OF: frozenset(
+        {
+            (K.TALENT, K.SOCIETY),
+            (K.TALENT, K.ORGANIZATION),
+            (K.SOCIETY, K.ORGANIZATION),
+            (K.ORGANIZATION, K.ORGANIZATION),
+        }
+    ),
+    RelType.ADVISES: frozenset({(K.TALENT, K.ENTERPRISE)}),
+    RelType.HOSTS: frozenset(
+        (s, t) for s in (K.ENTERPRISE, K.PARK, K.ORGANIZATION, K.REGION) for t in (K.PROGRAM, K.ENTERPRISE)
+    ),
+    RelType.LOCATED_IN: frozenset(
+        (s, t) for s in (K.ENTERPRISE, K.PARK, K.ORGANIZATION, K.PROGRAM) for t in (K.REGION, K.PARK)
+    ),
+    RelType.OPERATES_IN: frozenset({(K.ENTERPRISE, K.INDUSTRY)}),
+    RelType.FOCUSES_ON: frozenset({(K.PARK, K.INDUSTRY), (K.PROGRAM, K.INDUSTRY)}),
+    RelType.PART_OF: frozenset({(K.INDUSTRY, K.INDUSTRY), (K.REGION, K.REGION), (K.PROGRAM, K.PROGRAM)}),
+}
+"""Which (source kind, target kind) pairs each relationship type may join; all others are refused."""
+
+ACYCLIC_TYPES: frozenset[RelType] = frozenset({RelType.PART_OF})
+"""Relationship types that form a hierarchy: no self-loops, no cycles."""
+
+ID_PREFIX: dict[NodeKind, str] = {kind: kind.value.lower() for kind in NodeKind}
+"""The id prefix of each kind: ``society:cmes`` is a Society."""
+_KIND_BY_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
+
+_ID_RE = re.compile(r"^[a-z]+:[^\s:][^\s]{0,199}$")
+_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def check_pair(rel_type: RelType, source: NodeKind, target: NodeKind) -> None:
+    """Refuse a relationship whose endpoint kinds the ontology does not allow.
+
+    Raises:
+        InvalidRequest: naming the pair and the pairs that are allowed.
+    """
+    if (source, target) not in ALLOWED_PAIRS[rel_type]:
+        allowed = ", ".join(sorted(f"{s}→{t}" for s, t in ALLOWED_PAIRS[rel_type]))
+        raise InvalidRequest(f"{rel_type} cannot join {source} → {target}; allowed: {allowed}")
+
+
+def kind_of_id(node_id: str) -> NodeKind:
+    """The kind a node id names by its prefix.
+
+    Raises:
+        InvalidRequest: when the id is malformed or its prefix names no kind.
+    """
+    if not isinstance(node_id, str) or not _ID_RE.match(node_id):
+        raise InvalidRequest(
+            f"malformed id {node_id!r}: expected 'kind:key' such as 'society:cmes', "
+            "with no spaces, at most 200 characters"
+        )
+    prefix = node_id.split(":", 1)[0]
+    kind = _KIND_BY_PREFIX.get(prefix)
+    if kind is None:
+        raise InvalidRequest(
+            f"id {node_id!r} starts with unknown kind {prefix!r}; known: {', '.join(sorted(_KIND_BY_PREFIX))}"
+        )
+    return kind
+
+
+def normalize_name(text: str) -> str:
+    """Fold a name for matching: NFKC (full-width to half-width), case-folded, spaces squeezed.
+
+    >>> normalize_name("ＣＭＥＳ  Society") == normalize_name("cmes society")
+    True
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = folded.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return " ".join(folded.split())
+
+
+def make_id(kind: NodeKind, *key_parts: str) -> str:
+    """A stable id from a kind and a natural key (a code, an adcode or a name).
+
+    The key is NFKC-normalised and lower-cased; runs of characters other than
+    letters and digits (in any script) become one hyphen, so the same name always
+    gives the same id.
+
+    >>> make_id(NodeKind.INDUSTRY, "gbt4754", "C38")
+    'industry:gbt4754:c38'
+    >>> make_id(NodeKind.SOCIETY, "Chinese Mechanical Engineering Society")
+    'society:chinese-mechanical-engineering-society'
+    """
+    parts = []
+    for part in key_parts:
+        slug = re.sub(r"[\W_]+", "-", normalize_name(part)).strip("-")
+        if not slug:
+            raise InvalidRequest(f"cannot make an id for a {kind} from {part!r}")
+        parts.append(slug)
+    if not parts:
+        raise InvalidRequest(f"cannot make an id for a {kind} without a key")
+    return ":".join([ID_PREFIX[kind], *parts])[:200]
+
+
+# ---------------------------------------------------------------------------
+# value types
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+PartialDate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_DATE_RE.pattern)]
+"""A date as precise as the source is: ``2021``, ``2021-05`` or ``2021-05-31``."""
+
+
+class Provenance(BaseModel):
+    """Where a fact comes from: the source document, the clause that says it, and how it is known."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Name = Field(description="Key of the source document in the dataset manifest.")
+    evidence: Text = Field(default="", description="The clause of the source that supports the fact.")
+    basis: Basis = Field(description="stated, inferred, reference or synthetic.")
+
+
+class _Fact(BaseModel):
+    """What nodes and relationships share: provenance and a validity period."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    provenance: Provenance
+    since: PartialDate | None = Field(
+        default=None, description="When the fact started (signing, founding, launch)."
+    )
+    until: PartialDate | None = Field(default=None, description="When the fact ended, if it did.")
+
+
+class Node(_Fact):
+    """A named entity. Subclasses add the properties of one kind."""
+
+    kind: ClassVar[NodeKind]
+    private_fields: ClassVar[frozenset[str]] = frozenset()
+
+    id: str = Field(description="Stable id 'kind:key', reproduced by every re-load.")
+    name: Name = Field(description="English name, or the Chinese name when no English one is known.")
+    name_zh: Name | None = Field(default=None, description="Chinese name.")
+    aliases: tuple[Name, ...] = Field(default=(), description="Other names and abbreviations.")
+    description: Text = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id_matches_kind(cls, value: str) -> str:
+        if kind_of_id(value) is not cls.kind:
+            raise ValueError(f"id {value!r} does not start with '{ID_PREFIX[cls.kind]}:'")
+        return value
+
+    def names(self) -> list[str]:
+        """Every name the node answers to: English, Chinese and aliases."""
+        out = [self.name]
+        if self.name_zh:
+            out.append(self.name_zh)
+        out.extend(self.aliases)
+        return out
+
+    def to_props(self) -> dict[str, Any]:
+        """A flat map of primitives (str, int, float, bool, list of str) for storage."""
+        props: dict[str, Any] = {}
+        for key, value in self.model_dump(exclude={"provenance"}, mode="json").items():
+            if value is None or value == () or value == []:
+                continue
+            if isinstance(value, dict):
+                value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            props[key] = value
+        props["source"] = self.provenance.source
+        props["evidence"] = self.provenance.evidence
+        props["basis"] = self.provenance.basis.value
+        props["kind"] = self.kind.value
+        return props
+
+    def public_view(self) -> dict[str, Any]:
+        """Properties fit for an anonymous reader: private fields removed."""
+        return {k: v for k, v in self.to_props().items() if k not in self.private_fields}
+
+
+class Society(Node):
+    """A learned society: national member societies of CAST, provincial and city societies."""
+
+    kind: ClassVar[NodeKind] = NodeKind.SOCIETY
+    discipline: Text | None = Field(default=None, description="Discipline group or field.")
+    level: Literal["national", "provincial", "city"] = "national"
+    cast_code: Name | None = Field(default=None, description="Code in CAST's member list.")
+
+
+class Talent(Node):
+    """A person: academician, expert, doctor. Contact details are private."""
+
+    kind: ClassVar[NodeKind] = NodeKind.TALENT
+    private_fields: ClassVar[frozenset[str]] = frozenset({"email", "phone"})
+    title: Text | None = Field(default=None, description="academician, expert, doctor …")
+    field: Text | None = Field(default=None, description="Field of expertise.")
+    email: Text | None = Field(default=None, description="Private: shown only to key holders.")
+    phone: Text | None = Field(default=None, description="Private: shown only to key holders.")
+
+
+class Enterprise(Node):
+    """A company."""
+
+    kind: ClassVar[NodeKind] = NodeKind.ENTERPRISE
+    uscc: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] | None = Field(
+        default=None, description="Unified social credit code (18 characters), when known."
+    )
+
+
+class Park(Node):
+    """A place that gathers companies: incubator, park, town, center, base, zone."""
+
+    kind: ClassVar[NodeKind] = NodeKind.PARK
+    park_kind: Literal["incubator", "park", "town", "center", "base", "zone"] = "park"
+    level: Text | None = Field(default=None, description="national, provincial, city …")
+    companies: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Number of resident companies, as reported."
+    )
+
+
+class Industry(Node):
+    """An industry, in a taxonomy (GB/T 4754-2017, a city's priority list, or the source's own words)."""
+
+    kind: ClassVar[NodeKind] = NodeKind.INDUSTRY
+    taxonomy: Name = Field(description="gbt4754, wenzhou-5+5, local …")
+    code: Name | None = Field(default=None, description="Code within the taxonomy.")
+    level: Literal["section", "division", "group", "class", "cluster", "industry"] = "industry"
+    group: Text | None = Field(default=None, description="Grouping within a priority list.")
+
+
+class Agreement(Node):
+    """A cooperation agreement; its start is ``since`` (the signing date)."""
+
+    kind: ClassVar[NodeKind] = NodeKind.AGREEMENT
+    agreement_kind: Literal["strategic_cooperation", "cooperation", "framework", "other"] = (
+        "strategic_cooperation"
+    )
+
+
+class Region(Node):
+    """An administrative division, keyed by its six-digit adcode."""
+
+    kind: ClassVar[NodeKind] = NodeKind.REGION
+    adcode: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+    division_type: Text | None = None
+
+
+class Organization(Node):
+    """An organisation that is not a society: CAST, a city association, a university, a government."""
+
+    kind: ClassVar[NodeKind] = NodeKind.ORGANIZATION
+    org_kind: Literal["association", "university", "government", "hospital", "institute", "fund", "other"] = (
+        "other"
+    )
+
+
+ProgramKind = Literal[
+    "plan",
+    "brand",
+    "pilot",
+    "summit",
+    "expert_panel",
+    "service_group",
+    "service_base",
+    "innovation_base",
+    "academician_workstation",
+    "expert_workstation",
+    "doctoral_station",
+    "visit",
+    "other",
+]
+
+
+class Program(Node):
+    """An activity with a purpose: a plan, an expert panel, a workstation, a summit, a pilot."""
+
+    kind: ClassVar[NodeKind] = NodeKind.PROGRAM
+    program_kind: ProgramKind = "other"
+    participants: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Number of people or bodies taking part, as reported."
+    )
+    targets: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Numeric targets of a plan, keyed by the program kind they count "
+        "(for example {'doctoral_station': 100}).",
+    )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _parse_targets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _parse_targets(value)
+        return value
+
+
+NODE_MODELS: dict[NodeKind, type[Node]] = {
+    model.kind: model
+    for model in (
+        Society,
+        Talent,
+        Enterprise,
+        Park,
+        Industry,
+        Agreement,
+        Region,
+        Organization,
+        Program,
+    )
+}
+"""The model class of each kind."""
+
+PRIVATE_FIELDS: dict[NodeKind, frozenset[str]] = {k: m.private_fields for k, m in NODE_MODELS.items()}
+
+
+class Relationship(_Fact):
+    """A typed, directed relationship between two nodes; (source, type, target) is its identity."""
+
+    source: str = Field(description="Id of the node it starts from.")
+    type: RelType
+    target: str = Field(description="Id of the node it points to.")
+    role: Text = Field(default="", description="Free text qualifying the relationship.")
+
+    @field_validator("source", "target")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        kind_of_id(value)
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Refuse pairs the ontology does not allow and self-loops in hierarchies."""
+        check_pair(self.type, kind_of_id(self.source), kind_of_id(self.target))
+        if self.type in ACYCLIC_TYPES and self.source == self.target:
+            raise InvalidRequest(f"{self.type} cannot join {self.source} to itself")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The identity of the relationship: (source, type, target)."""
+        return (self.source, self.type.value, self.target)
+
+    def to_props(self) -> dict[str, Any]:
+        """The relationship's own properties as a flat map (endpoints and type excluded)."""
+        props: dict[str, Any] = {
+            "source": self.provenance.source,
+            "evidence": self.provenance.evidence,
+            "basis": self.provenance.basis.value,
+        }
+        if self.role:
+            props["role"] = self.role
+        if self.since:
+            props["since"] = self.since
+        if self.until:
+            props["until"] = self.until
+        return props
+
+
+def node_from_props(props: Mapping[str, Any]) -> Node:
+    """Rebuild a node from the flat map a store keeps (the inverse of :meth:`Node.to_props`)."""
+    data = dict(props)
+    kind = NodeKind(data.pop("kind"))
+    data["provenance"] = Provenance(
+        source=data.pop("source"), evidence=data.pop("evidence", ""), basis=data.pop("basis")
+    )
+    if "aliases" in data:
+        data["aliases"] = tuple(data["aliases"])
+    return NODE_MODELS[kind].model_validate(data)
+
+
+def relationship_from_props(
+    source: str, rel_type: str, target: str, props: Mapping[str, Any]
+) -> Relationship:
+    """Rebuild a relationship from its endpoints, type and stored properties."""
+    data = dict(props)
+    provenance = Provenance(
+        source=data.pop("source"), evidence=data.pop("evidence", ""), basis=data.pop("basis")
+    )
+    return Relationship(source=source, type=RelType(rel_type), target=target, provenance=provenance, **data)
+
+
+def _parse_targets(text: str) -> dict[str, int] | str:
+    """Read targets written as JSON or as ``key=value; key=value``."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"targets are not valid JSON: {exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise ValueError("targets must be a JSON object")
+        return parsed
+    out: dict[str, Any] = {}
+    for item in re.split(r"[;；]", text):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"target {item.strip()!r} is not 'name=number'")
+        out[key.strip()] = value.strip()
+    return out

@@ -1,0 +1,514 @@
+"""Loading a dataset into a store: read, validate, resolve names, check, then upsert in batches.
+
+By default a load is all-or-nothing: every row is checked before anything is
+written, and one bad row means nothing is. With ``partial=True`` the good rows are
+written and the bad ones go to a rejects file.
+
+Example:
+    >>> from graph_service.embedded import EmbeddedStore
+    >>> report = load_dataset(WENZHOU_DATASET, EmbeddedStore(None))  # doctest: +SKIP
+    >>> report.summary.changed > 0  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from graph_service.errors import DataError, GraphServiceError, InvalidRequest, RowError
+from graph_service.exports import safe_cell
+from graph_service.ontology import (
+    ACYCLIC_TYPES,
+    ALLOWED_PAIRS,
+    Node,
+    NodeKind,
+    Relationship,
+    kind_of_id,
+    normalize_name,
+)
+from graph_service.store import GraphStore, WriteSummary
+from loaders.manifest import FILE_STEMS, RELATIONSHIPS, Manifest, SourceDocument, read_manifest
+from loaders.records import (
+    RELATIONSHIP_COLUMNS,
+    RawRelationship,
+    kind_columns,
+    node_from_row,
+    raw_relationship_from_row,
+    unknown_columns,
+    validation_errors,
+)
+from loaders.tables import Table, read_table, sheet_names
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "WENZHOU_DATASET",
+    "LoadReport",
+    "Progress",
+    "load_dataset",
+    "read_dataset",
+]
+
+WENZHOU_DATASET = Path(__file__).parent / "datasets" / "wenzhou"
+"""The bundled Wenzhou dataset."""
+DEFAULT_BATCH_SIZE = 2000
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while writing."""
+
+
+@dataclass
+class ParsedDataset:
+    """A dataset read and checked, ready to write: the good records and every problem found."""
+
+    manifest: Manifest
+    nodes: list[Node]
+    relationships: list[Relationship]
+    errors: list[RowError]
+    rejected_rows: list[tuple[RowError, dict[str, str | None]]]
+    rows_read: int
+
+
+@dataclass
+class LoadReport:
+    """What a load did: counts per kind and type, rejected rows, time taken."""
+
+    dataset: str
+    backend: str
+    summary: WriteSummary
+    rows_read: int
+    seconds: float
+    rejected: list[RowError] = field(default_factory=list)
+    rejects_file: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form of the report."""
+        return {
+            "dataset": self.dataset,
+            "backend": self.backend,
+            "rows_read": self.rows_read,
+            "seconds": round(self.seconds, 3),
+            "nodes": {k: vars(v) for k, v in sorted(self.summary.nodes.items())},
+            "relationships": {k: vars(v) for k, v in sorted(self.summary.relationships.items())},
+            "rejected": [str(e) for e in self.rejected],
+            "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+        }
+
+    def render(self) -> str:
+        """A plain-text table of the report for a terminal."""
+        lines = [
+            f"Loaded {self.dataset!r} into the {self.backend} store in {self.seconds:.2f} s "
+            f"({self.rows_read:,} rows read)."
+        ]
+        lines.append(f"{'':<18}{'created':>9}{'updated':>9}{'unchanged':>11}")
+        for title, group in (
+            ("nodes", self.summary.nodes),
+            ("relationships", self.summary.relationships),
+        ):
+            for key, c in sorted(group.items()):
+                lines.append(f"{key:<18}{c.created:>9,}{c.updated:>9,}{c.unchanged:>11,}")
+            if not group:
+                lines.append(f"{'(no ' + title + ')':<18}")
+        if self.rejected:
+            lines.append(f"{len(self.rejected)} row problem(s) rejected; first ones:")
+            lines.extend(f"  {e}" for e in self.rejected[:10])
+            if self.rejects_file:
+                lines.append(f"Rejected rows written to {self.rejects_file}")
+        return "\n".join(lines)
+
+
+def load_dataset(
+    path: Path,
+    store: GraphStore,
+    *,
+    partial: bool = False,
+    encoding: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+    rejects_path: Path | None = None,
+    max_file_bytes: int | None = None,
+) -> LoadReport:
+    """Load a dataset directory or workbook into a store.
+
+    Args:
+        path: a dataset directory (with ``dataset.toml``) or an ``.xlsx`` workbook.
+        store: where to write.
+        partial: write the good rows and reject the bad ones instead of refusing the load.
+        encoding: force the encoding of CSV files.
+        batch_size: records per write batch.
+        progress: called with (stage, done, total) while writing.
+        rejects_path: where a partial load writes its rejected rows (CSV).
+        max_file_bytes: refuse source files larger than this.
+
+    Raises:
+        DataError: listing every problem, when ``partial`` is off and any row is bad;
+            nothing has been written.
+        BackendUnavailable: when the store fails during the write; the batches written
+            before are intact and a re-run completes the load.
+    """
+    started = time.perf_counter()
+    parsed = read_dataset(path, store, encoding=encoding, max_file_bytes=max_file_bytes)
+    if parsed.errors and not partial:
+        raise DataError(parsed.errors)
+    summary = WriteSummary()
+    total = len(parsed.nodes) + len(parsed.relationships)
+    done = 0
+    for stage, items, write in (
+        ("nodes", parsed.nodes, store.upsert_nodes),
+        ("relationships", parsed.relationships, store.upsert_relationships),
+    ):
+        for start in range(0, len(items), batch_size):
+            batch: Sequence[Any] = items[start : start + batch_size]
+            summary.merge(write(batch))
+            done += len(batch)
+            if progress is not None:
+                progress(stage, done, total)
+    store.persist()
+    rejects_file = None
+    if parsed.errors and rejects_path is not None:
+        _write_rejects(rejects_path, parsed.rejected_rows)
+        rejects_file = rejects_path
+    return LoadReport(
+        dataset=parsed.manifest.name,
+        backend=store.name,
+        summary=summary,
+        rows_read=parsed.rows_read,
+        seconds=time.perf_counter() - started,
+        rejected=parsed.errors,
+        rejects_file=rejects_file,
+    )
+
+
+def read_dataset(
+    path: Path, store: GraphStore, *, encoding: str | None = None, max_file_bytes: int | None = None
+) -> ParsedDataset:
+    """Read and check a dataset against the ontology and the store, without writing anything."""
+    manifest, tables = _open(path, encoding, max_file_bytes)
+    sources = set(manifest.sources)
+    errors: list[RowError] = []
+    rejected_rows: list[tuple[RowError, dict[str, str | None]]] = []
+    rows_read = 0
+
+    def reject(problems: list[RowError], cells: dict[str, str | None]) -> None:
+        errors.extend(problems)
+        rejected_rows.extend((p, cells) for p in problems)
+
+    nodes: dict[str, Node] = {}
+    origin: dict[str, str] = {}
+    rejected_ids: dict[str, str] = {}
+    for kind in NodeKind:
+        table = tables.get(kind.value)
+        if table is None:
+            continue
+        rows_read += len(table.rows) + len(table.errors)
+        reject(table.errors, {})
+        allowed = kind_columns(kind)
+        column_errors = unknown_columns(table.columns, allowed, table.name, f"{FILE_STEMS[kind]} ({kind})")
+        if column_errors:
+            reject(column_errors, {})
+            continue
+        for row_no, cells in table.rows:
+            node, problems = node_from_row(kind, cells, table.name, row_no, sources)
+            if node is None:
+                reject(problems, cells)
+                if cells.get("id"):
+                    rejected_ids[str(cells["id"])] = f"{table.name}, row {row_no}"
+                continue
+            where = f"{table.name}, row {row_no}"
+            if node.id in nodes:
+                reject(
+                    [
+                        RowError(
+                            table.name,
+                            row_no,
+                            "id",
+                            f"duplicate id {node.id!r}, first at {origin[node.id]}",
+                        )
+                    ],
+                    cells,
+                )
+                continue
+            nodes[node.id] = node
+            origin[node.id] = where
+
+    relationships: list[Relationship] = []
+    rel_table = tables.get(RELATIONSHIPS)
+    if rel_table is not None:
+        rows_read += len(rel_table.rows) + len(rel_table.errors)
+        reject(rel_table.errors, {})
+        column_errors = unknown_columns(
+            rel_table.columns, RELATIONSHIP_COLUMNS, rel_table.name, "relationships"
+        )
+        if column_errors:
+            reject(column_errors, {})
+        else:
+            raws: list[tuple[RawRelationship, dict[str, str | None]]] = []
+            for row_no, cells in rel_table.rows:
+                raw, problems = raw_relationship_from_row(cells, rel_table.name, row_no, sources)
+                if raw is None:
+                    reject(problems, cells)
+                else:
+                    raws.append((raw, cells))
+            resolver = _Resolver(nodes, store, rejected_ids)
+            resolver.prefetch(r for r, _ in raws)
+            seen: dict[tuple[str, str, str], int] = {}
+            for raw, cells in raws:
+                rel, problems = _relationship(raw, resolver)
+                if rel is None:
+                    reject(problems, cells)
+                    continue
+                if rel.key in seen:
+                    reject(
+                        [
+                            RowError(
+                                raw.file,
+                                raw.row,
+                                None,
+                                f"repeats the relationship of row {seen[rel.key]} "
+                                f"({rel.source} {rel.type} {rel.target})",
+                            )
+                        ],
+                        cells,
+                    )
+                    continue
+                seen[rel.key] = raw.row
+                relationships.append(rel)
+            cycle_rows = _cycles(relationships, store, seen, rel_table.name)
+            if cycle_rows:
+                bad = {key for key, _ in cycle_rows}
+                reject([e for _, e in cycle_rows], {})
+                relationships = [r for r in relationships if r.key not in bad]
+    return ParsedDataset(
+        manifest=manifest,
+        nodes=list(nodes.values()),
+        relationships=relationships,
+        errors=errors,
+        rejected_rows=rejected_rows,
+        rows_read=rows_read,
+    )
+
+
+class _Resolver:
+    """Turns a relationship endpoint (an id, a name, a Chinese name or an alias) into an id."""
+
+    def __init__(self, nodes: dict[str, Node], store: GraphStore, rejected_ids: dict[str, str]) -> None:
+        self.nodes = nodes
+        self.store = store
+        self.rejected_ids = rejected_ids
+        self.names: dict[str, set[str]] = {}
+        for node in nodes.values():
+            for name in node.names():
+                self.names.setdefault(normalize_name(name), set()).add(node.id)
+        self.store_ids: set[str] = set()
+        self.store_names: dict[str, list[str]] = {}
+        self.store_kinds: dict[str, NodeKind] = {}
+
+    def prefetch(self, raws: Iterable[RawRelationship]) -> None:
+        """Look up in the store, in two round trips, every id and name the rows mention."""
+        ids: set[str] = set()
+        names: set[str] = set()
+        for raw in raws:
+            for ref in (raw.source_ref, raw.target_ref):
+                if _looks_like_id(ref):
+                    if ref not in self.nodes:
+                        ids.add(ref)
+                else:
+                    names.add(ref)
+        if ids:
+            self.store_ids = set(self.store.get_nodes(sorted(ids)))
+        if names:
+            self.store_names = self.store.ids_by_name(sorted(names))
+
+    def resolve(self, ref: str, kind: NodeKind | None, allowed: set[NodeKind]) -> str:
+        if _looks_like_id(ref):
+            if ref in self.nodes or ref in self.store_ids:
+                return ref
+            if ref in self.rejected_ids:
+                raise InvalidRequest(f"{ref!r} was rejected at {self.rejected_ids[ref]}")
+            raise InvalidRequest(f"no node has the id {ref!r}{self._hint(ref)}")
+        key = normalize_name(ref)
+        candidates = set(self.names.get(key, ()))
+        for node_id in self.store_names.get(key, []):
+            node = self.nodes.get(node_id)
+            if node is None or key in {normalize_name(n) for n in node.names()}:
+                candidates.add(node_id)
+        if kind is not None:
+            candidates = {c for c in candidates if kind_of_id(c) is kind}
+        fitting = {c for c in candidates if kind_of_id(c) in allowed}
+        if len(fitting) == 1:
+            return fitting.pop()
+        if len(fitting) > 1:
+            raise InvalidRequest(
+                f"{ref!r} is ambiguous: it names {', '.join(sorted(fitting))}; "
+                "give the id, or the kind in from_kind / to_kind"
+            )
+        if candidates:
+            raise InvalidRequest(
+                f"{ref!r} names {', '.join(sorted(candidates))}, which this relationship type cannot join"
+            )
+        raise InvalidRequest(f"no node is named {ref!r}{self._hint(ref)}")
+
+    def _hint(self, ref: str) -> str:
+        pool = list(self.nodes) if _looks_like_id(ref) else [n for n in self.names]
+        close = difflib.get_close_matches(
+            ref if _looks_like_id(ref) else normalize_name(ref), pool, n=3, cutoff=0.75
+        )
+        return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _relationship(raw: RawRelationship, resolver: _Resolver) -> tuple[Relationship | None, list[RowError]]:
+    pairs = ALLOWED_PAIRS[raw.type]
+    problems = []
+    ends: dict[str, str] = {}
+    for column, ref, kind, allowed in (
+        ("from", raw.source_ref, raw.source_kind, {s for s, _ in pairs}),
+        ("to", raw.target_ref, raw.target_kind, {t for _, t in pairs}),
+    ):
+        try:
+            ends[column] = resolver.resolve(ref, kind, allowed)
+        except GraphServiceError as exc:
+            problems.append(RowError(raw.file, raw.row, column, exc.message))
+    if problems:
+        return None, problems
+    try:
+        return Relationship(source=ends["from"], type=raw.type, target=ends["to"], **raw.fields), []
+    except ValidationError as exc:
+        return None, validation_errors(exc, raw.file, raw.row, {"source": "from", "target": "to"})
+    except GraphServiceError as exc:
+        return None, [RowError(raw.file, raw.row, "type", exc.message)]
+
+
+def _cycles(
+    relationships: list[Relationship],
+    store: GraphStore,
+    rows: dict[tuple[str, str, str], int],
+    file: str,
+) -> list[tuple[tuple[str, str, str], RowError]]:
+    """Relationships of hierarchical types that would close a cycle, with their errors."""
+    out = []
+    for rel_type in ACYCLIC_TYPES:
+        new = [r for r in relationships if r.type is rel_type]
+        if not new:
+            continue
+        edges: dict[str, set[str]] = {}
+        for rel in store.iter_relationships([rel_type]):
+            edges.setdefault(rel.source, set()).add(rel.target)
+        for rel in new:
+            edges.setdefault(rel.source, set()).add(rel.target)
+        for rel in new:
+            if _reaches(edges, rel.target, rel.source):
+                out.append(
+                    (
+                        rel.key,
+                        RowError(
+                            file,
+                            rows.get(rel.key),
+                            None,
+                            f"{rel.source} {rel_type} {rel.target} would close a cycle; {rel_type} must form a hierarchy",
+                        ),
+                    )
+                )
+    return out
+
+
+def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
+    stack, seen = [start], {start}
+    while stack:
+        here = stack.pop()
+        if here == goal:
+            return True
+        for nxt in edges.get(here, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _looks_like_id(ref: str) -> bool:
+    try:
+        kind_of_id(ref)
+    except GraphServiceError:
+        return False
+    return True
+
+
+def _open(path: Path, encoding: str | None, max_file_bytes: int | None) -> tuple[Manifest, dict[str, Table]]:
+    if not path.exists():
+        raise DataError([RowError(str(path), None, None, "does not exist")])
+    if path.is_dir():
+        manifest, files = read_manifest(path)
+        tables = {
+            key: read_table(file, encoding=encoding, display_name=file.name, max_bytes=max_file_bytes)
+            for key, file in files.items()
+        }
+        return manifest, tables
+    if path.suffix.lower() != ".xlsx":
+        raise DataError(
+            [RowError(str(path), None, None, "is neither a dataset directory nor an .xlsx workbook")]
+        )
+    return _open_workbook(path, max_file_bytes)
+
+
+def _open_workbook(path: Path, max_file_bytes: int | None) -> tuple[Manifest, dict[str, Table]]:
+    if max_file_bytes is not None and path.stat().st_size > max_file_bytes:
+        read_table(path, max_bytes=max_file_bytes)  # raises the size error
+    names = sheet_names(path)
+    if "sources" not in names:
+        raise DataError(
+            [RowError(path.name, None, None, "has no 'sources' sheet; start from `innograph template`")]
+        )
+    sources_table = read_table(path, sheet="sources", display_name=path.name)
+    sources: dict[str, SourceDocument] = {}
+    problems = list(sources_table.errors)
+    for row_no, cells in sources_table.rows:
+        key = cells.get("key")
+        if not key:
+            problems.append(RowError(sources_table.name, row_no, "key", "is required"))
+            continue
+        try:
+            sources[key] = SourceDocument.model_validate(
+                {k: v for k, v in cells.items() if k != "key" and v is not None}
+            )
+        except ValidationError as exc:
+            problems.extend(validation_errors(exc, sources_table.name, row_no))
+    if problems:
+        raise DataError(problems)
+    tables: dict[str, Table] = {}
+    by_stem = {stem: key for key, stem in FILE_STEMS.items()}
+    for sheet in names:
+        key = by_stem.get(sheet.strip().lower())
+        if key is None:
+            continue
+        table = read_table(path, sheet=sheet, display_name=path.name)
+        if table.rows or table.errors:
+            tables[str(key)] = table
+    manifest = Manifest(name=path.stem, sources=sources, files={})
+    return manifest, tables
+
+
+def _write_rejects(path: Path, rejected: list[tuple[RowError, dict[str, str | None]]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "row", "column", "problem", "cells"])
+        for error, cells in rejected:
+            writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (
+                        error.file,
+                        error.row or "",
+                        error.column or "",
+                        error.problem,
+                        json.dumps(cells, ensure_ascii=False) if cells else "",
+                    )
+                ]
+            )

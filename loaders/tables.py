@@ -1,0 +1,301 @@
+"""Reading tabular source files (CSV, XLSX, JSON) into rows of text cells, with located errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph_service.errors import DataError, PayloadTooLarge, RowError
+
+__all__ = ["SUPPORTED_SUFFIXES", "Table", "decode_text", "read_table"]
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
+MAX_CELL = 100_000
+"""Longest cell a reader accepts at all; the ontology's own limits are tighter per field."""
+MAX_JSON_DEPTH = 3
+"""A data file is a list of flat objects; anything deeper is refused before parsing."""
+
+
+@dataclass
+class Table:
+    """The rows of one file (or sheet), each a mapping from column to stripped text or ``None``.
+
+    ``rows`` holds (row number, cells); the header is row 1, so the first data row is 2.
+    ``errors`` holds what could not be read; such rows are absent from ``rows``.
+    """
+
+    name: str
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def read_table(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    display_name: str | None = None,
+    max_bytes: int | None = None,
+) -> Table:
+    """Read one data file.
+
+    Args:
+        path: a ``.csv``, ``.xlsx`` or ``.json`` file.
+        encoding: force a CSV encoding; by default UTF-8 (with or without BOM) or GB18030.
+        sheet: the sheet of a workbook to read (default: the first).
+        display_name: how errors name the file (default: its name).
+        max_bytes: refuse a file larger than this.
+
+    Raises:
+        DataError: when the file as a whole cannot be read (wrong format, bad encoding).
+        PayloadTooLarge: when the file is over ``max_bytes``.
+    """
+    name = display_name or path.name
+    if max_bytes is not None and path.stat().st_size > max_bytes:
+        raise PayloadTooLarge(
+            f"{name} is {path.stat().st_size:,} bytes, over the limit of {max_bytes:,}; "
+            "split it into several files or raise INNOGRAPH_MAX_FILE_BYTES."
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path.read_bytes(), name, encoding)
+    if suffix == ".xlsx":
+        return _read_xlsx(path, name, sheet)
+    if suffix == ".json":
+        return _read_json(path.read_bytes(), name)
+    raise DataError(
+        [RowError(name, None, None, f"unsupported file type {suffix!r}; use .csv, .xlsx or .json")]
+    )
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> str:
+    """Decode a text file: the forced encoding, else UTF-8 (BOM dropped), else GB18030.
+
+    Raises:
+        DataError: naming the byte offset where decoding failed.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except LookupError:
+            raise DataError([RowError(name, None, None, f"unknown encoding {encoding!r}")]) from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                [RowError(name, None, None, f"not valid {encoding} at byte {exc.start}")]
+            ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise DataError(
+                [
+                    RowError(
+                        name,
+                        None,
+                        None,
+                        f"neither UTF-8 nor GB18030/GBK (first bad byte at offset "
+                        f"{utf8_error.start}); save it as UTF-8 or give --encoding",
+                    )
+                ]
+            ) from None
+
+
+def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
+    text = decode_text(data, name, encoding)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DataError(
+            [
+                RowError(
+                    name,
+                    None,
+                    None,
+                    f"contains a NUL byte on line {line}; is it really a CSV file?",
+                )
+            ]
+        )
+    csv.field_size_limit(MAX_CELL)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    table = Table(name=name, columns=[])
+    row_no = 0
+    while True:
+        row_no += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problem = str(exc)
+            if "field larger" in problem:
+                problem = f"a cell is longer than {MAX_CELL:,} characters"
+            raise DataError([RowError(name, row_no, None, f"malformed CSV: {problem}")]) from None
+        if row_no == 1:
+            table.columns = _header(cells, name)
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(table.columns):
+            table.errors.append(
+                RowError(
+                    name,
+                    row_no,
+                    None,
+                    f"has {len(cells)} cells but the header has {len(table.columns)} columns",
+                )
+            )
+            continue
+        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, cells, strict=True)}))
+    if not table.columns:
+        raise DataError([RowError(name, None, None, "is empty: it needs a header row")])
+    return table
+
+
+def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
+    from openpyxl import load_workbook  # heavy; only for workbooks
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise DataError(
+            [RowError(name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
+        ) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise DataError([RowError(name, None, None, f"has no sheet {sheet!r}")])
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        return _rows_to_table(f"{name}[{ws.title}]" if sheet else name, ws.iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheet names of a workbook, in order."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _rows_to_table(name: str, rows: Iterator[tuple[Any, ...]]) -> Table:
+    table = Table(name=name, columns=[])
+    for row_no, values in enumerate(rows, start=1):
+        if row_no == 1:
+            table.columns = _header(["" if v is None else str(v) for v in values], name)
+            continue
+        cells = ["" if v is None else _excel_text(v) for v in values]
+        cells += [""] * (len(table.columns) - len(cells))
+        if not any(c.strip() for c in cells):
+            continue
+        extra = [c for c in cells[len(table.columns) :] if c.strip()]
+        if extra:
+            table.errors.append(
+                RowError(name, row_no, None, f"has {len(extra)} value(s) right of the last header column")
+            )
+            continue
+        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, cells, strict=False)}))
+    if not table.columns:
+        raise DataError([RowError(name, None, None, "is empty: it needs a header row")])
+    return table
+
+
+def _read_json(data: bytes, name: str) -> Table:
+    text = decode_text(data, name)
+    depth = max_depth = 0
+    in_string = escaped = False
+    for ch in text:  # refuse deep nesting before json.loads can recurse on it
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+            if max_depth > MAX_JSON_DEPTH:
+                raise DataError([RowError(name, None, None, "nests deeper than a list of flat objects")])
+        elif ch in "]}":
+            depth -= 1
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            [RowError(name, None, None, f"not valid JSON at line {exc.lineno}: {exc.msg}")]
+        ) from None
+    if not isinstance(doc, list):
+        raise DataError([RowError(name, None, None, "must hold a JSON list of objects")])
+    columns: list[str] = []
+    table = Table(name=name, columns=columns)
+    for index, item in enumerate(doc, start=1):
+        if not isinstance(item, dict):
+            table.errors.append(RowError(name, index, None, "is not a JSON object"))
+            continue
+        cells: dict[str, str | None] = {}
+        bad = False
+        for key, value in item.items():
+            if key not in columns:
+                columns.append(key)
+            if isinstance(value, (dict, list)) and key not in ("aliases", "targets"):
+                table.errors.append(RowError(name, index, key, "must be a plain value, not a list or object"))
+                bad = True
+                continue
+            if isinstance(value, list):
+                cells[key] = "|".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                cells[key] = json.dumps(value, ensure_ascii=False)
+            else:
+                cells[key] = (
+                    None
+                    if value is None
+                    else _cell(str(value) if not isinstance(value, bool) else str(value).lower())
+                )
+        if not bad:
+            table.rows.append((index, cells))
+    return table
+
+
+def _header(cells: list[str], name: str) -> list[str]:
+    columns = [c.strip().lstrip("\ufeff").lower() for c in cells]
+    while columns and not columns[-1]:
+        columns.pop()
+    seen: set[str] = set()
+    problems = []
+    for position, column in enumerate(columns, start=1):
+        if not column:
+            problems.append(RowError(name, 1, None, f"header cell {position} is blank"))
+        elif column in seen:
+            problems.append(RowError(name, 1, column, "appears twice in the header"))
+        seen.add(column)
+    if problems:
+        raise DataError(problems)
+    return columns
+
+
+def _cell(value: str) -> str | None:
+    value = value.strip()
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        value = value[1:]  # a spreadsheet's text marker, as innograph's own CSV exports write it
+    return value or None
+
+
+def _excel_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        text: str = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value)

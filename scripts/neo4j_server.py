@@ -1,0 +1,914 @@
+#!/usr/bin/env python3
+"""A real, throw-away Neo4j Community 5.26 LTS server for tests and developers.
+
+Stdlib only.  The server jars come from Maven Central through the machine's ``mvn``
+(artifacts ``org.neo4j:neo4j`` and ``org.neo4j.app:neo4j-server`` with their runtime
+dependencies), are cached once, and the server is launched with plain ``java`` (17 or
+newer): ``org.neo4j.server.CommunityEntryPoint`` with a generated ``neo4j.conf`` in a
+fresh temporary home.  Bolt listens on 127.0.0.1 only, on a free port, with
+authentication on and a random password for the user ``neo4j``.
+
+Library use (e.g. from a pytest fixture)::
+
+    from neo4j_server import Neo4jServer, java_available
+
+    with Neo4jServer() as server:          # start() ... stop()
+        driver = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+        ...
+        server.restart()                   # same port, same data
+        server.kill()                      # SIGKILL, data dir kept
+        server.start()                     # recovers the killed database
+
+Command line: ``python scripts/neo4j_server.py --help``.
+
+Environment:
+    INNOGRAPH_NEO4J_CACHE  directory holding the cached ``lib/`` (default
+                           ``~/.cache/innograph/neo4j-<version>``)
+    JAVA_HOME              the JVM to use (else ``java`` on PATH)
+    MVN                    the Maven executable to use (else ``mvn`` on PATH)
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import ctypes
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+__all__ = [
+    "ARTIFACTS",
+    "ENTRY_CLASS",
+    "NEO4J_VERSION",
+    "Neo4jServer",
+    "Neo4jServerError",
+    "bolt_ping",
+    "cache_dir",
+    "fetch",
+    "is_fetched",
+    "java_available",
+]
+
+NEO4J_VERSION = "5.26.30"
+"""Newest 5.26 LTS patch on Maven Central when this was written."""
+
+ARTIFACTS: tuple[str, ...] = ("org.neo4j:neo4j", "org.neo4j.app:neo4j-server")
+"""``org.neo4j:neo4j`` holds the kernel, Cypher, Bolt and the entry point;
+``org.neo4j.app:neo4j-server`` holds ``CommunityBootstrapper`` (not a dependency of the former)."""
+
+ENTRY_CLASS = "org.neo4j.server.CommunityEntryPoint"
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
+DEFAULT_USER = "neo4j"
+MIN_JAVA = 17
+
+_MARKER = ".innograph-fetched.json"
+_LOG_NAME = "console.log"
+
+# JVM flags the ``neo4j`` launcher script/bootloader would add (minus the ones that only
+# matter for production, such as -XX:+AlwaysPreTouch, which would touch the whole heap).
+_JVM_FLAGS: tuple[str, ...] = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048",
+    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "-Dlog4j2.disable.jmx=true",
+    "-Dlog4j.layout.jsonTemplate.maxStringLength=32768",
+    "-Dfile.encoding=UTF-8",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+)
+
+
+class Neo4jServerError(RuntimeError):
+    """Fetching, starting or talking to the Neo4j server failed."""
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def cache_dir(version: str = NEO4J_VERSION) -> Path:
+    """Return the cache directory for ``version`` (``lib/`` lives inside it).
+
+    ``INNOGRAPH_NEO4J_CACHE`` replaces the default ``~/.cache/innograph/neo4j-<version>``.
+    """
+    env = os.environ.get("INNOGRAPH_NEO4J_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "innograph" / f"neo4j-{version}"
+
+
+def _marker_payload(version: str) -> dict[str, Any]:
+    return {"version": version, "artifacts": list(ARTIFACTS), "entry_class": ENTRY_CLASS}
+
+
+def is_fetched(version: str = NEO4J_VERSION, cache: Path | None = None) -> bool:
+    """Tell whether the jars for ``version`` are complete in the cache (no Maven needed)."""
+    root = cache or cache_dir(version)
+    try:
+        payload = json.loads((root / _MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(
+        isinstance(payload, dict)
+        and {k: payload.get(k) for k in ("version", "artifacts", "entry_class")}
+        == _marker_payload(version)
+        and any((root / "lib").glob("neo4j-server-*.jar"))
+    )
+
+
+def _pom(version: str) -> str:
+    deps = "\n".join(
+        f"    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
+        f"<version>{version}</version></dependency>"
+        for group, artifact in (a.split(":") for a in ARTIFACTS)
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by innograph scripts/neo4j_server.py; only used to fetch the Neo4j jars. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.innograph</groupId>
+  <artifactId>neo4j-server-jars</artifactId>
+  <version>{version}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+{deps}
+  </dependencies>
+</project>
+"""
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (serialises concurrent fetches)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def fetch(version: str = NEO4J_VERSION, cache: Path | None = None, *, quiet: bool = True) -> Path:
+    """Make sure the server jars are cached and return the ``lib`` directory.
+
+    The first call runs ``mvn dependency:copy-dependencies`` on a generated pom; later
+    calls only read the marker file and run no Maven at all.
+    """
+    root = cache or cache_dir(version)
+    lib = root / "lib"
+    if is_fetched(version, root):
+        return lib
+    with _file_lock(root / ".lock"):
+        if is_fetched(version, root):  # another process fetched while we waited
+            return lib
+        mvn = os.environ.get("MVN") or shutil.which("mvn")
+        if not mvn:
+            raise Neo4jServerError("Maven ('mvn') is needed once to fetch the Neo4j jars")
+        (root / _MARKER).unlink(missing_ok=True)
+        staging = root / "lib.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        (root / "pom.xml").write_text(_pom(version), encoding="utf-8")
+        cmd = [
+            mvn,
+            "-B",
+            *(["-q"] if quiet else []),
+            "-f",
+            str(root / "pom.xml"),
+            f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+            "-DincludeScope=runtime",
+        ]
+        result = subprocess.run(cmd, cwd=root, capture_output=quiet, text=True, check=False)
+        if result.returncode != 0:
+            detail = ((result.stdout or "") + (result.stderr or ""))[-4000:]
+            raise Neo4jServerError(
+                f"Maven failed ({result.returncode}) fetching Neo4j {version}: "
+                f"{' '.join(cmd)}\n{detail}"
+            )
+        if not any(staging.glob("neo4j-server-*.jar")):
+            raise Neo4jServerError(f"Maven produced no neo4j-server jar in {staging}")
+        shutil.rmtree(lib, ignore_errors=True)
+        staging.rename(lib)
+        marker = _marker_payload(version) | {"jars": len(list(lib.glob("*.jar")))}
+        (root / _MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    return lib
+
+
+# --------------------------------------------------------------------------- java
+
+
+def _java_executable() -> str | None:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        candidate = Path(java_home) / "bin" / "java"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("java")
+
+
+def _java_major(java: str) -> int | None:
+    try:
+        out = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def java_available() -> bool:
+    """Tell whether a Java runtime that can run Neo4j 5 (17 or newer) is installed."""
+    java = _java_executable()
+    if java is None:
+        return False
+    major = _java_major(java)
+    return major is not None and major >= MIN_JAVA
+
+
+# --------------------------------------------------------------------------- bolt probe
+
+
+def _pack(value: Any) -> bytes:
+    """Encode ``value`` in PackStream (the subset the probe needs)."""
+    if value is None:
+        return b"\xc0"
+    if isinstance(value, bool):
+        return b"\xc3" if value else b"\xc2"
+    if isinstance(value, int):
+        if -16 <= value < 128:
+            return struct.pack(">b", value)
+        return b"\xcb" + struct.pack(">q", value)
+    if isinstance(value, str):
+        data = value.encode("utf-8")
+        size = len(data)
+        if size < 16:
+            return bytes([0x80 | size]) + data
+        if size < 256:
+            return b"\xd0" + bytes([size]) + data
+        return b"\xd1" + struct.pack(">H", size) + data
+    if isinstance(value, dict):
+        if len(value) >= 16:
+            raise ValueError("map too large for the probe")
+        body = b"".join(_pack(k) + _pack(v) for k, v in value.items())
+        return bytes([0xA0 | len(value)]) + body
+    raise TypeError(f"cannot pack {type(value).__name__}")
+
+
+class _Unpacker:
+    """Decode PackStream (enough of it for SUCCESS/FAILURE/RECORD messages)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int) -> bytes:
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def _sized(self, marker: int, tiny_base: int, base8: int) -> int:
+        if tiny_base <= marker < tiny_base + 16:
+            return marker - tiny_base
+        width = {base8: 1, base8 + 1: 2, base8 + 2: 4}[marker]
+        return int.from_bytes(self._take(width), "big")
+
+    def value(self) -> Any:
+        marker = self._take(1)[0]
+        if marker < 0x80 or marker >= 0xF0:
+            return struct.unpack(">b", bytes([marker]))[0]
+        fixed: dict[int, Any] = {0xC0: None, 0xC2: False, 0xC3: True}
+        if marker in fixed:
+            return fixed[marker]
+        if marker == 0xC1:
+            return struct.unpack(">d", self._take(8))[0]
+        if 0xC8 <= marker <= 0xCB:
+            width = 1 << (marker - 0xC8)
+            return int.from_bytes(self._take(width), "big", signed=True)
+        if 0xCC <= marker <= 0xCE:
+            return self._take(self._sized(marker, 0x100, 0xCC))
+        if 0x80 <= marker < 0x90 or 0xD0 <= marker <= 0xD2:
+            return self._take(self._sized(marker, 0x80, 0xD0)).decode("utf-8", "replace")
+        if 0x90 <= marker < 0xA0 or 0xD4 <= marker <= 0xD6:
+            return [self.value() for _ in range(self._sized(marker, 0x90, 0xD4))]
+        if 0xA0 <= marker < 0xB0 or 0xD8 <= marker <= 0xDA:
+            size = self._sized(marker, 0xA0, 0xD8)
+            return {self.value(): self.value() for _ in range(size)}
+        if 0xB0 <= marker < 0xC0:
+            tag = self._take(1)[0]
+            return (tag, [self.value() for _ in range(marker - 0xB0)])
+        raise ValueError(f"unsupported PackStream marker 0x{marker:02X}")
+
+
+class _BoltAuthError(Neo4jServerError):
+    """The server answered but refused the credentials."""
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("Bolt connection closed by the server")
+        buf += chunk
+    return buf
+
+
+def _send_message(sock: socket.socket, tag: int, *fields: Any) -> None:
+    body = bytes([0xB0 | len(fields), tag]) + b"".join(_pack(f) for f in fields)
+    sock.sendall(struct.pack(">H", len(body)) + body + b"\x00\x00")
+
+
+def _recv_message(sock: socket.socket) -> tuple[int, list[Any]]:
+    data = b""
+    while True:
+        (size,) = struct.unpack(">H", _recv_exact(sock, 2))
+        if size == 0:
+            break
+        data += _recv_exact(sock, size)
+    message = _Unpacker(data).value()
+    if not isinstance(message, tuple):
+        raise ConnectionError("malformed Bolt message")
+    return message
+
+
+_SUCCESS, _RECORD, _IGNORED, _FAILURE = 0x70, 0x71, 0x7E, 0x7F
+_HELLO, _GOODBYE, _RUN, _PULL = 0x01, 0x02, 0x10, 0x3F
+
+
+def _expect(sock: socket.socket, what: str) -> list[list[Any]]:
+    """Read until a summary; return the RECORD rows; raise on FAILURE/IGNORED."""
+    rows: list[list[Any]] = []
+    while True:
+        tag, fields = _recv_message(sock)
+        if tag == _RECORD:
+            rows.append(fields[0] if fields else [])
+            continue
+        if tag == _SUCCESS:
+            return rows
+        meta = fields[0] if fields and isinstance(fields[0], dict) else {}
+        code = str(meta.get("code", ""))
+        text = f"{what}: {code or 'IGNORED'} {meta.get('message', '')}".strip()
+        if code.startswith("Neo.ClientError.Security."):
+            raise _BoltAuthError(text)
+        raise ConnectionError(text)
+
+
+def bolt_ping(host: str, port: int, user: str, password: str, *, timeout: float = 5.0) -> None:
+    """Run ``RETURN 1`` over Bolt with stdlib sockets; raise if the server is not serving.
+
+    Handshake (magic ``0x6060B017`` + version proposals 5.0 and 4.4), HELLO with basic auth,
+    RUN + PULL, GOODBYE.  Raises ``ConnectionError``/``OSError`` while the server is not
+    (yet) up and ``Neo4jServerError`` when it refuses the credentials.
+    """
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        proposals = b"\x00\x00\x00\x05" + b"\x00\x00\x04\x04" + b"\x00" * 8
+        sock.sendall(b"\x60\x60\xb0\x17" + proposals)
+        agreed = _recv_exact(sock, 4)
+        if agreed == b"\x00\x00\x00\x00":
+            raise Neo4jServerError("server supports neither Bolt 5.0 nor 4.4")
+        hello = {
+            "user_agent": "innograph-neo4j-probe/1",
+            "scheme": "basic",
+            "principal": user,
+            "credentials": password,
+        }
+        _send_message(sock, _HELLO, hello)
+        _expect(sock, "HELLO")
+        _send_message(sock, _RUN, "RETURN 1 AS ok", {}, {})
+        _send_message(sock, _PULL, {"n": -1})
+        _expect(sock, "RUN")
+        rows = _expect(sock, "PULL")
+        if rows != [[1]]:
+            raise ConnectionError(f"unexpected probe result {rows!r}")
+        with contextlib.suppress(OSError):
+            _send_message(sock, _GOODBYE)
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _auth_ini_line(user: str, password: str) -> str:
+    """Serialise a user the way ``neo4j-admin dbms set-initial-password`` does.
+
+    ``data/dbms/auth.ini`` holds ``user:SHA-256,<hash>,<salt>,<iterations>:<flags>``, the
+    hash being SHA-256 over ``salt + password``, re-hashed for 1024 iterations in total
+    (Shiro ``SimpleHash``).  The system database imports it on its first start.
+    """
+    iterations = 1024
+    salt = secrets.token_bytes(32)
+    digest = hashlib.sha256(salt + password.encode("utf-8")).digest()
+    for _ in range(iterations - 1):
+        digest = hashlib.sha256(digest).digest()
+    return f"{user}:SHA-256,{digest.hex()},{salt.hex()},{iterations}:\n"
+
+
+def _set_pdeathsig() -> None:
+    """In the child: ask Linux to SIGTERM us when the parent thread dies (best effort)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+_LIVE: set[Neo4jServer] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_LIVE):
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+class Neo4jServer:
+    """A Neo4j Community server process bound to 127.0.0.1 with auth on.
+
+    ``start()`` creates a temporary home (conf, data, logs, ...), picks free ports on the
+    first start, writes the initial password and waits until Bolt answers ``RETURN 1``.
+    ``restart()`` and ``kill()`` + ``start()`` keep the port and the data directory;
+    ``stop()`` also deletes the home unless ``keep_home`` (or an explicit ``home``) is given.
+    """
+
+    def __init__(
+        self,
+        *,
+        password: str | None = None,
+        port: int | None = None,
+        http_port: int | None = None,
+        home: str | os.PathLike[str] | None = None,
+        keep_home: bool = False,
+        heap: str = "512m",
+        pagecache: str = "256m",
+        startup_timeout: float = 120.0,
+        stop_timeout: float = 30.0,
+        version: str = NEO4J_VERSION,
+        cache: str | os.PathLike[str] | None = None,
+        extra_conf: Mapping[str, str] | None = None,
+        jvm_args: Sequence[str] = (),
+    ) -> None:
+        """Configure (but do not start) a server.
+
+        ``port``/``http_port``: fixed ports (default: free Bolt port, HTTP disabled; pass
+        ``http_port=0`` for a free HTTP port).  ``home``: use/keep this directory instead
+        of a temporary one.  ``extra_conf``: more ``neo4j.conf`` settings.
+        """
+        self._password = password or secrets.token_urlsafe(18)
+        self._port = port or 0
+        self._http_port = http_port
+        self._home = Path(home).resolve() if home is not None else None
+        self._owns_home = home is None
+        self.keep_home = keep_home or home is not None
+        self.heap = heap
+        self.pagecache = pagecache
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self.version = version
+        self._cache = Path(cache).resolve() if cache is not None else None
+        self.extra_conf = dict(extra_conf or {})
+        self.jvm_args = tuple(jvm_args)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.last_start_seconds: float | None = None
+
+    # ----------------------------------------------------------------- properties
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on."""
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """The Bolt port (0 before the first start when none was given)."""
+        return self._port
+
+    @property
+    def http_port(self) -> int | None:
+        """The HTTP port, or ``None`` when the HTTP connector is off."""
+        return self._http_port
+
+    @property
+    def uri(self) -> str:
+        """``bolt://127.0.0.1:PORT``."""
+        return f"bolt://{self.host}:{self._port}"
+
+    @property
+    def user(self) -> str:
+        """The user name (``neo4j``)."""
+        return DEFAULT_USER
+
+    @property
+    def password(self) -> str:
+        """The password of ``user``."""
+        return self._password
+
+    @property
+    def home(self) -> Path | None:
+        """The server home directory (conf, data, logs), once created."""
+        return self._home
+
+    @property
+    def log_path(self) -> Path | None:
+        """The file receiving the server's stdout/stderr."""
+        return self._home / "logs" / _LOG_NAME if self._home else None
+
+    @property
+    def pid(self) -> int | None:
+        """The JVM's process id while it runs."""
+        return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    def is_running(self) -> bool:
+        """Tell whether the JVM process is alive (not necessarily serving)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def env(self) -> dict[str, str]:
+        """The ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` variables for clients."""
+        return {"NEO4J_URI": self.uri, "NEO4J_USER": self.user, "NEO4J_PASSWORD": self.password}
+
+    def ping(self, timeout: float = 5.0) -> bool:
+        """Tell whether Bolt answers ``RETURN 1`` right now."""
+        try:
+            bolt_ping(self.host, self._port, self.user, self.password, timeout=timeout)
+        except (OSError, Neo4jServerError):
+            return False
+        return True
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> Self:
+        """Start the server (reusing the home, port and data if it ran before) and wait."""
+        if self.is_running():
+            return self
+        java = _java_executable()
+        if java is None:
+            raise Neo4jServerError("no 'java' found (set JAVA_HOME or put java on PATH)")
+        lib = fetch(self.version, self._cache)
+        first = self._home is None or not (self._home / "conf" / "neo4j.conf").exists()
+        if first:
+            self._prepare_home()
+        attempts = 3 if first else 1
+        for attempt in range(attempts):
+            began = time.monotonic()
+            self._launch(java, lib)
+            try:
+                self._wait_ready()
+            except Neo4jServerError as exc:
+                port_clash = "Address already in use" in str(exc)
+                self._terminate(graceful=False)
+                if port_clash and attempt + 1 < attempts:
+                    self._port = _free_port()
+                    self._write_conf()
+                    continue
+                raise
+            self.last_start_seconds = time.monotonic() - began
+            break
+        _LIVE.add(self)
+        return self
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM, then SIGKILL after ``stop_timeout``) and clean up."""
+        self._terminate(graceful=True)
+        _LIVE.discard(self)
+        if self._home is not None and not self.keep_home and self._owns_home:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
+
+    def restart(self) -> Self:
+        """Stop gracefully and start again on the same port with the same data."""
+        self._terminate(graceful=True)
+        return self.start()
+
+    def kill(self) -> None:
+        """SIGKILL the server (crash simulation); the home is kept for a later ``start()``."""
+        self._terminate(graceful=False)
+
+    def __enter__(self) -> Self:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the server and clean up."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        """Show where the server listens and whether it runs."""
+        state = "running" if self.is_running() else "stopped"
+        return f"<Neo4jServer {self.uri} {state} home={self._home}>"
+
+    # ----------------------------------------------------------------- internals
+
+    def _prepare_home(self) -> None:
+        if self._home is None:
+            self._home = Path(tempfile.mkdtemp(prefix="innograph-neo4j-"))
+        for sub in ("conf", "data/dbms", "logs", "run", "plugins", "import", "licenses"):
+            (self._home / sub).mkdir(parents=True, exist_ok=True)
+        if not self._port:
+            self._port = _free_port()
+        if self._http_port == 0:
+            self._http_port = _free_port()
+        self._write_conf()
+        auth = self._home / "data" / "dbms" / "auth.ini"
+        system_db = self._home / "data" / "databases" / "system"
+        if not system_db.exists():
+            auth.write_text(_auth_ini_line(self.user, self._password), encoding="utf-8")
+            auth.chmod(0o600)
+
+    def _write_conf(self) -> None:
+        assert self._home is not None
+        bolt = f"{self.host}:{self._port}"
+        conf: dict[str, str] = {
+            "server.default_listen_address": self.host,
+            "server.default_advertised_address": self.host,
+            "server.bolt.enabled": "true",
+            "server.bolt.listen_address": bolt,
+            "server.bolt.advertised_address": bolt,
+            "server.bolt.tls_level": "DISABLED",
+            "server.http.enabled": "false",
+            "server.https.enabled": "false",
+            "dbms.security.auth_enabled": "true",
+            "dbms.usage_report.enabled": "false",
+            "server.memory.heap.initial_size": self.heap,
+            "server.memory.heap.max_size": self.heap,
+            "server.memory.pagecache.size": self.pagecache,
+            "db.tx_log.preallocate": "false",
+            # Netty waits 2 x 5 s of "quiet period" on shutdown by default.
+            "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
+            "internal.dbms.bolt.netty_server_shutdown_timeout": "5s",
+        }
+        if self._http_port is not None:
+            conf["server.http.enabled"] = "true"
+            conf["server.http.listen_address"] = f"{self.host}:{self._http_port}"
+            conf["server.http.advertised_address"] = f"{self.host}:{self._http_port}"
+        conf.update(self.extra_conf)
+        text = "# Generated by innograph scripts/neo4j_server.py\n" + "".join(
+            f"{key}={value}\n" for key, value in conf.items()
+        )
+        (self._home / "conf" / "neo4j.conf").write_text(text, encoding="utf-8")
+
+    def _command(self, java: str, lib: Path) -> list[str]:
+        assert self._home is not None
+        return [
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            *_JVM_FLAGS,
+            *self.jvm_args,
+            "-cp",
+            f"{lib}/*:{self._home}/plugins/*",
+            ENTRY_CLASS,
+            f"--home-dir={self._home}",
+            f"--config-dir={self._home / 'conf'}",
+            "--console-mode",
+        ]
+
+    def _launch(self, java: str, lib: Path) -> None:
+        assert self._home is not None and self.log_path is not None
+        env = dict(os.environ, NEO4J_HOME=str(self._home), NEO4J_CONF=str(self._home / "conf"))
+        in_main = threading.current_thread() is threading.main_thread()
+        with self.log_path.open("ab") as log:
+            log.write(f"\n=== innograph: starting Neo4j {self.version} ===\n".encode())
+            log.flush()
+            self._proc = subprocess.Popen(
+                self._command(java, lib),
+                cwd=self._home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_set_pdeathsig if in_main else None,
+            )
+
+    def _log_tail(self, lines: int = 40) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        with self.log_path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 64 * 1024))
+            text = handle.read().decode("utf-8", "replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.startup_timeout
+        last_error = "no answer yet"
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise Neo4jServerError(
+                    f"Neo4j exited with code {code} during startup; log {self.log_path}:\n"
+                    f"{self._log_tail()}"
+                )
+            try:
+                bolt_ping(self.host, self._port, self.user, self._password, timeout=5.0)
+                return
+            except _BoltAuthError as exc:
+                raise Neo4jServerError(
+                    f"Neo4j refused the generated credentials: {exc}\n{self._log_tail()}"
+                ) from exc
+            except (OSError, Neo4jServerError) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() >= deadline:
+                raise Neo4jServerError(
+                    f"Neo4j did not answer on {self.uri} within {self.startup_timeout:.0f} s "
+                    f"(last: {last_error}); log {self.log_path}:\n{self._log_tail()}"
+                )
+            time.sleep(0.2)
+
+    def _terminate(self, *, graceful: bool) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM if graceful else signal.SIGKILL)
+            try:
+                proc.wait(timeout=self.stop_timeout if graceful else 30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+        self._proc = None
+
+
+# --------------------------------------------------------------------------- CLI
+
+_EPILOG = """\
+examples:
+  # download the jars once (needs mvn; later runs need no Maven at all)
+  python scripts/neo4j_server.py fetch
+
+  # run a server in the foreground; Ctrl-C stops it and deletes its data
+  python scripts/neo4j_server.py run
+
+  # in another shell / a CI script: run in the background, then load the variables
+  python scripts/neo4j_server.py run --env-file /tmp/neo4j.env &
+  while [ ! -s /tmp/neo4j.env ]; do sleep 1; done
+  set -a; . /tmp/neo4j.env; set +a      # exports NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD
+
+  # fixed port and password, keep the data directory afterwards
+  python scripts/neo4j_server.py run --port 7687 --password secret-pass --home /tmp/neo4j-dev
+
+environment:
+  INNOGRAPH_NEO4J_CACHE  cache directory (default ~/.cache/innograph/neo4j-VERSION)
+  JAVA_HOME              JVM to use (Java 17+), else java on PATH
+  MVN                    Maven executable for 'fetch', else mvn on PATH
+"""
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="neo4j_server.py",
+        description=(
+            f"Fetch (via Maven Central) and run a local Neo4j Community {NEO4J_VERSION} "
+            "server for innograph tests and development: Bolt on 127.0.0.1, auth on, "
+            "random password, throw-away data directory."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--neo4j-version", default=NEO4J_VERSION, help="Neo4j version (default %(default)s)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fetch_p = sub.add_parser("fetch", help="download the server jars into the cache")
+    fetch_p.add_argument("--verbose", action="store_true", help="show Maven's output")
+    run_p = sub.add_parser(
+        "run",
+        help="start a server, print NEO4J_* variables, stay in the foreground until Ctrl-C",
+    )
+    run_p.add_argument("--port", type=int, default=None, help="Bolt port (default: a free one)")
+    run_p.add_argument(
+        "--http-port", type=int, default=None, help="enable HTTP on this port (0: a free one)"
+    )
+    run_p.add_argument("--password", default=None, help="password (default: random)")
+    run_p.add_argument("--home", default=None, help="server home to use and keep")
+    run_p.add_argument("--keep", action="store_true", help="keep the temporary home on exit")
+    run_p.add_argument("--heap", default="512m", help="JVM heap (default %(default)s)")
+    run_p.add_argument("--pagecache", default="256m", help="page cache (default %(default)s)")
+    run_p.add_argument(
+        "--timeout", type=float, default=120.0, help="startup timeout in s (default %(default)s)"
+    )
+    run_p.add_argument(
+        "--env-file", default=None, help="also write the NEO4J_* lines to this file when ready"
+    )
+    return parser.parse_args(argv)
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    cached = is_fetched(args.neo4j_version)
+    lib = fetch(args.neo4j_version, quiet=not args.verbose)
+    how = "already cached" if cached else f"fetched in {time.monotonic() - began:.1f} s"
+    print(f"Neo4j {args.neo4j_version} jars {how}: {lib}", file=sys.stderr)
+    print(lib)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    server = Neo4jServer(
+        password=args.password,
+        port=args.port,
+        http_port=args.http_port,
+        home=args.home,
+        keep_home=args.keep,
+        heap=args.heap,
+        pagecache=args.pagecache,
+        startup_timeout=args.timeout,
+        version=args.neo4j_version,
+    )
+    stop_event = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stop_event.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    print(f"Starting Neo4j {args.neo4j_version} ...", file=sys.stderr)
+    try:
+        server.start()
+        lines = "".join(f"{key}={value}\n" for key, value in server.env().items())
+        if args.env_file:
+            target = Path(args.env_file)
+            partial = target.with_name(target.name + ".partial")
+            partial.write_text(lines, encoding="utf-8")
+            partial.chmod(0o600)
+            partial.replace(target)
+        sys.stdout.write(lines)
+        sys.stdout.flush()
+        print(
+            f"Ready in {server.last_start_seconds:.1f} s; home {server.home}; Ctrl-C to stop.",
+            file=sys.stderr,
+        )
+        while not stop_event.wait(1.0):
+            if not server.is_running():
+                print(f"Neo4j exited unexpectedly; log {server.log_path}", file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    except Neo4jServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping Neo4j ...", file=sys.stderr)
+        server.stop()
+        if args.env_file:
+            Path(args.env_file).unlink(missing_ok=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point (see ``--help``)."""
+    args = _parse_args(argv)
+    try:
+        if args.command == "fetch":
+            return _cmd_fetch(args)
+        return _cmd_run(args)
+    except Neo4jServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
