@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -212,6 +212,282 @@ def template(output: Path) -> None:
     from loaders.template import write_template
 
     click.echo(f"wrote {write_template(output)}; fill it in, then run `innograph load {output}`")
+
+
+OutputFormat = click.Choice(["table", "json", "csv"])
+
+
+def emit(rows: Sequence[Sequence[object]], header: list[str], fmt: str, payload: Any) -> None:
+    """Print a result: an aligned table, the full JSON result, or CSV for spreadsheets."""
+    if fmt == "json":
+        click.echo(payload.model_dump_json(indent=2))
+    elif fmt == "csv":
+        from graph_service.exports import write_csv
+
+        click.echo(write_csv(rows, header).removeprefix("\ufeff"), nl=False)
+    else:
+        click.echo(_table(rows, header))
+
+
+def _table(rows: Sequence[Sequence[object]], header: list[str]) -> str:
+    if not rows:
+        return "(nothing found)"
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+as_of_option = click.option(
+    "--as-of", default=None, help="As the ecosystem stood on a date: 2021, 2021-09 or 2021-09-30."
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=OutputFormat,
+    default="table",
+    show_default=True,
+    help="table for people, json or csv for scripts.",
+)
+
+
+@cli.command()
+@click.argument("industry")
+@click.option("--sub", "include_sub", is_flag=True, help="Include sub-industries.")
+@click.option("--evidence", is_flag=True, help="Print every evidence chain under the table.")
+@as_of_option
+@format_option
+@backend_options
+def societies(
+    industry: str,
+    include_sub: bool,
+    evidence: bool,
+    as_of: str | None,
+    fmt: str,
+    backend: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Which societies serve an INDUSTRY (id, code, English or Chinese name), by which channels.
+
+    \b
+    Examples:
+      innograph societies 电气
+      innograph societies "Auto (and motorcycle) parts" --sub --evidence
+      innograph societies industry:wenzhou-5-5:electrical --format json
+    """
+    from queries.serving import societies_serving
+
+    with open_store(backend, data_dir) as store:
+        result = societies_serving(store, industry, include_sub_industries=include_sub, as_of=as_of)
+    rows = [
+        [r.society.name, r.society.name_zh or "", f"{r.score:g}", ", ".join(r.channels), r.society.id]
+        for r in result.results
+    ]
+    if fmt == "table":
+        click.echo(f"Societies serving {result.industry.name} ({result.industry.id}): {result.total}\n")
+    emit(rows, ["society", "name_zh", "score", "channels", "id"], fmt, result)
+    if evidence and fmt == "table":
+        for r in result.results:
+            click.echo(f"\n{r.society.name}:")
+            for p in r.paths:
+                click.echo(f"  [{p.channel}, {p.weakest_basis}] {p.sentence}")
+
+
+@cli.command()
+@click.option("--taxonomy", default=None, help="Industries of a taxonomy, e.g. wenzhou-5+5 or gbt4754.")
+@click.option("--level", default=None, help="Only one level: section, division, cluster …")
+@click.option("--region", default=None, help="Only industries with enterprises or parks in a region.")
+@click.option("--industry", "industries", multiple=True, help="Explicit industries (repeatable).")
+@click.option(
+    "--thin-below",
+    type=click.IntRange(1, 100),
+    default=2,
+    show_default=True,
+    help="Fewer serving societies than this is 'thin'.",
+)
+@as_of_option
+@format_option
+@backend_options
+def gaps(
+    taxonomy: str | None,
+    level: str | None,
+    region: str | None,
+    industries: tuple[str, ...],
+    thin_below: int,
+    as_of: str | None,
+    fmt: str,
+    backend: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Gap analysis: demand beside supply per industry, most severe gap first.
+
+    \b
+    Examples:
+      innograph gaps --taxonomy wenzhou-5+5
+      innograph gaps --taxonomy gbt4754 --level division --format csv > gaps.csv
+    """
+    from queries.gaps import Scope, gap_analysis, gaps_csv
+
+    if not (taxonomy or level or region or industries):
+        taxonomy = "wenzhou-5+5"
+    scope = Scope(taxonomy=taxonomy, level=level, region=region, industries=list(industries))
+    with open_store(backend, data_dir) as store:
+        result = gap_analysis(store, scope, thin_below=thin_below, as_of=as_of)
+    if fmt == "csv":
+        click.echo(gaps_csv(result).removeprefix("\ufeff"), nl=False)
+        return
+    rows = [
+        [
+            r.industry.name,
+            r.status,
+            f"{r.severity:g}",
+            r.demand_total,
+            r.supply.societies,
+            r.supply.talents,
+            r.supply.agreements,
+            r.industry.id,
+        ]
+        for r in result.rows
+    ]
+    if fmt == "table":
+        summary = ", ".join(f"{n} {s}" for s, n in result.summary.items())
+        click.echo(f"{result.count} industries: {summary}\n")
+    emit(
+        rows,
+        ["industry", "status", "severity", "demand", "societies", "talents", "agreements", "id"],
+        fmt,
+        result,
+    )
+
+
+@cli.command()
+@click.argument("industry")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@format_option
+@backend_options
+def recommend(industry: str, limit: int, fmt: str, backend: str | None, data_dir: Path | None) -> None:
+    """Societies worth approaching for an INDUSTRY they do not serve yet, with reasons.
+
+    \b
+    Example:
+      innograph recommend 智能装备
+    """
+    from queries.recommend import recommendations
+
+    with open_store(backend, data_dir) as store:
+        result = recommendations(store, industry, limit=limit)
+    rows = [[r.society.name, f"{r.score:g}", "; ".join(r.reasons), r.society.id] for r in result.results]
+    emit(rows, ["society", "score", "reasons", "id"], fmt, result)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("-k", type=click.IntRange(1, 20), default=3, show_default=True, help="How many chains.")
+@click.option("--max-hops", type=click.IntRange(1, 6), default=4, show_default=True)
+@format_option
+@backend_options
+def path(
+    source: str, target: str, k: int, max_hops: int, fmt: str, backend: str | None, data_dir: Path | None
+) -> None:
+    """The shortest chains between SOURCE and TARGET, each told as a sentence.
+
+    \b
+    Example:
+      innograph path "China SAE" 电气
+    """
+    from queries.explore import paths_between
+
+    with open_store(backend, data_dir) as store:
+        result = paths_between(store, source, target, k=k, max_hops=max_hops)
+    rows = [[len(p.steps), p.weakest_basis, p.sentence] for p in result.paths]
+    emit(rows, ["hops", "weakest basis", "chain"], fmt, result)
+
+
+@cli.command(name="search")
+@click.argument("text")
+@click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable): Society, Industry …")
+@click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True)
+@format_option
+@backend_options
+def search_command(
+    text: str, kinds: tuple[str, ...], limit: int, fmt: str, backend: str | None, data_dir: Path | None
+) -> None:
+    """Find entities by English or Chinese name, pinyin, alias or abbreviation; typos are tolerated.
+
+    \b
+    Examples:
+      innograph search CMES
+      innograph search jixie --kind Society
+    """
+    from graph_service.ontology import NodeKind
+    from queries.search import search
+
+    try:
+        wanted = [NodeKind(k.capitalize()) for k in kinds]
+    except ValueError:
+        raise click.BadParameter(f"kinds are {', '.join(NodeKind)}", param_hint="--kind") from None
+    with open_store(backend, data_dir) as store:
+        result = search(store, text, kinds=wanted, limit=limit)
+    rows = [[h.node.name, h.node.kind.value, f"{h.score:g}", h.matched, h.node.id] for h in result.results]
+    emit(rows, ["name", "kind", "score", "matched", "id"], fmt, result)
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all)."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 32), default=1, show_default=True)
+@click.option("--no-load", is_flag=True, help="Do not load the bundled data into an empty store.")
+@backend_options
+def serve(
+    host: str, port: int, workers: int, no_load: bool, backend: str | None, data_dir: Path | None
+) -> None:
+    """Start the API and the planners' web pages; loads the bundled Wenzhou data into an empty store first.
+
+    \b
+    Examples:
+      innograph serve
+      INNOGRAPH_API_KEY=secret innograph serve --host 0.0.0.0 --port 8080
+    """
+    import os
+
+    import uvicorn
+
+    settings = settings_from(backend, data_dir)
+    if not no_load:
+        with open_store(backend, data_dir) as store:
+            if store.counts().total_nodes == 0:
+                from loaders.load import WENZHOU_DATASET, load_dataset
+
+                report = load_dataset(WENZHOU_DATASET, store)
+                click.echo(
+                    f"Loaded the bundled Wenzhou data ({report.summary.changed:,} items) into the empty store."
+                )
+    os.environ["INNOGRAPH_BACKEND"] = settings.backend
+    os.environ["INNOGRAPH_DATA_DIR"] = str(settings.data_dir)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for the printed address
+    click.echo(f"innograph is serving at http://{shown}:{port}/  (API docs: http://{shown}:{port}/docs)")
+    uvicorn.run(
+        "graph_service.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @contextmanager

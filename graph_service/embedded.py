@@ -260,6 +260,23 @@ class EmbeddedStore:
         rels.sort(key=lambda r: r.key)
         yield from rels
 
+    def clone(self) -> EmbeddedStore:
+        """A copy with the same snapshot path, sharing the (immutable) nodes and relationships.
+
+        Loading into the copy and then swapping it in lets readers go on reading the
+        old graph until the new one is complete.
+        """
+        with self._lock:
+            twin = EmbeddedStore(None)
+            twin.path = self.path
+            twin._g = self._g.copy()
+            twin._nodes = dict(self._nodes)
+            twin._by_kind = {k: set(v) for k, v in self._by_kind.items()}
+            twin._names = {k: set(v) for k, v in self._names.items()}
+            twin._rel_counts = dict(self._rel_counts)
+            twin._dirty = self._dirty
+        return twin
+
     # -- persistence --------------------------------------------------------
 
     def persist(self) -> None:

@@ -1,0 +1,198 @@
+"""What the catalog's questions share: finding an entity, dating facts, and putting chains into words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from graph_service.errors import InvalidRequest, NotFound
+from graph_service.ontology import (
+    Basis,
+    Node,
+    NodeKind,
+    RelType,
+    kind_of_id,
+    normalize_name,
+)
+from graph_service.store import GraphStore, Path
+from queries.models import Channel, EvidencePath, EvidenceStep, NodeRef
+
+__all__ = [
+    "BASIS_WEIGHT",
+    "alive",
+    "evidence_path",
+    "phrase",
+    "resolve_entity",
+    "sub_industries",
+]
+
+ACTIVE: dict[RelType, str] = {
+    RelType.SERVES: "serves",
+    RelType.PARTY_TO: "is party to",
+    RelType.COVERS: "covers",
+    RelType.PARTICIPATES_IN: "takes part in",
+    RelType.MEMBER_OF: "is a member of",
+    RelType.ADVISES: "advises",
+    RelType.HOSTS: "hosts",
+    RelType.LOCATED_IN: "is located in",
+    RelType.OPERATES_IN: "operates in",
+    RelType.FOCUSES_ON: "focuses on",
+    RelType.PART_OF: "is part of",
+}
+PASSIVE: dict[RelType, str] = {
+    RelType.SERVES: "is served by",
+    RelType.PARTY_TO: "is signed by",
+    RelType.COVERS: "is covered by",
+    RelType.PARTICIPATES_IN: "has as participant",
+    RelType.MEMBER_OF: "has as member",
+    RelType.ADVISES: "is advised by",
+    RelType.HOSTS: "is hosted by",
+    RelType.LOCATED_IN: "is the location of",
+    RelType.OPERATES_IN: "has as enterprise",
+    RelType.FOCUSES_ON: "is the focus of",
+    RelType.PART_OF: "includes",
+}
+BASIS_WEIGHT: dict[Basis, float] = {
+    Basis.STATED: 1.0,
+    Basis.REFERENCE: 0.9,
+    Basis.SYNTHETIC: 0.9,
+    Basis.INFERRED: 0.5,
+}
+"""How much a fact counts in a score, by how it is known."""
+PREFIX_SCORE = 75.0
+"""A search hit this good (a name starting with the text), when it is the only one, resolves a name."""
+_BASIS_ORDER = [Basis.INFERRED, Basis.SYNTHETIC, Basis.REFERENCE, Basis.STATED]
+
+
+def alive(fact: Node | object, as_of: str | None) -> bool:
+    """Whether a node or relationship existed at ``as_of`` (a partial date; ``None`` means now).
+
+    A fact with no start date is taken to have always existed; an end date counts
+    to the end of its period (``until='2023'`` holds through 31 December 2023).
+    """
+    if as_of is None:
+        return True
+    since = getattr(fact, "since", None)
+    until = getattr(fact, "until", None)
+    if since is not None and since[: len(as_of)] > as_of:
+        return False
+    return not (until is not None and as_of[: len(until)] > until)
+
+
+def resolve_entity(store: GraphStore, ref: str, kind: NodeKind | None = None) -> Node:
+    """Find one entity by id, code (industries), English or Chinese name, or alias.
+
+    Raises:
+        NotFound: when nothing matches; the error suggests near names.
+        InvalidRequest: when several entities match; the message lists their ids.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise InvalidRequest("give an id or a name")
+    try:
+        looks_like_id = kind_of_id(ref) is not None
+    except InvalidRequest:
+        looks_like_id = False
+    if looks_like_id:
+        node = store.get_node(ref)
+        if node is not None and (kind is None or node.kind is kind):
+            return node
+    ids = store.ids_by_name([ref]).get(normalize_name(ref), [])
+    candidates = list(store.get_nodes(ids).values())
+    if kind is NodeKind.INDUSTRY or kind is None:
+        candidates += [
+            n for n in store.find_nodes(NodeKind.INDUSTRY, {"code": ref}, limit=10) if n not in candidates
+        ]
+    if kind is not None:
+        candidates = [n for n in candidates if n.kind is kind]
+    if len(candidates) == 1:
+        return candidates[0]
+    what = kind.value.lower() if kind else "entity"
+    if len(candidates) > 1:
+        listed = ", ".join(f"{n.id} ({n.name})" for n in sorted(candidates, key=lambda n: n.id)[:10])
+        raise InvalidRequest(f"{ref!r} names several {what} entries: {listed}; use the id")
+    from queries.search import search  # the index is built only when an exact lookup fails
+
+    text = ref.split(":", 1)[1].replace("-", " ") if looks_like_id else ref
+    hits = search(store, text[:200], kinds=[kind] if kind else (), limit=5).results
+    if hits and hits[0].score >= PREFIX_SCORE and (len(hits) == 1 or hits[1].score < hits[0].score):
+        found = store.get_node(hits[0].node.id)
+        if found is not None:
+            return found
+    raise NotFound(f"no {what} matches {ref!r}", suggestions=[f"{h.node.id} ({h.node.name})" for h in hits])
+
+
+def sub_industries(
+    store: GraphStore, industry_id: str, as_of: str | None = None, limit: int = 500
+) -> list[Node]:
+    """Industries below one in the PART_OF hierarchy, nearest first (the industry itself excluded)."""
+    out: list[Node] = []
+    seen = {industry_id}
+    frontier = [industry_id]
+    while frontier and len(out) < limit:
+        nxt = []
+        for here in frontier:
+            for nb in store.neighbors(
+                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY]
+            ):
+                if nb.node.id in seen or not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
+                    continue
+                seen.add(nb.node.id)
+                out.append(nb.node)
+                nxt.append(nb.node.id)
+        frontier = nxt
+    return out[:limit]
+
+
+def phrase(rel_type: RelType, forward: bool) -> str:
+    """The verb of a relationship read from its source (forward) or from its target."""
+    return ACTIVE[rel_type] if forward else PASSIVE[rel_type]
+
+
+def evidence_path(path: Path, channel: Channel | None = None, reverse: bool = False) -> EvidencePath:
+    """An evidence path from a store path, read from its last node when ``reverse``."""
+    nodes = list(path.nodes)
+    rels = list(path.relationships)
+    if reverse:
+        nodes.reverse()
+        rels.reverse()
+    words = [nodes[0].name]
+    for i, rel in enumerate(rels):
+        words.append(phrase(rel.type, rel.source == nodes[i].id))
+        words.append(nodes[i + 1].name)
+    return EvidencePath(
+        channel=channel,
+        nodes=[NodeRef.of(n) for n in nodes],
+        steps=[EvidenceStep.of(r) for r in rels],
+        sentence=" — ".join(words),
+        weakest_basis=weakest(r.provenance.basis for r in rels),
+    )
+
+
+def weakest(bases: Iterable[Basis]) -> Basis:
+    """The least certain of some bases (stated when there are none)."""
+    found = list(bases)
+    return min(found, key=_BASIS_ORDER.index) if found else Basis.STATED
+
+
+def path_weight(path: Path) -> float:
+    """The weight of a chain: the product of its facts' basis weights."""
+    weight = 1.0
+    for rel in path.relationships:
+        weight *= BASIS_WEIGHT[rel.provenance.basis]
+    return weight
+
+
+def path_alive(path: Path, as_of: str | None) -> bool:
+    """Whether every node and relationship of a path existed at ``as_of``."""
+    return all(alive(n, as_of) for n in path.nodes) and all(alive(r, as_of) for r in path.relationships)
+
+
+def dedupe(nodes: Sequence[Node]) -> list[Node]:
+    """Nodes without repeats, in first-seen order."""
+    seen: set[str] = set()
+    out = []
+    for node in nodes:
+        if node.id not in seen:
+            seen.add(node.id)
+            out.append(node)
+    return out

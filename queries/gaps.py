@@ -1,0 +1,369 @@
+"""Where the ecosystem has holes: gap analysis and the coverage matrix over a scope of industries.
+
+A **scope** is a set of industries: a taxonomy (``wenzhou-5+5``, ``gbt4754``), one
+level of it (``division``), the industries whose enterprises sit in a region, or an
+explicit list of ids.
+
+**Demand** for an industry counts what needs support there: enterprises operating in
+it, parks focusing on it, programs focusing on it. **Supply** counts who supports it:
+societies per channel, talents (advising its enterprises or serving it), agreements
+covering it. Both include sub-industries.
+
+**Status**: ``uncovered`` when no society serves it by any channel, ``thin`` when
+fewer than ``thin_below`` do, ``covered`` otherwise. **Severity** orders the gaps:
+uncovered before thin before covered, then by ``severity = (demand + 1) / (societies + 1)``,
+then by name.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from graph_service.errors import InvalidRequest
+from graph_service.ontology import Node, NodeKind, RelType
+from graph_service.store import GraphStore, PathStep
+from queries.common import alive, resolve_entity, sub_industries
+from queries.models import Channel, NodeRef, ResultModel
+from queries.serving import CHANNELS, serving_paths
+
+__all__ = [
+    "SUPPORT_KINDS",
+    "CoverageMatrix",
+    "GapAnalysis",
+    "GapRow",
+    "Scope",
+    "coverage_matrix",
+    "gap_analysis",
+    "gaps_csv",
+    "scope_industries",
+]
+
+Status = Literal["uncovered", "thin", "covered"]
+_STATUS_ORDER: dict[str, int] = {"uncovered": 0, "thin": 1, "covered": 2}
+MAX_SCOPE = 5000
+"""Industries a scope may hold at most."""
+
+
+class Scope(ResultModel):
+    """Which industries to analyse; the fields combine (all given conditions must hold)."""
+
+    taxonomy: str | None = Field(default=None, description="e.g. 'wenzhou-5+5' or 'gbt4754'.")
+    level: str | None = Field(default=None, description="e.g. 'section', 'division', 'cluster'.")
+    region: str | None = Field(
+        default=None, description="Only industries with enterprises located in this region (id or name)."
+    )
+    industries: list[str] = Field(default_factory=list, description="Explicit industry ids or names.")
+
+
+class Demand(ResultModel):
+    """What needs support in an industry."""
+
+    enterprises: int = 0
+    parks: int = 0
+    programs: int = 0
+
+    @property
+    def total(self) -> int:
+        """All demand."""
+        return self.enterprises + self.parks + self.programs
+
+
+class Supply(ResultModel):
+    """Who supports an industry."""
+
+    societies: int = Field(0, description="Distinct societies by any channel.")
+    by_channel: dict[str, int] = Field(default_factory=dict, description="Distinct societies per channel.")
+    talents: int = 0
+    agreements: int = 0
+
+
+class GapRow(ResultModel):
+    """One industry of the scope: demand beside supply, status and severity."""
+
+    industry: NodeRef
+    demand: Demand
+    demand_total: int
+    supply: Supply
+    status: Status
+    severity: float
+    societies: list[NodeRef] = Field(description="The societies serving it, for drill-down.")
+
+
+class GapAnalysis(ResultModel):
+    """The industries of a scope, most severe gap first."""
+
+    scope: Scope
+    thin_below: int
+    as_of: str | None = None
+    count: int
+    summary: dict[str, int] = Field(description="Industries per status.")
+    rows: list[GapRow]
+
+
+SUPPORT_KINDS: dict[str, str] = {
+    "society_agreement": "agreements with societies covering it",
+    "expert_panel_or_service_group": "expert panels and service groups serving it",
+    "workstation": "academician and expert workstations serving it",
+    "doctoral_station": "doctoral innovation stations serving it",
+    "incubator_or_park": "incubators and parks focusing on it",
+    "talent": "talents advising its enterprises or serving it",
+}
+"""The columns of the coverage matrix."""
+_PROGRAM_SUPPORT = {
+    "expert_panel": "expert_panel_or_service_group",
+    "service_group": "expert_panel_or_service_group",
+    "academician_workstation": "workstation",
+    "expert_workstation": "workstation",
+    "doctoral_station": "doctoral_station",
+}
+
+
+class MatrixCell(ResultModel):
+    """A count and the entities behind it."""
+
+    count: int
+    entities: list[NodeRef]
+
+
+class MatrixRow(ResultModel):
+    """One industry's support, by kind."""
+
+    industry: NodeRef
+    cells: dict[str, MatrixCell]
+
+
+class CoverageMatrix(ResultModel):
+    """Industries of a scope × kinds of support."""
+
+    scope: Scope
+    as_of: str | None = None
+    columns: dict[str, str] = Field(description="Kind of support → what it counts.")
+    rows: list[MatrixRow]
+
+
+def scope_industries(store: GraphStore, scope: Scope, as_of: str | None = None) -> list[Node]:
+    """The industries a scope selects, ordered by taxonomy, code and name.
+
+    Raises:
+        InvalidRequest: an empty scope description, or one selecting over ``MAX_SCOPE`` industries.
+        NotFound: an industry or region that does not exist.
+    """
+    if not (scope.taxonomy or scope.level or scope.region or scope.industries):
+        raise InvalidRequest("describe the scope: a taxonomy, a level, a region or a list of industries")
+    if scope.industries:
+        chosen = [resolve_entity(store, ref, NodeKind.INDUSTRY) for ref in scope.industries]
+    else:
+        where: dict[str, str] = {}
+        if scope.taxonomy:
+            where["taxonomy"] = scope.taxonomy
+        if scope.level:
+            where["level"] = scope.level
+        chosen = store.find_nodes(NodeKind.INDUSTRY, where, limit=MAX_SCOPE + 1)
+    if scope.region:
+        region = resolve_entity(store, scope.region, NodeKind.REGION)
+        in_region = _industries_in_region(store, region.id, as_of)
+        chosen = (
+            [n for n in chosen if n.id in in_region]
+            if (scope.taxonomy or scope.level or scope.industries)
+            else [n for n in store.get_nodes(sorted(in_region)).values()]
+        )
+        if scope.taxonomy:
+            chosen = [n for n in chosen if getattr(n, "taxonomy", None) == scope.taxonomy]
+    chosen = [n for n in chosen if alive(n, as_of)]
+    if len(chosen) > MAX_SCOPE:
+        raise InvalidRequest(
+            f"the scope holds over {MAX_SCOPE} industries; narrow it with a taxonomy or level"
+        )
+    unique = {n.id: n for n in chosen}
+    return sorted(
+        unique.values(),
+        key=lambda n: (getattr(n, "taxonomy", ""), getattr(n, "code", None) or "", n.name, n.id),
+    )
+
+
+def gap_analysis(
+    store: GraphStore,
+    scope: Scope,
+    *,
+    thin_below: int = 2,
+    as_of: str | None = None,
+) -> GapAnalysis:
+    """Demand beside supply for every industry of a scope, with status and severity.
+
+    Args:
+        store: the graph.
+        scope: which industries.
+        thin_below: an industry served by fewer societies than this (but at least one) is ``thin``.
+        as_of: answer as the ecosystem stood on this date.
+    """
+    if thin_below < 1:
+        raise InvalidRequest("thin_below must be at least 1")
+    rows = []
+    for industry in scope_industries(store, scope, as_of):
+        family = [industry, *sub_industries(store, industry.id, as_of)]
+        demand = Demand()
+        talents: set[str] = set()
+        agreements: set[str] = set()
+        by_channel: dict[Channel, set[str]] = {c: set() for c in CHANNELS}
+        for member in family:
+            demand.enterprises += _count_in(store, member.id, RelType.OPERATES_IN, NodeKind.ENTERPRISE, as_of)
+            demand.parks += _count_in(store, member.id, RelType.FOCUSES_ON, NodeKind.PARK, as_of)
+            demand.programs += _count_in(store, member.id, RelType.FOCUSES_ON, NodeKind.PROGRAM, as_of)
+            for channel, path in serving_paths(store, member.id, as_of=as_of):
+                by_channel[channel].add(path.nodes[-1].id)
+                if channel == "agreement":
+                    agreements.add(path.nodes[1].id)
+            for nb in store.neighbors(
+                member.id, direction="in", types=[RelType.COVERS], kinds=[NodeKind.AGREEMENT]
+            ):
+                if alive(nb.node, as_of) and alive(nb.relationship, as_of):
+                    agreements.add(nb.node.id)
+            talents |= _talents(store, member.id, as_of)
+        societies = set().union(*by_channel.values())
+        count = len(societies)
+        status: Status = "uncovered" if count == 0 else "thin" if count < thin_below else "covered"
+        nodes = store.get_nodes(sorted(societies))
+        rows.append(
+            GapRow(
+                industry=NodeRef.of(industry),
+                demand=demand,
+                demand_total=demand.total,
+                supply=Supply(
+                    societies=count,
+                    by_channel={c: len(v) for c, v in by_channel.items()},
+                    talents=len(talents),
+                    agreements=len(agreements),
+                ),
+                status=status,
+                severity=round((demand.total + 1) / (count + 1), 4),
+                societies=[NodeRef.of(nodes[i]) for i in sorted(nodes)],
+            )
+        )
+    rows.sort(key=lambda r: (_STATUS_ORDER[r.status], -r.severity, r.industry.name, r.industry.id))
+    summary = {s: sum(1 for r in rows if r.status == s) for s in _STATUS_ORDER}
+    return GapAnalysis(
+        scope=scope, thin_below=thin_below, as_of=as_of, count=len(rows), summary=summary, rows=rows
+    )
+
+
+def gaps_csv(analysis: GapAnalysis) -> str:
+    """The gap analysis as CSV for a spreadsheet (formula-looking cells neutralised)."""
+    from graph_service.exports import write_csv
+
+    header = [
+        "industry_id", "industry", "industry_zh", "status", "severity", "demand", "enterprises", "parks",
+        "programs", "societies", *[f"societies_{c}" for c in CHANNELS], "talents", "agreements", "society_names",
+    ]  # fmt: skip
+    rows = [
+        [
+            r.industry.id,
+            r.industry.name,
+            r.industry.name_zh or "",
+            r.status,
+            r.severity,
+            r.demand_total,
+            r.demand.enterprises,
+            r.demand.parks,
+            r.demand.programs,
+            r.supply.societies,
+            *[r.supply.by_channel.get(c, 0) for c in CHANNELS],
+            r.supply.talents,
+            r.supply.agreements,
+            "; ".join(s.name for s in r.societies),
+        ]
+        for r in analysis.rows
+    ]
+    return write_csv(rows, header)
+
+
+def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None) -> CoverageMatrix:
+    """For each industry of a scope, how many of each kind of support it has, and which."""
+    rows = []
+    for industry in scope_industries(store, scope, as_of):
+        family = [industry, *sub_industries(store, industry.id, as_of)]
+        cells: dict[str, dict[str, Node]] = {k: {} for k in SUPPORT_KINDS}
+        for member in family:
+            for nb in store.neighbors(member.id, direction="in"):
+                if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
+                    continue
+                node, rel_type = nb.node, nb.relationship.type
+                if node.kind is NodeKind.AGREEMENT and rel_type is RelType.COVERS:
+                    if any(
+                        p.node.kind is NodeKind.SOCIETY
+                        for p in store.neighbors(node.id, direction="in", types=[RelType.PARTY_TO])
+                    ):
+                        cells["society_agreement"][node.id] = node
+                elif node.kind is NodeKind.PROGRAM and rel_type in (RelType.SERVES, RelType.FOCUSES_ON):
+                    column = _PROGRAM_SUPPORT.get(getattr(node, "program_kind", ""))
+                    if column:
+                        cells[column][node.id] = node
+                elif node.kind is NodeKind.PARK and rel_type is RelType.FOCUSES_ON:
+                    cells["incubator_or_park"][node.id] = node
+            for talent_id in _talents(store, member.id, as_of):
+                talent = store.get_node(talent_id)
+                if talent is not None:
+                    cells["talent"][talent_id] = talent
+        rows.append(
+            MatrixRow(
+                industry=NodeRef.of(industry),
+                cells={
+                    k: MatrixCell(count=len(v), entities=[NodeRef.of(v[i]) for i in sorted(v)])
+                    for k, v in cells.items()
+                },
+            )
+        )
+    return CoverageMatrix(scope=scope, as_of=as_of, columns=SUPPORT_KINDS, rows=rows)
+
+
+def _count_in(store: GraphStore, node_id: str, rel_type: RelType, kind: NodeKind, as_of: str | None) -> int:
+    return sum(
+        1
+        for nb in store.neighbors(node_id, direction="in", types=[rel_type], kinds=[kind], limit=None)
+        if alive(nb.node, as_of) and alive(nb.relationship, as_of)
+    )
+
+
+def _talents(store: GraphStore, industry_id: str, as_of: str | None) -> set[str]:
+    """Talents serving an industry or advising one of its enterprises."""
+    found = {
+        nb.node.id
+        for nb in store.neighbors(
+            industry_id, direction="in", types=[RelType.SERVES], kinds=[NodeKind.TALENT]
+        )
+        if alive(nb.node, as_of) and alive(nb.relationship, as_of)
+    }
+    steps = (
+        PathStep(types=(RelType.OPERATES_IN,), direction="in", kinds=(NodeKind.ENTERPRISE,)),
+        PathStep(types=(RelType.ADVISES,), direction="in", kinds=(NodeKind.TALENT,)),
+    )
+    for path in store.match_paths(industry_id, steps, limit=None):
+        if all(alive(n, as_of) for n in path.nodes) and all(alive(r, as_of) for r in path.relationships):
+            found.add(path.nodes[-1].id)
+    return found
+
+
+def _industries_in_region(store: GraphStore, region_id: str, as_of: str | None) -> set[str]:
+    """Industries with an enterprise or park located in a region or any region inside it."""
+    regions = {region_id}
+    frontier = [region_id]
+    while frontier:
+        nxt = []
+        for here in frontier:
+            for nb in store.neighbors(here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.REGION]):
+                if nb.node.id not in regions:
+                    regions.add(nb.node.id)
+                    nxt.append(nb.node.id)
+        frontier = nxt
+    industries: set[str] = set()
+    for region in sorted(regions):
+        for located in store.neighbors(region, direction="in", types=[RelType.LOCATED_IN], limit=None):
+            if not alive(located.node, as_of):
+                continue
+            for nb in store.neighbors(
+                located.node.id, direction="out", types=[RelType.OPERATES_IN, RelType.FOCUSES_ON], limit=None
+            ):
+                if alive(nb.relationship, as_of):
+                    industries.add(nb.node.id)
+    return industries

@@ -1,0 +1,76 @@
+"""Result models of the query catalog: every answer carries the evidence that supports it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType
+
+__all__ = [
+    "Channel",
+    "EvidencePath",
+    "EvidenceStep",
+    "NodeRef",
+    "ResultModel",
+]
+
+Channel = Literal["direct", "agreement", "program", "talent"]
+"""How a society serves an industry: SERVES itself, through an agreement covering it,
+through a program serving it, or through member talents advising its enterprises."""
+
+
+class ResultModel(BaseModel):
+    """Base of every result: strict, so a misspelt field is a bug and not a silent gap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NodeRef(ResultModel):
+    """Enough of a node to name it and link to it."""
+
+    id: str
+    kind: NodeKind
+    name: str
+    name_zh: str | None = None
+
+    @classmethod
+    def of(cls, node: Node) -> NodeRef:
+        """The reference to a node."""
+        return cls(id=node.id, kind=node.kind, name=node.name, name_zh=node.name_zh)
+
+
+class EvidenceStep(ResultModel):
+    """One relationship of an evidence chain, with its provenance."""
+
+    source: str = Field(description="Id of the node the relationship starts from.")
+    type: RelType
+    target: str = Field(description="Id of the node it points to.")
+    basis: Basis
+    evidence: str = Field(description="The clause of the source document that supports it.")
+    document: str = Field(description="Key of the source document.")
+    since: str | None = None
+
+    @classmethod
+    def of(cls, rel: Relationship) -> EvidenceStep:
+        """The evidence step for a relationship."""
+        return cls(
+            source=rel.source,
+            type=rel.type,
+            target=rel.target,
+            basis=rel.provenance.basis,
+            evidence=rel.provenance.evidence,
+            document=rel.provenance.source,
+            since=rel.since,
+        )
+
+
+class EvidencePath(ResultModel):
+    """A chain of relationships that supports an answer, and the same chain in words."""
+
+    channel: Channel | None = None
+    nodes: list[NodeRef]
+    steps: list[EvidenceStep]
+    sentence: str = Field(description="The chain read aloud, e.g. 'CMES — takes part in — … — serves — …'.")
+    weakest_basis: Basis = Field(description="The least certain basis along the chain.")

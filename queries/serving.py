@@ -1,0 +1,249 @@
+"""Which societies serve an industry, through which channels, on what evidence — and the inverse.
+
+The four channels, each a typed path pattern from the industry back to a society:
+
+=========  ==============================================================================
+direct     Society ─SERVES→ Industry
+agreement  Society ─PARTY_TO→ Agreement ─COVERS→ Industry
+program    Society ─PARTICIPATES_IN→ Program ─SERVES|FOCUSES_ON→ Industry
+talent     Society ←MEMBER_OF─ Talent ─ADVISES→ Enterprise ─OPERATES_IN→ Industry,
+           or Society ←MEMBER_OF─ Talent ─SERVES→ Industry
+=========  ==============================================================================
+
+**Score.** Each evidence path adds ``CHANNEL_WEIGHT[channel] × w`` where ``w`` is the
+product of the basis weights of its relationships (stated 1.0, reference 0.9,
+inferred 0.5), times ``SUB_INDUSTRY_FACTOR`` when the path reaches a sub-industry
+rather than the industry asked about. Societies are ranked by score, then by the
+number of channels, then by name and id, so ties come out in a stable order.
+
+Example:
+    >>> societies_serving(store, "Electrical equipment").results[0].society.name  # doctest: +SKIP
+    'Chinese Mechanical Engineering Society'
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from graph_service.ontology import NodeKind, RelType
+from graph_service.store import GraphStore, Path, PathStep
+from queries.common import evidence_path, path_alive, path_weight, resolve_entity, sub_industries
+from queries.models import Channel, EvidencePath, NodeRef, ResultModel
+
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_WEIGHT",
+    "IndustriesServed",
+    "IndustryServed",
+    "SocietiesServing",
+    "SocietyServing",
+    "industries_served_by",
+    "serving_paths",
+    "societies_serving",
+]
+
+CHANNEL_WEIGHT: dict[Channel, float] = {"direct": 3.0, "agreement": 3.0, "program": 2.0, "talent": 1.0}
+"""How much one evidence path of each channel adds to a society's score."""
+SUB_INDUSTRY_FACTOR = 0.8
+"""A path that reaches a sub-industry counts this much of one reaching the industry itself."""
+MAX_PATHS = 5000
+"""Evidence paths read per industry and channel at most."""
+
+_S, _T, _E, _A, _P, _I = (
+    NodeKind.SOCIETY,
+    NodeKind.TALENT,
+    NodeKind.ENTERPRISE,
+    NodeKind.AGREEMENT,
+    NodeKind.PROGRAM,
+    NodeKind.INDUSTRY,
+)
+R = RelType
+CHANNELS: dict[Channel, list[tuple[PathStep, ...]]] = {
+    "direct": [(PathStep(types=(R.SERVES,), direction="in", kinds=(_S,)),)],
+    "agreement": [
+        (
+            PathStep(types=(R.COVERS,), direction="in", kinds=(_A,)),
+            PathStep(types=(R.PARTY_TO,), direction="in", kinds=(_S,)),
+        )
+    ],
+    "program": [
+        (
+            PathStep(types=(R.SERVES, R.FOCUSES_ON), direction="in", kinds=(_P,)),
+            PathStep(types=(R.PARTICIPATES_IN,), direction="in", kinds=(_S,)),
+        )
+    ],
+    "talent": [
+        (
+            PathStep(types=(R.OPERATES_IN,), direction="in", kinds=(_E,)),
+            PathStep(types=(R.ADVISES,), direction="in", kinds=(_T,)),
+            PathStep(types=(R.MEMBER_OF,), direction="out", kinds=(_S,)),
+        ),
+        (
+            PathStep(types=(R.SERVES,), direction="in", kinds=(_T,)),
+            PathStep(types=(R.MEMBER_OF,), direction="out", kinds=(_S,)),
+        ),
+    ],
+}
+"""The path patterns of each channel, read from the industry towards the society."""
+
+
+class SocietyServing(ResultModel):
+    """A society that serves the industry, with its channels and the evidence for each."""
+
+    society: NodeRef
+    score: float = Field(description="Sum over evidence paths of channel weight × basis weights.")
+    channels: list[Channel]
+    paths: list[EvidencePath]
+
+
+class SocietiesServing(ResultModel):
+    """The answer to 'which societies serve this industry?'."""
+
+    industry: NodeRef
+    industries: list[NodeRef] = Field(description="The industry and, on request, its sub-industries.")
+    as_of: str | None = None
+    total: int = Field(description="Societies found in all.")
+    count: int = Field(description="Societies in this page.")
+    results: list[SocietyServing]
+
+
+class IndustryServed(ResultModel):
+    """An industry a society serves, with its channels and evidence."""
+
+    industry: NodeRef
+    score: float
+    channels: list[Channel]
+    paths: list[EvidencePath]
+
+
+class IndustriesServed(ResultModel):
+    """The answer to 'which industries does this society serve?'."""
+
+    society: NodeRef
+    as_of: str | None = None
+    total: int = Field(description="Industries found in all.")
+    count: int = Field(description="Industries in this page.")
+    results: list[IndustryServed]
+
+
+def serving_paths(
+    store: GraphStore,
+    industry_id: str,
+    channels: tuple[Channel, ...] = tuple(CHANNELS),
+    as_of: str | None = None,
+) -> list[tuple[Channel, Path]]:
+    """Every evidence path from a society to one industry (without sub-industries), by channel."""
+    out: list[tuple[Channel, Path]] = []
+    for channel in channels:
+        for steps in CHANNELS[channel]:
+            for path in store.match_paths(industry_id, steps, limit=MAX_PATHS):
+                if path_alive(path, as_of):
+                    out.append((channel, path))
+    return out
+
+
+def societies_serving(
+    store: GraphStore,
+    industry: str,
+    *,
+    include_sub_industries: bool = False,
+    channels: tuple[Channel, ...] = tuple(CHANNELS),
+    as_of: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> SocietiesServing:
+    """The societies that serve an industry, through every channel, ranked, with evidence.
+
+    Args:
+        store: the graph.
+        industry: an id, a code, an English or Chinese name, or an alias.
+        include_sub_industries: also count societies serving industries below it (PART_OF).
+        channels: which channels to follow.
+        as_of: answer as the ecosystem stood on this date (``2021``, ``2021-09``, ``2021-09-30``).
+        offset: skip this many of the ranked societies (pagination).
+        limit: at most this many societies.
+
+    Raises:
+        NotFound: no such industry (with suggestions).
+    """
+    target = resolve_entity(store, industry, NodeKind.INDUSTRY)
+    industries = [target]
+    if include_sub_industries:
+        industries += sub_industries(store, target.id, as_of)
+    found: dict[str, SocietyServing] = {}
+    for ind in industries:
+        factor = 1.0 if ind.id == target.id else SUB_INDUSTRY_FACTOR
+        for channel, path in serving_paths(store, ind.id, channels, as_of):
+            society = path.nodes[-1]
+            entry = found.setdefault(
+                society.id, SocietyServing(society=NodeRef.of(society), score=0.0, channels=[], paths=[])
+            )
+            entry.score += CHANNEL_WEIGHT[channel] * path_weight(path) * factor
+            if channel not in entry.channels:
+                entry.channels.append(channel)
+            entry.paths.append(evidence_path(path, channel, reverse=True))
+    results = sorted(
+        found.values(), key=lambda s: (-round(s.score, 9), -len(s.channels), s.society.name, s.society.id)
+    )
+    for entry in results:
+        entry.score = round(entry.score, 4)
+        entry.channels.sort(key=list(CHANNELS).index)
+    total = len(results)
+    results = results[offset : None if limit is None else offset + limit]
+    return SocietiesServing(
+        industry=NodeRef.of(target),
+        industries=[NodeRef.of(i) for i in industries],
+        as_of=as_of,
+        total=total,
+        count=len(results),
+        results=results,
+    )
+
+
+def industries_served_by(
+    store: GraphStore, society: str, *, as_of: str | None = None, offset: int = 0, limit: int | None = None
+) -> IndustriesServed:
+    """The industries a society serves, through every channel, ranked, with evidence (the inverse).
+
+    Raises:
+        NotFound: no such society (with suggestions).
+    """
+    origin = resolve_entity(store, society, NodeKind.SOCIETY)
+    found: dict[str, IndustryServed] = {}
+    for channel, pattern_list in CHANNELS.items():
+        for steps in pattern_list:
+            reverse_steps = _reverse(steps, NodeKind.INDUSTRY)
+            for path in store.match_paths(origin.id, reverse_steps, limit=MAX_PATHS):
+                if not path_alive(path, as_of):
+                    continue
+                industry = path.nodes[-1]
+                entry = found.setdefault(
+                    industry.id,
+                    IndustryServed(industry=NodeRef.of(industry), score=0.0, channels=[], paths=[]),
+                )
+                entry.score += CHANNEL_WEIGHT[channel] * path_weight(path)
+                if channel not in entry.channels:
+                    entry.channels.append(channel)
+                entry.paths.append(evidence_path(path, channel))
+    results = sorted(found.values(), key=lambda s: (-round(s.score, 9), s.industry.name, s.industry.id))
+    for entry in results:
+        entry.score = round(entry.score, 4)
+        entry.channels.sort(key=list(CHANNELS).index)
+    total = len(results)
+    results = results[offset : None if limit is None else offset + limit]
+    return IndustriesServed(
+        society=NodeRef.of(origin), as_of=as_of, total=total, count=len(results), results=results
+    )
+
+
+def _reverse(steps: tuple[PathStep, ...], end_kind: NodeKind) -> tuple[PathStep, ...]:
+    """The same pattern walked from the society end: steps reversed, directions flipped,
+    each step arriving at the kind the original step left from."""
+    flip = {"in": "out", "out": "in", "both": "both"}
+    arrive: list[tuple[NodeKind, ...]] = [s.kinds for s in steps[:-1]]
+    arrive.reverse()
+    arrive.append((end_kind,))
+    return tuple(
+        PathStep(types=step.types, direction=flip[step.direction], kinds=kinds)
+        for step, kinds in zip(reversed(steps), arrive, strict=True)
+    )
