@@ -12,10 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: install, load the bundled Wenzhou data if the store is empty, and describe it
+## run: install, load the bundled Wenzhou data if the store is empty, and serve the API and pages
 run: $(STAMP)
-	$(BIN)/innograph load
 	$(BIN)/innograph stats
+	$(BIN)/innograph serve
 
 ## test: install, fetch a real Neo4j if Java is here, and run the whole test suite
 test: $(STAMP)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -160,16 +161,25 @@ def kind_of_id(node_id: str) -> NodeKind:
     Raises:
         InvalidRequest: when the id is malformed or its prefix names no kind.
     """
-    if not isinstance(node_id, str) or not _ID_RE.match(node_id):
+    if not isinstance(node_id, str):
+        raise InvalidRequest(f"an id must be text, not {type(node_id).__name__}")
+    return _kind_of_id(node_id)
+
+
+@lru_cache(maxsize=1 << 17)
+def _kind_of_id(node_id: str) -> NodeKind:
+    """Cached: loads ask about the same ids again and again."""
+    if not _ID_RE.match(node_id):
         raise InvalidRequest(
-            f"malformed id {node_id!r}: expected 'kind:key' such as 'society:cmes', "
+            f"malformed id {node_id[:250]!r}: expected 'kind:key' such as 'society:cmes', "
             "with no spaces, at most 200 characters"
         )
     prefix = node_id.split(":", 1)[0]
     kind = _KIND_BY_PREFIX.get(prefix)
     if kind is None:
         raise InvalidRequest(
-            f"id {node_id!r} starts with unknown kind {prefix!r}; known: {', '.join(sorted(_KIND_BY_PREFIX))}"
+            f"id {node_id[:250]!r} starts with unknown kind {prefix[:50]!r}; "
+            f"known: {', '.join(sorted(_KIND_BY_PREFIX))}"
         )
     return kind
 
