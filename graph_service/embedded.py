@@ -9,6 +9,8 @@ previous snapshot or the new one, whole.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -313,6 +315,7 @@ class EmbeddedStore:
                 "the previous snapshot is unchanged. Free some disk space or choose "
                 "another place with INNOGRAPH_DATA_DIR."
             ) from None
+        _remove_stale_temps(target)
 
     def to_bytes(self) -> bytes:
         """The snapshot's JSON, ordered so that the same graph gives the same bytes."""
@@ -383,11 +386,39 @@ class EmbeddedStore:
         except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError) as exc:
             raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {_first_line(exc)}") from None
         self.upsert_nodes(nodes)
-        self.upsert_relationships(rels)
+        try:
+            self.upsert_relationships(rels)
+        except InvalidRequest as exc:
+            raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {exc.message}") from None
 
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _remove_stale_temps(target: FsPath) -> None:
+    """Delete temporary files that saves killed midway left beside the snapshot.
+
+    They never confuse a load (only the snapshot itself is read), but each is a
+    whole snapshot's worth of disk. Files of processes still alive are left alone:
+    they may be saving right now.
+    """
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid_text = tmp.name[len(target.name) + 2 :].split(".", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but belongs to someone else
+    return True
 
 
 def _fsync_dir(directory: FsPath) -> None:

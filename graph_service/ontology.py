@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator

@@ -30,8 +30,8 @@ SCALES: dict[str, int] = {"XS": 300, "S": 3_000, "M": 30_000, "L": 300_000}
 """Enterprises per scale; relationships come to about 3.3 per enterprise
 (XS ≈ 2.5k, S ≈ 11k, M ≈ 100k, L ≈ 1M)."""
 SOURCE = "synthetic"
-_SURNAMES = "Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Gao Lin Luo".split()
-_GIVEN = "Wei Fang Min Jing Lei Jun Yan Tao Ming Chao Hua Ping Gang Hui Xin Yu Bo Ning Kai Qiang".split()
+_SURNAMES = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Gao", "Lin", "Luo"]
+_GIVEN = ["Wei", "Fang", "Min", "Jing", "Lei", "Jun", "Yan", "Tao", "Ming", "Chao", "Hua", "Ping", "Gang", "Hui", "Xin", "Yu", "Bo", "Ning", "Kai", "Qiang"]
 
 
 @dataclass
@@ -70,7 +70,7 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
         counties=min(2900, 30 + n // 100),
         organizations=max(20, n // 1000),
     )
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     rels: list[list[str]] = []
@@ -91,7 +91,6 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
         rel(d, "PART_OF", rng.choice(sections))
     for leaf in leaves:
         rel(leaf, "PART_OF", rng.choice(divisions))
-    industries = sections + divisions + leaves
     industry_weights = _zipf(len(leaves), 1.1, rng)
 
     # regions: a country's provinces, cities, counties
@@ -185,8 +184,7 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
         columns = kind_columns(kind)
         _write(out / f"{FILE_STEMS[kind]}.csv", columns, ([row.get(col, _provenance(col)) for col in columns] for row in rows))
         written[FILE_STEMS[kind]] = len(rows)
-    seen: set[tuple[str, str, str]] = set()
-    unique = [r for r in rels if not (tuple(r) in seen or seen.add(tuple(r)))]  # type: ignore[func-returns-value]
+    unique = [list(r) for r in dict.fromkeys(tuple(r) for r in rels)]
     _write(
         out / "relationships.csv",
         RELATIONSHIP_COLUMNS,

@@ -38,8 +38,10 @@ from graph_service.ontology import (
 from graph_service.store import GraphStore, WriteSummary
 from loaders.manifest import FILE_STEMS, RELATIONSHIPS, Manifest, SourceDocument, read_manifest
 from loaders.records import (
+    ALIAS_SEPARATOR,
     RELATIONSHIP_COLUMNS,
     RawRelationship,
+    derive_id,
     kind_columns,
     node_from_row,
     raw_relationship_from_row,
@@ -60,6 +62,10 @@ __all__ = [
 WENZHOU_DATASET = Path(__file__).parent / "datasets" / "wenzhou"
 """The bundled Wenzhou dataset."""
 DEFAULT_BATCH_SIZE = 2000
+MAX_HINTS = 50
+"""Unknown endpoints that get a 'did you mean'; past this many, the error alone."""
+MAX_HINT_POOL = 50_000
+"""Largest graph whose names are searched for a 'did you mean' (beside the dataset's own)."""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while writing."""
@@ -204,6 +210,7 @@ def read_dataset(
     nodes: dict[str, Node] = {}
     origin: dict[str, str] = {}
     rejected_ids: dict[str, str] = {}
+    rejected_names: dict[str, str] = {}
     for kind in NodeKind:
         table = tables.get(kind.value)
         if table is None:
@@ -219,8 +226,7 @@ def read_dataset(
             node, problems = node_from_row(kind, cells, table.name, row_no, sources)
             if node is None:
                 reject(problems, cells)
-                if cells.get("id"):
-                    rejected_ids[str(cells["id"])] = f"{table.name}, row {row_no}"
+                _remember_rejected(kind, cells, f"{table.name}, row {row_no}", rejected_ids, rejected_names)
                 continue
             where = f"{table.name}, row {row_no}"
             if node.id in nodes:
@@ -257,7 +263,7 @@ def read_dataset(
                     reject(problems, cells)
                 else:
                     raws.append((raw, cells))
-            resolver = _Resolver(nodes, store, rejected_ids)
+            resolver = _Resolver(nodes, store, rejected_ids, rejected_names)
             resolver.prefetch(r for r, _ in raws)
             seen: dict[tuple[str, str, str], int] = {}
             for raw, cells in raws:
@@ -299,17 +305,28 @@ def read_dataset(
 class _Resolver:
     """Turns a relationship endpoint (an id, a name, a Chinese name or an alias) into an id."""
 
-    def __init__(self, nodes: dict[str, Node], store: GraphStore, rejected_ids: dict[str, str]) -> None:
+    def __init__(
+        self,
+        nodes: dict[str, Node],
+        store: GraphStore,
+        rejected_ids: dict[str, str],
+        rejected_names: dict[str, str],
+    ) -> None:
         self.nodes = nodes
         self.store = store
         self.rejected_ids = rejected_ids
+        self.rejected_names = rejected_names
         self.names: dict[str, set[str]] = {}
+        self.shown: dict[str, str] = {}
         for node in nodes.values():
             for name in node.names():
                 self.names.setdefault(normalize_name(name), set()).add(node.id)
+                self.shown.setdefault(normalize_name(name), name)
         self.store_ids: set[str] = set()
         self.store_names: dict[str, list[str]] = {}
         self.store_kinds: dict[str, NodeKind] = {}
+        self._hint_pool: tuple[list[str], dict[str, str]] | None = None
+        self._hints_given = 0
 
     def prefetch(self, raws: Iterable[RawRelationship]) -> None:
         """Look up in the store, in two round trips, every id and name the rows mention."""
@@ -354,14 +371,36 @@ class _Resolver:
             raise InvalidRequest(
                 f"{ref!r} names {', '.join(sorted(candidates))}, which this relationship type cannot join"
             )
+        if key in self.rejected_names:
+            raise InvalidRequest(f"{ref!r} names the row rejected at {self.rejected_names[key]}")
         raise InvalidRequest(f"no node is named {ref!r}{self._hint(ref)}")
 
     def _hint(self, ref: str) -> str:
-        pool = list(self.nodes) if _looks_like_id(ref) else [n for n in self.names]
-        close = difflib.get_close_matches(
-            ref if _looks_like_id(ref) else normalize_name(ref), pool, n=3, cutoff=0.75
-        )
+        """A 'did you mean' among the dataset's nodes and (up to a bound) the graph's."""
+        if self._hints_given >= MAX_HINTS:
+            return ""  # a file of thousands of misspellings must not take minutes to refuse
+        self._hints_given += 1
+        store_ids, store_shown = self._store_hint_pool()
+        if _looks_like_id(ref):
+            close = difflib.get_close_matches(ref, [*self.nodes, *store_ids], n=3, cutoff=0.75)
+        else:
+            shown = {**store_shown, **self.shown}
+            folded = difflib.get_close_matches(normalize_name(ref), list(shown), n=3, cutoff=0.75)
+            close = [shown[f] for f in folded]
         return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+    def _store_hint_pool(self) -> tuple[list[str], dict[str, str]]:
+        """Ids and names of the graph's nodes, read once on the first miss when the graph is small."""
+        if self._hint_pool is None:
+            ids: list[str] = []
+            shown: dict[str, str] = {}
+            if self.store.counts().total_nodes <= MAX_HINT_POOL:
+                for node in self.store.iter_nodes():
+                    ids.append(node.id)
+                    for name in node.names():
+                        shown.setdefault(normalize_name(name), name)
+            self._hint_pool = (ids, shown)
+        return self._hint_pool
 
 
 def _relationship(raw: RawRelationship, resolver: _Resolver) -> tuple[Relationship | None, list[RowError]]:
@@ -430,6 +469,28 @@ def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
                 seen.add(nxt)
                 stack.append(nxt)
     return False
+
+
+def _remember_rejected(
+    kind: NodeKind,
+    cells: dict[str, str | None],
+    where: str,
+    rejected_ids: dict[str, str],
+    rejected_names: dict[str, str],
+) -> None:
+    """Note the id and names of a rejected node row, so relationships citing it say why they fail."""
+    node_id = cells.get("id")
+    if not node_id:
+        try:
+            node_id = derive_id(kind, cells)
+        except GraphServiceError:
+            node_id = None
+    if node_id:
+        rejected_ids.setdefault(str(node_id), where)
+    aliases = (cells.get("aliases") or "").split(ALIAS_SEPARATOR)
+    for name in (cells.get("name"), cells.get("name_zh"), *aliases):
+        if name and name.strip():
+            rejected_names.setdefault(normalize_name(name), where)
 
 
 def _looks_like_id(ref: str) -> bool:

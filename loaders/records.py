@@ -21,6 +21,7 @@ __all__ = [
     "COMMON_COLUMNS",
     "RELATIONSHIP_COLUMNS",
     "RawRelationship",
+    "derive_id",
     "kind_columns",
     "node_from_row",
     "raw_relationship_from_row",
@@ -84,7 +85,7 @@ def node_from_row(
         data["aliases"] = tuple(a.strip() for a in str(data["aliases"]).split(ALIAS_SEPARATOR) if a.strip())
     if not data.get("id"):
         try:
-            data["id"] = _derive_id(kind, row)
+            data["id"] = derive_id(kind, row)
         except GraphServiceError as exc:
             errors.append(RowError(file, row_no, "id", f"is blank and {exc.message}"))
     if errors:
@@ -218,7 +219,12 @@ def _provenance_errors(row: Row, file: str, row_no: int, sources: Collection[str
     return errors
 
 
-def _derive_id(kind: NodeKind, row: Row) -> str:
+def derive_id(kind: NodeKind, row: Row) -> str:
+    """The id of a row whose ``id`` cell is blank: from the code, adcode or name.
+
+    Raises:
+        InvalidRequest: when the row has none of them.
+    """
     if kind is NodeKind.INDUSTRY and row.get("code") and row.get("taxonomy"):
         return make_id(kind, str(row["taxonomy"]), str(row["code"]))
     if kind is NodeKind.REGION and row.get("adcode"):

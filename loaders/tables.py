@@ -135,7 +135,12 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
         except csv.Error as exc:
             problem = str(exc)
             if "field larger" in problem:
-                problem = f"a cell is longer than {MAX_CELL:,} characters"
+                problem = (
+                    f"a cell is longer than {MAX_CELL:,} characters "
+                    "(or a stray '\"' opened a quoted cell that is never closed)"
+                )
+            elif "unexpected end of data" in problem:
+                problem = "a quoted cell starting in this row is never closed (a stray '\"')"
             raise DataError([RowError(name, row_no, None, f"malformed CSV: {problem}")]) from None
         if row_no == 1:
             table.columns = _header(cells, name)

@@ -35,6 +35,7 @@ import atexit
 import contextlib
 import ctypes
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -61,6 +62,7 @@ __all__ = [
     "Neo4jServer",
     "Neo4jServerError",
     "bolt_ping",
+    "build_cds_archive",
     "cache_dir",
     "fetch",
     "is_fetched",
@@ -137,8 +139,7 @@ def is_fetched(version: str = NEO4J_VERSION, cache: Path | None = None) -> bool:
         return False
     return bool(
         isinstance(payload, dict)
-        and {k: payload.get(k) for k in ("version", "artifacts", "entry_class")}
-        == _marker_payload(version)
+        and {k: payload.get(k) for k in ("version", "artifacts", "entry_class")} == _marker_payload(version)
         and any((root / "lib").glob("neo4j-server-*.jar"))
     )
 
@@ -210,8 +211,7 @@ def fetch(version: str = NEO4J_VERSION, cache: Path | None = None, *, quiet: boo
         if result.returncode != 0:
             detail = ((result.stdout or "") + (result.stderr or ""))[-4000:]
             raise Neo4jServerError(
-                f"Maven failed ({result.returncode}) fetching Neo4j {version}: "
-                f"{' '.join(cmd)}\n{detail}"
+                f"Maven failed ({result.returncode}) fetching Neo4j {version}: {' '.join(cmd)}\n{detail}"
             )
         if not any(staging.glob("neo4j-server-*.jar")):
             raise Neo4jServerError(f"Maven produced no neo4j-server jar in {staging}")
@@ -234,14 +234,18 @@ def _java_executable() -> str | None:
     return shutil.which("java")
 
 
-def _java_major(java: str) -> int | None:
+@functools.lru_cache(maxsize=8)
+def _java_version_text(java: str) -> str | None:
     try:
-        out = subprocess.run(
-            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    return out.stderr + out.stdout if out.returncode == 0 else None
+
+
+def _java_major(java: str) -> int | None:
+    text = _java_version_text(java)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', text or "")
     if not match:
         return None
     major = int(match.group(1))
@@ -255,6 +259,80 @@ def java_available() -> bool:
         return False
     major = _java_major(java)
     return major is not None and major >= MIN_JAVA
+
+
+# --------------------------------------------------------------------------- class data sharing
+#
+# Loading and verifying ~200 jars' classes dominates startup on a small machine.  A dynamic
+# AppCDS archive (``-XX:ArchiveClassesAtExit``) written by the first server that stops
+# gracefully cuts every later start roughly in half.  The archive is tied to the exact JVM
+# and jar set, so its name hashes both; a stale or foreign archive is never used.
+
+
+def _cds_enabled_by_env() -> bool:
+    return os.environ.get("INNOGRAPH_NEO4J_CDS", "1").strip().lower() not in {"0", "false", "no"}
+
+
+def _classpath(lib: Path, plugins: Path | None = None) -> str:
+    jars = sorted(lib.glob("*.jar"))
+    if plugins is not None:
+        jars += sorted(plugins.glob("*.jar"))
+    return os.pathsep.join(str(jar) for jar in jars)
+
+
+def _cds_archive(java: str, lib: Path) -> Path | None:
+    """Return where the CDS archive for this JVM and jar set lives (may not exist yet)."""
+    version_text = _java_version_text(java)
+    if version_text is None:
+        return None
+    key = hashlib.sha256(
+        "\n".join((os.path.realpath(java), version_text, _classpath(lib))).encode()
+    ).hexdigest()[:16]
+    return lib.parent / "cds" / f"neo4j-{key}.jsa"
+
+
+_CDS_QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+
+
+class _CdsDump:
+    """An archive being written by one running JVM (holds a lock so only one JVM dumps)."""
+
+    def __init__(self, archive: Path, lock: Any) -> None:
+        self.archive = archive
+        self.partial = archive.with_name(f"{archive.name}.{secrets.token_hex(4)}.partial")
+        self._lock = lock
+
+    @classmethod
+    def begin(cls, archive: Path) -> _CdsDump | None:
+        """Take the dump lock for ``archive``; ``None`` if another process holds it."""
+        try:
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            lock = (archive.parent / f"{archive.name}.lock").open("a")
+        except OSError:
+            return None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            return None
+        return cls(archive, lock)
+
+    @property
+    def flags(self) -> list[str]:
+        """The JVM flags that write the archive at exit."""
+        return [f"-XX:ArchiveClassesAtExit={self.partial}", *_CDS_QUIET]
+
+    def finish(self, *, clean_exit: bool) -> None:
+        """Publish the archive if the JVM exited cleanly, else discard it; release the lock."""
+        try:
+            if clean_exit and self.partial.is_file() and self.partial.stat().st_size > 1 << 20:
+                os.replace(self.partial, self.archive)
+            else:
+                self.partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+        finally:
+            self._lock.close()
 
 
 # --------------------------------------------------------------------------- bolt probe
@@ -482,12 +560,15 @@ class Neo4jServer:
         cache: str | os.PathLike[str] | None = None,
         extra_conf: Mapping[str, str] | None = None,
         jvm_args: Sequence[str] = (),
+        cds: bool | None = None,
     ) -> None:
         """Configure (but do not start) a server.
 
         ``port``/``http_port``: fixed ports (default: free Bolt port, HTTP disabled; pass
         ``http_port=0`` for a free HTTP port).  ``home``: use/keep this directory instead
-        of a temporary one.  ``extra_conf``: more ``neo4j.conf`` settings.
+        of a temporary one.  ``extra_conf``: more ``neo4j.conf`` settings.  ``jvm_args``: more
+        JVM flags.  ``cds``: use/build the class-data-sharing archive that halves startup
+        (default on unless ``INNOGRAPH_NEO4J_CDS=0``).
         """
         self._password = password or secrets.token_urlsafe(18)
         self._port = port or 0
@@ -503,6 +584,8 @@ class Neo4jServer:
         self._cache = Path(cache).resolve() if cache is not None else None
         self.extra_conf = dict(extra_conf or {})
         self.jvm_args = tuple(jvm_args)
+        self.cds = _cds_enabled_by_env() if cds is None else cds
+        self._cds_dump: _CdsDump | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self.last_start_seconds: float | None = None
 
@@ -579,10 +662,8 @@ class Neo4jServer:
         if java is None:
             raise Neo4jServerError("no 'java' found (set JAVA_HOME or put java on PATH)")
         lib = fetch(self.version, self._cache)
-        first = self._home is None or not (self._home / "conf" / "neo4j.conf").exists()
-        if first:
-            self._prepare_home()
-        attempts = 3 if first else 1
+        picked_port = self._prepare_home()
+        attempts = 3 if picked_port else 1
         for attempt in range(attempts):
             began = time.monotonic()
             self._launch(java, lib)
@@ -638,21 +719,36 @@ class Neo4jServer:
 
     # ----------------------------------------------------------------- internals
 
-    def _prepare_home(self) -> None:
+    def _prepare_home(self) -> bool:
+        """Create/refresh the home; return whether a Bolt port was picked just now."""
         if self._home is None:
             self._home = Path(tempfile.mkdtemp(prefix="innograph-neo4j-"))
         for sub in ("conf", "data/dbms", "logs", "run", "plugins", "import", "licenses"):
             (self._home / sub).mkdir(parents=True, exist_ok=True)
+        picked = False
+        if not self._port:  # a home from an earlier run keeps its port
+            self._port = self._conf_port("server.bolt.listen_address") or 0
         if not self._port:
-            self._port = _free_port()
+            self._port, picked = _free_port(), True
         if self._http_port == 0:
-            self._http_port = _free_port()
+            self._http_port = self._conf_port("server.http.listen_address") or _free_port()
         self._write_conf()
         auth = self._home / "data" / "dbms" / "auth.ini"
         system_db = self._home / "data" / "databases" / "system"
         if not system_db.exists():
             auth.write_text(_auth_ini_line(self.user, self._password), encoding="utf-8")
             auth.chmod(0o600)
+        return picked
+
+    def _conf_port(self, key: str) -> int | None:
+        """Read the port of ``key`` from an existing ``neo4j.conf`` in the home."""
+        assert self._home is not None
+        conf = self._home / "conf" / "neo4j.conf"
+        if not conf.exists():
+            return None
+        pattern = re.compile(rf"^{re.escape(key)}=.*:(\d+)\s*$", re.MULTILINE)
+        match = pattern.search(conf.read_text(encoding="utf-8"))
+        return int(match.group(1)) if match else None
 
     def _write_conf(self) -> None:
         assert self._home is not None
@@ -686,6 +782,18 @@ class Neo4jServer:
         )
         (self._home / "conf" / "neo4j.conf").write_text(text, encoding="utf-8")
 
+    def _cds_flags(self, java: str, lib: Path) -> list[str]:
+        """Use the CDS archive if there is one, else try to become the JVM that writes it."""
+        if not self.cds:
+            return []
+        archive = _cds_archive(java, lib)
+        if archive is None:
+            return []
+        if archive.is_file():
+            return [f"-XX:SharedArchiveFile={archive}", *_CDS_QUIET]
+        self._cds_dump = _CdsDump.begin(archive)
+        return self._cds_dump.flags if self._cds_dump else []
+
     def _command(self, java: str, lib: Path) -> list[str]:
         assert self._home is not None
         return [
@@ -693,9 +801,10 @@ class Neo4jServer:
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             *_JVM_FLAGS,
+            *self._cds_flags(java, lib),
             *self.jvm_args,
             "-cp",
-            f"{lib}/*:{self._home}/plugins/*",
+            _classpath(lib, self._home / "plugins"),
             ENTRY_CLASS,
             f"--home-dir={self._home}",
             f"--config-dir={self._home / 'conf'}",
@@ -737,8 +846,7 @@ class Neo4jServer:
             code = self._proc.poll()
             if code is not None:
                 raise Neo4jServerError(
-                    f"Neo4j exited with code {code} during startup; log {self.log_path}:\n"
-                    f"{self._log_tail()}"
+                    f"Neo4j exited with code {code} during startup; log {self.log_path}:\n{self._log_tail()}"
                 )
             try:
                 bolt_ping(self.host, self._port, self.user, self._password, timeout=5.0)
@@ -760,16 +868,46 @@ class Neo4jServer:
         proc = self._proc
         if proc is None:
             return
+        clean_exit = graceful
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM if graceful else signal.SIGKILL)
+            # Writing the CDS archive (~100 MB) at exit takes a few extra seconds.
+            patience = self.stop_timeout + (120 if self._cds_dump else 0)
             try:
-                proc.wait(timeout=self.stop_timeout if graceful else 30)
+                proc.wait(timeout=patience if graceful else 30)
             except subprocess.TimeoutExpired:
+                clean_exit = False
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
+        else:
+            clean_exit = False  # it died on its own (crash, startup failure)
         self._proc = None
+        if self._cds_dump is not None:
+            self._cds_dump.finish(clean_exit=clean_exit)
+            self._cds_dump = None
+
+
+def build_cds_archive(version: str = NEO4J_VERSION, cache: Path | None = None) -> Path | None:
+    """Build the class-data-sharing archive now (one throw-away server start and stop).
+
+    Returns the archive, or ``None`` without Java 17+ or while another process builds it.
+    Servers build it on their own otherwise, during their first graceful stop.
+    """
+    java = _java_executable()
+    if java is None or not java_available():
+        return None
+    lib = fetch(version, cache)
+    archive = _cds_archive(java, lib)
+    if archive is None or archive.is_file():
+        return archive
+    server = Neo4jServer(version=version, cache=cache, cds=True)
+    try:
+        server.start()
+    finally:
+        server.stop()
+    return archive if archive.is_file() else None
 
 
 # --------------------------------------------------------------------------- CLI
@@ -808,20 +946,22 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--neo4j-version", default=NEO4J_VERSION, help="Neo4j version (default %(default)s)"
-    )
+    parser.add_argument("--neo4j-version", default=NEO4J_VERSION, help="Neo4j version (default %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
     fetch_p = sub.add_parser("fetch", help="download the server jars into the cache")
     fetch_p.add_argument("--verbose", action="store_true", help="show Maven's output")
+    fetch_p.add_argument(
+        "--no-cds",
+        dest="cds",
+        action="store_false",
+        help="skip the one-off server run that builds the class-data-sharing archive",
+    )
     run_p = sub.add_parser(
         "run",
         help="start a server, print NEO4J_* variables, stay in the foreground until Ctrl-C",
     )
     run_p.add_argument("--port", type=int, default=None, help="Bolt port (default: a free one)")
-    run_p.add_argument(
-        "--http-port", type=int, default=None, help="enable HTTP on this port (0: a free one)"
-    )
+    run_p.add_argument("--http-port", type=int, default=None, help="enable HTTP on this port (0: a free one)")
     run_p.add_argument("--password", default=None, help="password (default: random)")
     run_p.add_argument("--home", default=None, help="server home to use and keep")
     run_p.add_argument("--keep", action="store_true", help="keep the temporary home on exit")
@@ -842,6 +982,13 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     lib = fetch(args.neo4j_version, quiet=not args.verbose)
     how = "already cached" if cached else f"fetched in {time.monotonic() - began:.1f} s"
     print(f"Neo4j {args.neo4j_version} jars {how}: {lib}", file=sys.stderr)
+    if args.cds and _cds_enabled_by_env():
+        began = time.monotonic()
+        archive = build_cds_archive(args.neo4j_version)
+        if archive is None:
+            print("No CDS archive (no Java 17+, or another process is building it)", file=sys.stderr)
+        else:
+            print(f"CDS archive ready ({time.monotonic() - began:.1f} s): {archive}", file=sys.stderr)
     print(lib)
     return 0
 
