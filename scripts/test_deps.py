@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from neo4j_server import fetch, java_available
 
 CHROMIUM = Path("/usr/bin/chromium")
+APT_PACKAGES = {"/usr/bin/chromium": "chromium", "/usr/bin/wrk": "wrk"}
+"""Debian packages the suite uses: Chromium for the browser tests, wrk for the benchmark smoke run."""
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -28,15 +30,20 @@ def main() -> int:
         fetch(quiet=True)
     else:
         problems.append("Java 17 is missing: the Neo4j tests will skip (install openjdk-17-jre-headless)")
-    if not CHROMIUM.exists():
+    missing = [pkg for path, pkg in APT_PACKAGES.items() if not Path(path).exists()]
+    if missing:
         if os.geteuid() == 0 and shutil.which("apt-get"):
-            print("test deps: installing Debian's chromium for the browser tests …", flush=True)
+            print(f"test deps: installing Debian's {' and '.join(missing)} …", flush=True)
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, stdout=subprocess.DEVNULL
+            )
         else:
-            problems.append(f"{CHROMIUM} is missing: the browser tests will skip (apt-get install chromium)")
+            problems.append(
+                f"{', '.join(missing)} missing: browser tests and the benchmark smoke run "
+                f"will skip (apt-get install {' '.join(missing)})"
+            )
     for problem in problems:
         print(f"test deps: {problem}", file=sys.stderr)
     return 1 if problems and IN_CI else 0

@@ -1,0 +1,1 @@
+"""innograph's benchmark suite: `python -m bench --help`."""

@@ -1,0 +1,342 @@
+"""The benchmark suite: load throughput, query latency, API throughput, views, snapshot, memory.
+
+Every figure is a median of several runs (latencies: p50 and p99 over a fixed
+sample of inputs, hubs and leaves alike), measured in one process beside its
+baseline (Python's csv module reading the same files), so ratios hold on any machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from graph_service.embedded import EmbeddedStore
+from graph_service.ontology import NodeKind
+from graph_service.settings import Neo4jSettings
+from graph_service.store import GraphStore
+from loaders.generate import generate_dataset
+from loaders.load import load_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def dataset(scale: str, seed: int = 1) -> Path:
+    """The generated dataset of a scale, made once and kept under bench/results/."""
+    out = RESULTS / f"data-{scale.lower()}-{seed}"
+    if not (out / "dataset.toml").exists():
+        generate_dataset(out, scale=scale, seed=seed)  # type: ignore[arg-type]
+    return out
+
+
+def csv_floor(path: Path) -> float:
+    """Seconds Python's csv module takes just to read every file of a dataset."""
+    started = time.perf_counter()
+    for file in sorted(path.glob("*.csv")):
+        with open(file, encoding="utf-8", newline="") as fh:
+            for _ in csv.reader(fh):
+                pass
+    return time.perf_counter() - started
+
+
+def relationship_count(path: Path) -> int:
+    """Relationships in a generated dataset."""
+    with open(path / "relationships.csv", encoding="utf-8") as fh:
+        return sum(1 for _ in fh) - 1
+
+
+def measure_load(
+    store_factory: Callable[[], GraphStore], path: Path, runs: int, batch_size: int
+) -> dict[str, Any]:
+    """Median load time of a dataset into a fresh store, beside the csv floor."""
+    times, floors = [], []
+    for _ in range(runs):
+        store = store_factory()
+        store.clear()
+        gc.collect()
+        floors.append(csv_floor(path))
+        started = time.perf_counter()
+        load_dataset(path, store, batch_size=batch_size)
+        times.append(time.perf_counter() - started)
+        store.close()
+    rels = relationship_count(path)
+    median, floor = statistics.median(times), statistics.median(floors)
+    return {
+        "relationships": rels,
+        "seconds_median": round(median, 3),
+        "relationships_per_s": round(rels / median),
+        "csv_floor_seconds": round(floor, 3),
+        "ratio_to_csv_floor": round(median / floor, 1),
+        "runs": runs,
+        "batch_size": batch_size,
+    }
+
+
+def sample_inputs(store: GraphStore, n: int = 20, seed: int = 7) -> dict[str, list[str]]:
+    """A fixed sample of query inputs: the busiest industries and societies, and random leaves."""
+    rng = random.Random(seed)
+    industries = [i.id for i in store.iter_nodes(NodeKind.INDUSTRY)]
+    societies = [s.id for s in store.iter_nodes(NodeKind.SOCIETY)]
+    enterprises = store.find_nodes(NodeKind.ENTERPRISE, limit=2000)
+
+    def busiest(ids: list[str], k: int) -> list[str]:
+        degree = {i: len(store.neighbors(i, limit=None)) for i in ids[:400]}
+        return sorted(degree, key=lambda i: (-degree[i], i))[:k]
+
+    half = n // 2
+    return {
+        "industries": busiest(industries, half) + rng.sample(industries, min(half, len(industries))),
+        "societies": busiest(societies, half) + rng.sample(societies, min(half, len(societies))),
+        "entities": [e.id for e in rng.sample(enterprises, min(n, len(enterprises)))],
+    }
+
+
+def latency(func: Callable[[str], object], inputs: list[str], repeat: int = 3) -> dict[str, float]:
+    """p50 and p99 (milliseconds) of a query over its inputs, each asked ``repeat`` times after a warm-up."""
+    for item in inputs[:2]:
+        func(item)
+    samples = []
+    for _ in range(repeat):
+        for item in inputs:
+            started = time.perf_counter()
+            func(item)
+            samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": round(_percentile(samples, 50), 2),
+        "p99_ms": round(_percentile(samples, 99), 2),
+        "n": len(samples),
+    }
+
+
+def measure_queries(store: GraphStore) -> dict[str, Any]:
+    """p50/p99 of every catalog query over the fixed sample."""
+    from queries.analytics import brokers
+    from queries.explore import neighborhood, paths_between
+    from queries.gaps import Scope, coverage_matrix, gap_analysis
+    from queries.plans import changes, plan_progress
+    from queries.recommend import recommendations
+    from queries.search import search
+    from queries.serving import industries_served_by, societies_serving
+
+    inputs = sample_inputs(store)
+    pairs = [f"{a}|{b}" for a, b in zip(inputs["societies"], inputs["industries"], strict=False)][:10]
+    out: dict[str, Any] = {
+        "societies_serving": latency(lambda i: societies_serving(store, i), inputs["industries"]),
+        "societies_serving_sub": latency(
+            lambda i: societies_serving(store, i, include_sub_industries=True), inputs["industries"][:10]
+        ),
+        "industries_served_by": latency(lambda s: industries_served_by(store, s), inputs["societies"]),
+        "neighborhood_d2_cap200": latency(
+            lambda e: neighborhood(store, e, depth=2, limit=200), inputs["entities"]
+        ),
+        "paths_k3_h4": latency(
+            lambda p: paths_between(store, *p.split("|"), k=3, max_hops=4), pairs, repeat=1
+        ),
+        "recommendations": latency(lambda i: recommendations(store, i), inputs["industries"][:10], repeat=1),
+        "search": latency(
+            lambda q: search(store, q),
+            ["Society 1", "全国学会", "Enterprize 12", "synthetic class"],
+            repeat=3,
+        ),
+        "plan_progress": latency(lambda p: plan_progress(store, p), ["program:syn-plan"], repeat=3),
+    }
+    scope = Scope(taxonomy="syn")
+    out["gap_analysis_all_industries"] = latency(lambda _: gap_analysis(store, scope), ["all"], repeat=3)
+    out["coverage_matrix_all_industries"] = latency(
+        lambda _: coverage_matrix(store, scope), ["all"], repeat=1
+    )
+    out["changes_one_year"] = latency(lambda _: changes(store, "2021", "2021-12"), ["2021"], repeat=3)
+    if store.counts().total_relationships <= 200_000:
+        out["brokers"] = latency(lambda _: brokers(store, limit=20), ["all"], repeat=1)
+    return out
+
+
+def measure_snapshot(path: Path, runs: int = 3) -> dict[str, Any]:
+    """Median save and reload time of the embedded snapshot, its size, and the peak memory of a load.
+
+    Each run is a fresh process, so peak memory (ru_maxrss) belongs to one load alone.
+    """
+    code = (
+        "import json,resource,sys,time\n"
+        "from pathlib import Path\n"
+        "from graph_service.embedded import EmbeddedStore\n"
+        "from loaders.load import load_dataset\n"
+        "snap=Path(sys.argv[2]); snap.unlink(missing_ok=True)\n"
+        "t=time.perf_counter(); s=EmbeddedStore(snap); load_dataset(Path(sys.argv[1]), s, batch_size=20000)\n"
+        "load=time.perf_counter()-t\n"
+        "t=time.perf_counter(); s.save(snap); save=time.perf_counter()-t\n"
+        "del s\n"
+        "t=time.perf_counter(); EmbeddedStore(snap); reload=time.perf_counter()-t\n"
+        "print(json.dumps({'load':load,'save':save,'reload':reload,'peak_kib':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,'bytes':snap.stat().st_size}))\n"
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(runs):
+            done = subprocess.run(
+                [sys.executable, "-c", code, str(path), str(Path(tmp) / "graph.json")],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {
+        "load_seconds_median": round(statistics.median(r["load"] for r in results), 3),
+        "save_seconds_median": round(statistics.median(r["save"] for r in results), 3),
+        "reload_seconds_median": round(statistics.median(r["reload"] for r in results), 3),
+        "peak_memory_mib": round(max(r["peak_kib"] for r in results) / 1024),
+        "snapshot_mib": round(results[0]["bytes"] / 2**20, 1),
+        "runs": runs,
+    }
+
+
+def measure_api(path: Path, workers: int, seconds: int = 10, connections: int = 16) -> dict[str, Any]:
+    """Requests/s and latency percentiles from wrk against uvicorn on loopback, per route."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as data_dir, _server(path, Path(data_dir), workers) as base:
+        routes = {
+            "societies": "/api/industries/industry:syn:i0001/societies?limit=20",
+            "neighborhood": "/api/entities/society:syn-000/neighborhood?depth=2&limit=200",
+            "gaps": "/api/gaps?taxonomy=syn&level=division",
+        }
+        for name, route in routes.items():
+            done = subprocess.run(
+                [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", base + route],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            out[name] = _parse_wrk(done.stdout)
+    return out
+
+
+@contextmanager
+def _server(path: Path, data_dir: Path, workers: int) -> Iterator[str]:
+    env = {**os.environ, "INNOGRAPH_DATA_DIR": str(data_dir), "INNOGRAPH_BACKEND": "embedded"}
+    subprocess.run(
+        [sys.executable, "-m", "graph_service.cli", "load", str(path)],
+        check=True,
+        env=env,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "graph_service.cli",
+            "serve",
+            "--no-load",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        import urllib.request
+
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=30).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _parse_wrk(text: str) -> dict[str, Any]:
+    def ms(value: str) -> float:
+        number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+        return round(float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 2)
+
+    percentiles = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", text, re.M))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    return {
+        "requests_per_s": round(float(rps.group(1))) if rps else 0,
+        "p50_ms": ms(percentiles["50"]) if "50" in percentiles else None,
+        "p99_ms": ms(percentiles["99"]) if "99" in percentiles else None,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _percentile(sorted_samples: list[float], pct: float) -> float:
+    if not sorted_samples:
+        return 0.0
+    index = min(len(sorted_samples) - 1, max(0, round(pct / 100 * len(sorted_samples) + 0.5) - 1))
+    return sorted_samples[index]
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+@contextmanager
+def neo4j_settings() -> Iterator[Neo4jSettings]:
+    """A Neo4j to measure: NEO4J_URI's, or one started from Maven Central for the run."""
+    if os.environ.get("NEO4J_URI"):
+        yield Neo4jSettings()
+        return
+    from neo4j_server import Neo4jServer
+
+    server = Neo4jServer()
+    server.start()
+    try:
+        yield Neo4jSettings(uri=server.uri, user=server.user, password=server.password)
+    finally:
+        server.stop()
+
+
+def embedded_factory() -> Callable[[], GraphStore]:
+    """Fresh in-memory embedded stores."""
+    return lambda: EmbeddedStore(None)
