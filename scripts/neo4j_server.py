@@ -26,6 +26,7 @@ Environment:
                            ``~/.cache/innograph/neo4j-<version>``)
     JAVA_HOME              the JVM to use (else ``java`` on PATH)
     MVN                    the Maven executable to use (else ``mvn`` on PATH)
+    INNOGRAPH_NEO4J_CDS    ``0`` disables the class-data-sharing archive (faster starts)
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -518,11 +519,23 @@ def _auth_ini_line(user: str, password: str) -> str:
     return f"{user}:SHA-256,{digest.hex()},{salt.hex()},{iterations}:\n"
 
 
-def _set_pdeathsig() -> None:
-    """In the child: ask Linux to SIGTERM us when the parent thread dies (best effort)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _pdeathsig_setter() -> Callable[[], None] | None:
+    """Return a ``preexec_fn`` that makes Linux SIGTERM the child when this thread dies.
+
+    The libc lookup happens here, in the parent, so the forked child only makes one call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+
+    def _preexec() -> None:
+        prctl(pr_set_pdeathsig, sigterm, 0, 0, 0)
+
+    return _preexec
 
 
 _LIVE: set[Neo4jServer] = set()
@@ -542,6 +555,7 @@ class Neo4jServer:
     first start, writes the initial password and waits until Bolt answers ``RETURN 1``.
     ``restart()`` and ``kill()`` + ``start()`` keep the port and the data directory;
     ``stop()`` also deletes the home unless ``keep_home`` (or an explicit ``home``) is given.
+    ``last_start_seconds`` is the time from launching the JVM to the first good ``RETURN 1``.
     """
 
     def __init__(
@@ -561,6 +575,7 @@ class Neo4jServer:
         extra_conf: Mapping[str, str] | None = None,
         jvm_args: Sequence[str] = (),
         cds: bool | None = None,
+        c1_only: bool = True,
     ) -> None:
         """Configure (but do not start) a server.
 
@@ -568,7 +583,9 @@ class Neo4jServer:
         ``http_port=0`` for a free HTTP port).  ``home``: use/keep this directory instead
         of a temporary one.  ``extra_conf``: more ``neo4j.conf`` settings.  ``jvm_args``: more
         JVM flags.  ``cds``: use/build the class-data-sharing archive that halves startup
-        (default on unless ``INNOGRAPH_NEO4J_CDS=0``).
+        (default on unless ``INNOGRAPH_NEO4J_CDS=0``).  ``c1_only``: JIT with C1 only, which
+        halves the startup CPU and is no slower for test-sized queries; pass ``False`` for
+        benchmarks of long-running Cypher.
         """
         self._password = password or secrets.token_urlsafe(18)
         self._port = port or 0
@@ -586,6 +603,7 @@ class Neo4jServer:
         self.jvm_args = tuple(jvm_args)
         self.cds = _cds_enabled_by_env() if cds is None else cds
         self._cds_dump: _CdsDump | None = None
+        self.c1_only = c1_only
         self._proc: subprocess.Popen[bytes] | None = None
         self.last_start_seconds: float | None = None
 
@@ -663,6 +681,7 @@ class Neo4jServer:
             raise Neo4jServerError("no 'java' found (set JAVA_HOME or put java on PATH)")
         lib = fetch(self.version, self._cache)
         picked_port = self._prepare_home()
+        _LIVE.add(self)  # from here on, interpreter exit stops it and removes a temp home
         attempts = 3 if picked_port else 1
         for attempt in range(attempts):
             began = time.monotonic()
@@ -679,7 +698,6 @@ class Neo4jServer:
                 raise
             self.last_start_seconds = time.monotonic() - began
             break
-        _LIVE.add(self)
         return self
 
     def stop(self) -> None:
@@ -768,6 +786,8 @@ class Neo4jServer:
             "server.memory.heap.max_size": self.heap,
             "server.memory.pagecache.size": self.pagecache,
             "db.tx_log.preallocate": "false",
+            # Open transactions delay a graceful stop by this much (default 10s).
+            "db.shutdown_transaction_end_timeout": "2s",
             # Netty waits 2 x 5 s of "quiet period" on shutdown by default.
             "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
             "internal.dbms.bolt.netty_server_shutdown_timeout": "5s",
@@ -802,6 +822,7 @@ class Neo4jServer:
             f"-Xmx{self.heap}",
             *_JVM_FLAGS,
             *self._cds_flags(java, lib),
+            *(["-XX:TieredStopAtLevel=1"] if self.c1_only else []),
             *self.jvm_args,
             "-cp",
             _classpath(lib, self._home / "plugins"),
@@ -826,7 +847,8 @@ class Neo4jServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_set_pdeathsig if in_main else None,
+                # Only the main thread: PDEATHSIG fires when the *thread* that forked exits.
+                preexec_fn=_pdeathsig_setter() if in_main else None,
             )
 
     def _log_tail(self, lines: int = 40) -> str:
@@ -850,10 +872,13 @@ class Neo4jServer:
                 )
             try:
                 bolt_ping(self.host, self._port, self.user, self._password, timeout=5.0)
+                if self._http_port is not None:  # the web server starts after Bolt
+                    socket.create_connection((self.host, self._http_port), timeout=5.0).close()
                 return
             except _BoltAuthError as exc:
                 raise Neo4jServerError(
-                    f"Neo4j refused the generated credentials: {exc}\n{self._log_tail()}"
+                    f"Neo4j refused user {self.user!r} with our password ({exc}); a reused "
+                    "home keeps the password it was first started with"
                 ) from exc
             except (OSError, Neo4jServerError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
@@ -928,10 +953,16 @@ examples:
   # fixed port and password, keep the data directory afterwards
   python scripts/neo4j_server.py run --port 7687 --password secret-pass --home /tmp/neo4j-dev
 
+from Python (e.g. a pytest fixture; scripts/ on sys.path):
+  from neo4j_server import Neo4jServer, java_available
+  with Neo4jServer() as server:    # server.uri / .user / .password; .restart(), .kill()
+      ...
+
 environment:
   INNOGRAPH_NEO4J_CACHE  cache directory (default ~/.cache/innograph/neo4j-VERSION)
   JAVA_HOME              JVM to use (Java 17+), else java on PATH
   MVN                    Maven executable for 'fetch', else mvn on PATH
+  INNOGRAPH_NEO4J_CDS    0 = no class-data-sharing archive (it halves the startup time)
 """
 
 
@@ -948,7 +979,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--neo4j-version", default=NEO4J_VERSION, help="Neo4j version (default %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
-    fetch_p = sub.add_parser("fetch", help="download the server jars into the cache")
+    fetch_p = sub.add_parser(
+        "fetch", help="download the server jars into the cache and build the CDS archive"
+    )
     fetch_p.add_argument("--verbose", action="store_true", help="show Maven's output")
     fetch_p.add_argument(
         "--no-cds",
@@ -969,6 +1002,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run_p.add_argument("--pagecache", default="256m", help="page cache (default %(default)s)")
     run_p.add_argument(
         "--timeout", type=float, default=120.0, help="startup timeout in s (default %(default)s)"
+    )
+    run_p.add_argument(
+        "--full-jit",
+        action="store_true",
+        help="use the C2 JIT too (slower start; for benchmarks of long-running queries)",
     )
     run_p.add_argument(
         "--env-file", default=None, help="also write the NEO4J_* lines to this file when ready"
@@ -1004,14 +1042,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pagecache=args.pagecache,
         startup_timeout=args.timeout,
         version=args.neo4j_version,
+        c1_only=not args.full_jit,
     )
-    stop_event = threading.Event()
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def _on_signal(signum: int, _frame: object) -> None:
-        stop_event.set()
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
+    # Installed explicitly: a background job (``run &``) starts with SIGINT ignored.
+    for signum in stop_signals:
+        signal.signal(signum, _on_signal)
     print(f"Starting Neo4j {args.neo4j_version} ...", file=sys.stderr)
     try:
         server.start()
@@ -1028,16 +1068,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"Ready in {server.last_start_seconds:.1f} s; home {server.home}; Ctrl-C to stop.",
             file=sys.stderr,
         )
-        while not stop_event.wait(1.0):
-            if not server.is_running():
-                print(f"Neo4j exited unexpectedly; log {server.log_path}", file=sys.stderr)
-                return 1
+        while server.is_running():
+            time.sleep(1.0)
+        server.keep_home = True  # keep the logs for a post-mortem
+        print(f"Neo4j exited unexpectedly; log {server.log_path}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     except Neo4jServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
+        for signum in stop_signals:
+            signal.signal(signum, signal.SIG_IGN)  # let the graceful stop finish
         print("Stopping Neo4j ...", file=sys.stderr)
         server.stop()
         if args.env_file:
