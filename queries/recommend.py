@@ -101,11 +101,13 @@ def recommendations(
                 f"its name or discipline matches the industry ({', '.join(sorted(shared))})",
             )
     for member in [*family, *related]:
-        for talent_path in _advising_talents(store, member.id):
+        for talent_path in _advising_talents(store, member.id, as_of):
             talent = talent_path[0]
             for nb in store.neighbors(
                 talent.id, direction="out", types=[RelType.MEMBER_OF], kinds=[NodeKind.SOCIETY]
             ):
+                if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
+                    continue
                 add(
                     nb.node,
                     TALENT_WEIGHT,
@@ -140,15 +142,18 @@ def _related_industries(store: GraphStore, target: Node, family: set[str], as_of
     return [related[i] for i in sorted(related) if i not in family]
 
 
-def _advising_talents(store: GraphStore, industry_id: str) -> list[tuple[Node, Node]]:
+def _advising_talents(store: GraphStore, industry_id: str, as_of: str | None) -> list[tuple[Node, Node]]:
     out = []
     for ent in store.neighbors(
         industry_id, direction="in", types=[RelType.OPERATES_IN], kinds=[NodeKind.ENTERPRISE]
     ):
+        if not (alive(ent.node, as_of) and alive(ent.relationship, as_of)):
+            continue
         for adv in store.neighbors(
             ent.node.id, direction="in", types=[RelType.ADVISES], kinds=[NodeKind.TALENT]
         ):
-            out.append((adv.node, ent.node))
+            if alive(adv.node, as_of) and alive(adv.relationship, as_of):
+                out.append((adv.node, ent.node))
     return out
 
 

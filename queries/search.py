@@ -24,6 +24,7 @@ import difflib
 import re
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,7 +72,8 @@ class _Index:
     built: float
 
 
-_cache: dict[int, _Index] = {}
+_cache: weakref.WeakKeyDictionary[GraphStore, _Index] = weakref.WeakKeyDictionary()
+"""Keyed by the store itself, not its ``id()``: a new store at a freed address must not get its index."""
 _cache_lock = threading.Lock()
 
 
@@ -144,15 +146,14 @@ def _score(entry: _Entry, query: str, compact: str) -> tuple[float, str] | None:
 def _index(store: GraphStore) -> _Index:
     counts = store.counts()
     signature = tuple(sorted(counts.nodes.items()))
-    key = id(store)
     with _cache_lock:
-        cached = _cache.get(key)
+        cached = _cache.get(store)
         if cached and cached.signature == signature and time.monotonic() - cached.built < INDEX_TTL_SECONDS:
             return cached
     entries = [_entry(node) for node in store.iter_nodes()]
     index = _Index(entries=entries, signature=signature, built=time.monotonic())
     with _cache_lock:
-        _cache[key] = index
+        _cache[store] = index
     return index
 
 

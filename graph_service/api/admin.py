@@ -75,7 +75,13 @@ async def load_dataset_upload(
     settings: SettingsDep,
     holder: HolderDep,
     file: Annotated[UploadFile, File(description="A zipped dataset directory (.zip) or a workbook (.xlsx).")],
-    partial: Annotated[bool, Query(description="Write the good rows and report the rejected ones.")] = False,
+    partial: Annotated[
+        bool,
+        Query(
+            description="Write the good rows and report the rejected ones.",
+            openapi_examples={"all or nothing": {"value": False}},
+        ),
+    ] = False,
 ) -> LoadResult:
     """Load a dataset into the graph: all-or-nothing unless `partial`. Needs the `X-API-Key` header."""
     suffix = Path(file.filename or "").suffix.lower()

@@ -84,7 +84,13 @@ def has_key(settings: Settings, key: str | None) -> bool:
 
 def require_key(
     settings: SettingsDep,
-    x_api_key: Annotated[str | None, Header(description="The key set in INNOGRAPH_API_KEY.")] = None,
+    x_api_key: Annotated[
+        str | None,
+        Header(
+            description="The key set in INNOGRAPH_API_KEY.",
+            openapi_examples={"the configured key": {"value": "change-me"}},
+        ),
+    ] = None,
 ) -> None:
     """Refuse a write without the right key; refuse every write when no key is configured."""
     if settings.api_key is None or not settings.api_key.get_secret_value():
@@ -96,7 +102,11 @@ def require_key(
 def optional_key(
     settings: SettingsDep,
     x_api_key: Annotated[
-        str | None, Header(description="Optional: shows private fields to key holders.")
+        str | None,
+        Header(
+            description="Optional: shows private fields to key holders.",
+            openapi_examples={"the configured key": {"value": "change-me"}},
+        ),
     ] = None,
 ) -> bool:
     """Whether the request carries the right key (for private fields); never refuses."""

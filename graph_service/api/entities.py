@@ -71,7 +71,15 @@ class EntityPublic(BaseModel):
 
 @router.get("/entities", response_model=EntitiesPublic)
 def list_entities(
-    store: StoreDep, kind: Annotated[NodeKind | None, Query()] = None, offset: Offset = 0, limit: Limit = 50
+    store: StoreDep,
+    kind: Annotated[
+        NodeKind | None,
+        Query(
+            description="Only entities of this kind.", openapi_examples={"societies": {"value": "Society"}}
+        ),
+    ] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> EntitiesPublic:
     """Entities ordered by id, optionally of one kind, a page at a time."""
     nodes = store.find_nodes(kind, None, limit=offset + limit)
@@ -114,10 +122,20 @@ def get_entity(
 def get_neighborhood(
     store: StoreDep,
     entity: EntityRef,
-    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description=f"Hops from the entity, 1–{MAX_DEPTH}.")] = 1,
+    depth: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_DEPTH,
+            description=f"Hops from the entity, 1–{MAX_DEPTH}.",
+            openapi_examples={"two hops": {"value": 2}},
+        ),
+    ] = 1,
     kinds: Kinds = None,
     types: Types = None,
-    limit: Annotated[int, Query(ge=1, le=5000, description="Most nodes to return.")] = 200,
+    limit: Annotated[
+        int, Query(ge=1, le=5000, description="Most nodes to return.", openapi_examples={"50": {"value": 50}})
+    ] = 200,
     as_of: AsOf = None,
 ) -> Neighborhood:
     """An entity and what lies around it, filtered by kind and relationship type; `truncated` says when the cap cut."""
@@ -143,7 +161,10 @@ def get_search(
         ),
     ],
     kinds: Kinds = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=200, description="At most this many hits.", openapi_examples={"five": {"value": 5}}),
+    ] = 20,
 ) -> SearchResults:
     """Find entities by name, ranked."""
     return search(store, q, kinds=kinds or (), limit=limit)

@@ -20,8 +20,24 @@ AsOf = Annotated[
         openapi_examples={"after the WYSS agreements": {"value": "2021-10"}},
     ),
 ]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many results (pagination).")]
-Limit = Annotated[int, Query(ge=1, le=500, description="Return at most this many results (1–500).")]
+Offset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=1_000_000,
+        description="Skip this many results (pagination).",
+        openapi_examples={"the second page of 50": {"value": 50}},
+    ),
+]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=500,
+        description="Return at most this many results (1–500).",
+        openapi_examples={"ten": {"value": 10}},
+    ),
+]
 Kinds = Annotated[
     list[NodeKind] | None,
     Query(

@@ -57,10 +57,18 @@ def get_societies_serving(
     store: StoreDep,
     industry: IndustryRef,
     include_sub_industries: Annotated[
-        bool, Query(description="Also count societies serving industries below it.")
+        bool,
+        Query(
+            description="Also count societies serving industries below it.",
+            openapi_examples={"with sub-industries": {"value": True}},
+        ),
     ] = False,
     channels: Annotated[
-        list[Channel] | None, Query(description="Only these channels: direct, agreement, program, talent.")
+        list[Channel] | None,
+        Query(
+            description="Only these channels: direct, agreement, program, talent.",
+            openapi_examples={"agreements and programs": {"value": ["agreement", "program"]}},
+        ),
     ] = None,
     as_of: AsOf = None,
     offset: Offset = 0,
@@ -97,7 +105,12 @@ def get_industries_served(
 def get_recommendations(
     store: StoreDep,
     industry: IndustryRef,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1, le=100, description="At most this many societies.", openapi_examples={"five": {"value": 5}}
+        ),
+    ] = 10,
     as_of: AsOf = None,
 ) -> Recommendations:
     """Societies worth approaching for an industry they do not serve yet, each with readable reasons."""
@@ -113,16 +126,27 @@ ScopeTaxonomy = Annotated[
     ),
 ]
 ScopeLevel = Annotated[
-    str | None, Query(max_length=40, description="Only this level: section, division, cluster …")
+    str | None,
+    Query(
+        max_length=40,
+        description="Only this level: section, division, cluster …",
+        openapi_examples={"GB/T divisions": {"value": "division"}},
+    ),
 ]
 ScopeRegion = Annotated[
     str | None,
     Query(
-        max_length=300, description="Only industries with enterprises or parks in this region (id or name)."
+        max_length=300,
+        description="Only industries with enterprises or parks in this region (id or name).",
+        openapi_examples={"Yueqing": {"value": "Yueqing"}},
     ),
 ]
 ScopeIndustries = Annotated[
-    list[str] | None, Query(description="Explicit industries, by id or name (repeatable).")
+    list[str] | None,
+    Query(
+        description="Explicit industries, by id or name (repeatable).",
+        openapi_examples={"two clusters": {"value": ["电气", "Footwear"]}},
+    ),
 ]
 
 
@@ -139,10 +163,19 @@ def get_gaps(
     region: ScopeRegion = None,
     industries: ScopeIndustries = None,
     thin_below: Annotated[
-        int, Query(ge=1, le=100, description="Fewer serving societies than this is 'thin'.")
+        int,
+        Query(
+            ge=1,
+            le=100,
+            description="Fewer serving societies than this is 'thin'.",
+            openapi_examples={"three": {"value": 3}},
+        ),
     ] = 2,
     as_of: AsOf = None,
-    format: Annotated[Literal["json", "csv"], Query(description="csv downloads a spreadsheet.")] = "json",
+    format: Annotated[
+        Literal["json", "csv"],
+        Query(description="csv downloads a spreadsheet.", openapi_examples={"spreadsheet": {"value": "csv"}}),
+    ] = "json",
 ) -> GapAnalysis | Response:
     """**Gap analysis**: for every industry of a scope, demand beside supply, a status
     (`uncovered`, `thin`, `covered`) and a severity order — the most urgent gap first."""
@@ -185,8 +218,12 @@ def get_paths(
             openapi_examples={"an industry": {"value": "industry:wenzhou-5-5:electrical"}},
         ),
     ],
-    k: Annotated[int, Query(ge=1, le=20, description="How many chains.")] = 3,
-    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest chain.")] = 4,
+    k: Annotated[
+        int, Query(ge=1, le=20, description="How many chains.", openapi_examples={"five": {"value": 5}})
+    ] = 3,
+    max_hops: Annotated[
+        int, Query(ge=1, le=MAX_HOPS, description="Longest chain.", openapi_examples={"three": {"value": 3}})
+    ] = 4,
     types: Types = None,
     as_of: AsOf = None,
 ) -> Paths:
@@ -209,7 +246,13 @@ def get_communities(
     store: StoreDep,
     types: Types = None,
     resolution: Annotated[
-        float, Query(ge=0.1, le=10, description="Higher gives more, smaller communities.")
+        float,
+        Query(
+            ge=0.1,
+            le=10,
+            description="Higher gives more, smaller communities.",
+            openapi_examples={"finer": {"value": 1.5}},
+        ),
     ] = 1.0,
     limit: Limit = 50,
     as_of: AsOf = None,
@@ -242,7 +285,12 @@ def get_changes(
     store: StoreDep,
     start: Annotated[str, Query(pattern=_DATE, openapi_examples={"2021": {"value": "2021-01"}})],
     end: Annotated[str, Query(pattern=_DATE, openapi_examples={"2021": {"value": "2021-12"}})],
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1, le=5000, description="At most this many of each.", openapi_examples={"100": {"value": 100}}
+        ),
+    ] = 1000,
 ) -> Changes:
     """What appeared (entities and relationships, by their start date) from `start` up to `end`, both included."""
     return changes(store, start, end, limit=limit)
