@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from graph_service.bootstrap import make_store
-from graph_service.errors import DataError, GraphServiceError
+from graph_service.errors import DataError, GraphServiceError, NotFound
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
@@ -215,11 +215,21 @@ def template(output: Path) -> None:
 
 
 @cli.command()
-@click.option("--scale", type=click.Choice(["XS", "S", "M", "L"]), default="S", show_default=True,
-              help="XS ≈ 2.5k, S ≈ 10k, M ≈ 100k, L ≈ 1M relationships.")
+@click.option(
+    "--scale",
+    type=click.Choice(["XS", "S", "M", "L"]),
+    default="S",
+    show_default=True,
+    help="XS ≈ 2.5k, S ≈ 10k, M ≈ 100k, L ≈ 1M relationships.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same files.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Dataset directory to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Dataset directory to write.",
+)
 def generate(scale: str, seed: int, output: Path) -> None:
     """Write a synthetic ecosystem (every fact marked 'synthetic') as a dataset directory, for benchmarks.
 
@@ -268,8 +278,19 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value):
+        raise click.BadParameter(f"{value!r} is not a date; write 2021, 2021-09 or 2021-09-30")
+    return value
+
+
 as_of_option = click.option(
-    "--as-of", default=None, help="As the ecosystem stood on a date: 2021, 2021-09 or 2021-09-30."
+    "--as-of",
+    default=None,
+    callback=_check_date,
+    help="As the ecosystem stood on a date: 2021, 2021-09 or 2021-09-30.",
 )
 format_option = click.option(
     "--format",
@@ -548,7 +569,10 @@ def main() -> None:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     except GraphServiceError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        hint = ""
+        if isinstance(exc, NotFound) and exc.suggestions:
+            hint = f"; did you mean {', '.join(exc.suggestions[:3])}?"
+        click.echo(f"error: {exc.message}{hint}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -6,13 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph_service.api.deps import StoreHolder
-from graph_service.errors import GraphServiceError, NotFound
+from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.settings import Settings, get_settings
 from graph_service.store import GraphStore
 
@@ -63,11 +64,94 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     app.state.settings = settings
     app.state.holder = holder
-    app.include_router(questions.router, prefix="/api")
-    app.include_router(entities.router, prefix="/api")
-    app.include_router(admin.router, prefix="/api")
+    strict = [Depends(reject_unknown_query)]
+    app.include_router(questions.router, prefix="/api", dependencies=strict)
+    app.include_router(entities.router, prefix="/api", dependencies=strict)
+    app.include_router(admin.router, prefix="/api", dependencies=strict)
     _register_errors(app)
+    _openapi_with_our_errors(app)
+
     return app
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, for a person to read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    message: str
+    suggestions: list[str] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Refuse query parameters a route does not know, so a misspelt ``limt=`` is not silently ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known: set[str] = set()
+    stack = [dependant]
+    while stack:  # the route's own parameters and those of its dependencies
+        current = stack.pop()
+        known |= {field.alias for field in current.query_params}
+        stack.extend(current.dependencies)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise InvalidRequest(
+            f"unknown query parameter(s): {', '.join(repr(u[:40]) for u in unknown[:5])}; "
+            f"this route takes: {', '.join(sorted(known)) or 'none'}"
+        )
+
+
+def _openapi_with_our_errors(app: FastAPI) -> None:
+    """Describe the error body the app really sends (not FastAPI's default ``detail`` shape)."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorResponse"] = ErrorResponse.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for defs_name, defs in components["ErrorResponse"].pop("$defs", {}).items():
+            components[defs_name] = defs
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    if code.startswith(("4", "5")):
+                        response["content"] = {"application/json": {"schema": ref}}
+                responses = operation.setdefault("responses", {})
+                responses.setdefault(
+                    "422",
+                    {
+                        "description": "Invalid request: the message says what to change.",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_body(kind: str, message: str, suggestions: list[str] | None = None) -> dict[str, object]:

@@ -104,10 +104,12 @@ def test_unknown_route_and_method(client: TestClient) -> None:
     assert response.json()["error"]["type"] == "HTTPError"
 
 
-def test_unknown_query_parameters_are_ignored(client: TestClient) -> None:
-    assert client.get("/api/health", params={"verbose": "1"}).status_code == 200
-    plain = client.get("/api/industries/电气/societies").json()
-    assert client.get("/api/industries/电气/societies", params={"colour": "blue"}).json() == plain
+def test_unknown_query_parameters_are_refused_by_name(client: TestClient) -> None:
+    body = error(client.get("/api/health", params={"verbose": "1"}), 422, "InvalidRequest")
+    assert "'verbose'" in body["message"]
+    body = error(client.get("/api/industries/电气/societies", params={"limt": "3"}), 422, "InvalidRequest")
+    assert "'limt'" in body["message"] and "limit" in body["message"]
+    assert client.get("/api/industries/电气/societies", params={"limit": "3"}).status_code == 200
 
 
 # -- who serves what ----------------------------------------------------------------------------
