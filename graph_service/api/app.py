@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(admin.router, prefix="/api", dependencies=strict)
     _register_errors(app)
     _openapi_with_our_errors(app)
+    from graph_service import web
 
+    web.mount(app)  # the planner's pages and views; after the error handlers, which it wraps for pages
     return app
 
 
