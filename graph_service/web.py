@@ -13,8 +13,8 @@ HTML file each, the same the CLI writes): ``/views/ego/{id}``, ``/views/industry
 - friendly HTML error pages (404 with suggestions, 422 saying what to fix) for the
   pages and views, while ``/api`` keeps its JSON errors.
 
-FastAPI's own ``/docs`` and ``/redoc`` pages load their scripts from a CDN; they are
-left without the policy.
+The API documentation pages (``/docs``, ``/redoc``) are served with their scripts from
+this server and carry the same policy.
 """
 
 from __future__ import annotations
@@ -86,7 +86,6 @@ _TEMPLATES = _HERE / "templates"
 _STATIC = _HERE / "static"
 _NOT_PAGES = ("/api/", "/api", "/openapi.json", "/docs", "/redoc")
 _PAGE_PREFIXES = ("/entities/", "/industries/", "/gaps", "/path", "/views/", "/search", "/static/")
-_UNPOLICED = ("/docs", "/redoc")
 
 router = APIRouter(include_in_schema=False)
 
@@ -126,15 +125,12 @@ class SecurityHeaders:
             return
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["csp_nonce"] = nonce
-        path: str = scope.get("path", "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
-                if headers.get("content-type", "").startswith("text/html") and not path.startswith(
-                    _UNPOLICED
-                ):
+                if headers.get("content-type", "").startswith("text/html"):
                     headers["Content-Security-Policy"] = content_security_policy(nonce)
                     headers["X-Frame-Options"] = "SAMEORIGIN"
                     headers["Referrer-Policy"] = "same-origin"

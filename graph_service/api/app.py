@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.holder = holder
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(admin.router, prefix="/api", dependencies=strict)
     _register_errors(app)
     _openapi_with_our_errors(app)
+    _offline_docs(app)
     from graph_service import web
 
     web.mount(app)  # the planner's pages and views; after the error handlers, which it wraps for pages
@@ -154,6 +158,45 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """``/docs`` and ``/redoc`` served with their scripts from this server: intranets have no CDN."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    static = Path(str(files("fastapi_offline") / "static"))
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+    favicon = "/docs-static/favicon.png" if (static / "favicon.png").exists() else "/static/favicon.svg"
+
+    def with_nonce(request: Request, html: str) -> HTMLResponse:
+        nonce = getattr(request.state, "csp_nonce", "")
+        return HTMLResponse(html.replace("<script>", f'<script nonce="{nonce}">'))
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger(request: Request) -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="innograph API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url=favicon,
+        )
+        return with_nonce(request, bytes(page.body).decode())
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url="/openapi.json",
+            title="innograph API",
+            redoc_js_url="/docs-static/redoc.standalone.js",
+            redoc_favicon_url=favicon,
+            with_google_fonts=False,
+        )
+        return with_nonce(request, bytes(page.body).decode())
 
 
 def error_body(kind: str, message: str, suggestions: list[str] | None = None) -> dict[str, object]:
