@@ -1,0 +1,693 @@
+"""The Neo4j backend: a ``GraphStore`` on the official driver, with the same answers as the embedded one.
+
+Storage: a node is a node labelled with its kind (``:Society``) carrying
+:meth:`Node.to_props` plus ``names_norm`` (every name folded by ``normalize_name``,
+read through a keyword full-text index by :meth:`Neo4jStore.ids_by_name`); a
+relationship carries :meth:`Relationship.to_props`. ``id`` is unique per label.
+
+Every call runs in managed transactions (``execute_read`` / ``execute_write``) with
+the transaction time limit of the settings; the driver retries transient failures
+and reconnects after a server restart. Driver errors leave this module only as the
+project's own (:mod:`graph_service.errors`), with messages that say what to check
+and no query text. All Cypher lives in :mod:`graph_service.cypher`.
+
+The database is assumed to be innograph's own: nodes and relationships of other
+labels or types are outside the contract (``clear`` removes them too).
+
+Example::
+
+    store = Neo4jStore(Neo4jSettings(uri="bolt://127.0.0.1:7687", password="secret"))
+    store.upsert_nodes([society]).nodes["Society"].created   # 1, then 0 on a re-run
+    store.neighbors("society:cmes", direction="out", types=[RelType.SERVES])
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
+
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, ManagedTransaction, Record, unit_of_work
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConfigurationError,
+    ConstraintError,
+    DatabaseError,
+    DriverError,
+    Forbidden,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+from pydantic import ValidationError
+
+from graph_service import cypher
+from graph_service.errors import BackendUnavailable, Conflict, GraphServiceError, InvalidRequest
+from graph_service.ontology import (
+    ALLOWED_PAIRS,
+    Node,
+    NodeKind,
+    Relationship,
+    RelType,
+    kind_of_id,
+    node_from_props,
+    normalize_name,
+    relationship_from_props,
+)
+from graph_service.settings import Neo4jSettings
+from graph_service.store import (
+    DEFAULT_LIMIT,
+    Direction,
+    GraphCounts,
+    Neighbor,
+    Path,
+    PathStep,
+    Subgraph,
+    WriteCounts,
+    WriteSummary,
+)
+
+__all__ = ["NAMES_KEY", "Neo4jStore"]
+
+
+NAMES_KEY = "names_norm"
+"""The stored property listing a node's folded names; not part of the node model."""
+
+CHUNK = 10_000
+"""Rows per ``UNWIND`` statement; a larger batch runs as several statements in one transaction."""
+PAGE = 5_000
+"""Nodes per page when streaming the whole graph."""
+CLEAR_BATCH = 10_000
+"""Items deleted per transaction by :meth:`Neo4jStore.clear`."""
+MAX_RETRY_TIME = 5.0
+"""Seconds the driver keeps retrying a transaction after a transient failure or a dropped connection;
+with its back-off, an unreachable server is reported after about 7 s."""
+
+RelKey = tuple[str, str, str]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+# The driver logs each retry at WARNING; without a handler of the application's, Python
+# would print those to stderr around our one-line error. The application's own logging
+# configuration (propagation to the root logger) still receives them.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+
+class Neo4jStore:
+    """A ``GraphStore`` on a Neo4j server (or cluster, through a ``neo4j://`` routing URI).
+
+    Args:
+        settings: where and how to connect, and the transaction time limit.
+
+    Raises:
+        BackendUnavailable: when the server cannot be reached, refuses the
+            credentials, or has no such database.
+    """
+
+    name = "neo4j"
+
+    def __init__(self, settings: Neo4jSettings) -> None:
+        self._uri = settings.uri
+        self._user = settings.user
+        self._database = settings.database
+        self._timeout = settings.timeout
+        try:
+            self._driver: Driver = GraphDatabase.driver(
+                settings.uri,
+                auth=(settings.user, settings.password.get_secret_value()),
+                connection_timeout=settings.connect_timeout,
+                connection_acquisition_timeout=settings.connect_timeout + settings.timeout,
+                max_transaction_retry_time=min(MAX_RETRY_TIME, settings.timeout),
+                notifications_min_severity="OFF",
+            )
+        except (ConfigurationError, ValueError):
+            raise BackendUnavailable(
+                f"NEO4J_URI {settings.uri!r} is not a Neo4j address; "
+                "expected bolt://host:7687 or neo4j://host:7687"
+            ) from None
+        try:
+            with self._errors("connecting"):
+                self._driver.verify_connectivity()
+            self._ensure_schema()
+        except BaseException:
+            self._driver.close()
+            raise
+
+    # -- writes -------------------------------------------------------------
+
+    def upsert_nodes(self, nodes: Sequence[Node]) -> WriteSummary:
+        """Create or replace nodes by id, in one transaction.
+
+        Properties a node no longer has are removed. Nodes equal to what is stored
+        count as ``unchanged`` and are not written.
+
+        Args:
+            nodes: the batch; any size (large batches run as several statements).
+
+        Returns:
+            Created, updated and unchanged counts per kind, as the embedded store counts them.
+        """
+        groups: dict[NodeKind, dict[str, list[dict[str, Any]]]] = {}
+        for node in nodes:
+            groups.setdefault(node.kind, {}).setdefault(node.id, []).append(_node_props(node))
+        if not groups:
+            return WriteSummary()
+        return self._write("writing nodes", _upsert_nodes_tx, groups)
+
+    def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
+        """Create or replace relationships by (source, type, target), in one transaction.
+
+        Args:
+            relationships: the batch; any size.
+
+        Returns:
+            Created, updated and unchanged counts per type.
+
+        Raises:
+            InvalidRequest: when an endpoint is missing; nothing of the batch is written.
+        """
+        rels = list(relationships)
+        if not rels:
+            return WriteSummary()
+        groups: dict[
+            RelType, dict[tuple[NodeKind, NodeKind], dict[tuple[str, str], list[dict[str, Any]]]]
+        ] = {}
+        for rel in rels:
+            kinds = (kind_of_id(rel.source), kind_of_id(rel.target))
+            by_kinds = groups.setdefault(rel.type, {}).setdefault(kinds, {})
+            by_kinds.setdefault((rel.source, rel.target), []).append(rel.to_props())
+        return self._write("writing relationships", _upsert_relationships_tx, groups)
+
+    def clear(self) -> None:
+        """Remove every node and relationship, in batches so that no transaction grows large.
+
+        Constraints and indexes stay.
+        """
+        for text in (cypher.CLEAR_RELATIONSHIPS, cypher.CLEAR_NODES):
+            while self._write("clearing the graph", _single_int, (text, {"batch": CLEAR_BATCH})):
+                pass
+
+    # -- reads --------------------------------------------------------------
+
+    def get_node(self, node_id: str) -> Node | None:
+        """The node with this id, or ``None`` (also for a malformed id)."""
+        return self.get_nodes([node_id]).get(node_id)
+
+    def get_nodes(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among these ids that exist, by id, in the order asked."""
+        wanted = list(dict.fromkeys(node_ids))
+        by_kind = _ids_by_kind(wanted)
+        if not by_kind:
+            return {}
+        found = self._read(
+            "reading nodes",
+            _props_by_id,
+            [
+                cypher.node_props_by_ids(kind, chunk)
+                for kind, ids in by_kind.items()
+                for chunk in _chunks(ids)
+            ],
+        )
+        return {i: _to_node(found[i]) for i in wanted if i in found}
+
+    def find_nodes(
+        self,
+        kind: NodeKind | None = None,
+        where: Mapping[str, Any] | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> list[Node]:
+        """Nodes of a kind whose properties equal the given values, ordered by id.
+
+        Args:
+            kind: the kind, or ``None`` for every kind.
+            where: property values to match, as :meth:`Node.to_props` writes them;
+                ``None`` matches a property the node does not have.
+            limit: at most this many nodes; ``None`` for all.
+        """
+        conditions = dict(where or {})
+        # names_norm is stored but is no property of the model: only "absent" matches it
+        if NAMES_KEY in conditions and conditions.pop(NAMES_KEY) is not None:
+            return []
+        records = self._read("finding nodes", _records, cypher.find_nodes(kind, conditions, limit))
+        return [_to_node(r["props"]) for r in records]
+
+    def ids_by_name(self, names: Iterable[str]) -> dict[str, list[str]]:
+        """For each name (folded by ``normalize_name``), the sorted ids of nodes answering to it."""
+        out: dict[str, list[str]] = {normalize_name(name): [] for name in names}
+        keys = [k for k in out if k]
+        if not keys:
+            return out
+        found: dict[str, set[str]] = {}
+        for chunk in _chunks(keys):
+            for record in self._read("looking up names", _records, cypher.ids_by_name(chunk)):
+                found.setdefault(record["key"], set()).add(record["id"])
+        for key, ids in found.items():
+            out[key] = sorted(ids)
+        return out
+
+    def get_relationships(self, keys: Iterable[RelKey]) -> dict[RelKey, Relationship]:
+        """The relationships among these (source, type, target) keys that exist, in the order asked."""
+        wanted: list[RelKey] = list(dict.fromkeys((k[0], k[1], k[2]) for k in keys))
+        groups: dict[tuple[RelType, NodeKind, NodeKind], list[dict[str, str]]] = {}
+        for source, rtype, target in wanted:
+            try:
+                group = (RelType(rtype), kind_of_id(source), kind_of_id(target))
+            except (ValueError, InvalidRequest):
+                continue
+            groups.setdefault(group, []).append({"s": source, "t": target})
+        work = [
+            (rtype, cypher.existing_relationships(rtype, skind, tkind, list(chunk)))
+            for (rtype, skind, tkind), pairs in groups.items()
+            for chunk in _chunks(pairs)
+        ]
+        if not work:
+            return {}
+        batches = self._read("reading relationships", _records_of_many, [q for _, q in work])
+        found: dict[RelKey, dict[str, Any]] = {}
+        for (rtype, _), batch in zip(work, batches, strict=True):
+            for record in batch:
+                found[(record["s"], rtype.value, record["t"])] = record["props"]
+        return {key: _to_relationship(key[0], key[1], key[2], found[key]) for key in wanted if key in found}
+
+    def neighbors(
+        self,
+        node_id: str,
+        *,
+        direction: Direction = "both",
+        types: Sequence[RelType] = (),
+        kinds: Sequence[NodeKind] = (),
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> list[Neighbor]:
+        """The nodes one hop away, ordered by (type, neighbour id, direction).
+
+        Args:
+            node_id: the origin; an unknown id has no neighbours.
+            direction: ``out``, ``in`` or ``both``; a self-loop appears once each way.
+            types: relationship types to follow; empty for all.
+            kinds: kinds of neighbour to keep; empty for all.
+            limit: at most this many; ``None`` for all.
+        """
+        try:
+            kind = kind_of_id(node_id)
+        except InvalidRequest:
+            return []
+        query = cypher.neighbors(kind, node_id, direction, types, kinds, limit)
+        records = self._read("reading neighbours", _records, query)
+        nodes: dict[str, Node] = {}
+        out = []
+        for r in records:
+            node = nodes.get(r["other"]) or nodes.setdefault(r["other"], _to_node(r["node"]))
+            rel = _to_relationship(r["s"], r["type"], r["t"], r["props"])
+            out.append(Neighbor(node=node, relationship=rel, direction=r["way"]))
+        return out
+
+    def match_paths(
+        self, start_id: str, steps: Sequence[PathStep], limit: int | None = DEFAULT_LIMIT
+    ) -> list[Path]:
+        """Every path from ``start_id`` following the steps in order, visiting no node twice.
+
+        One ``MATCH`` runs the whole pattern.
+
+        Args:
+            start_id: where paths begin; an unknown id has none.
+            steps: per hop, the relationship types, the direction and the kinds to arrive at.
+            limit: at most this many paths; ``None`` for all.
+
+        Returns:
+            Paths ordered by the ids along them, then by their relationship types.
+        """
+        try:
+            kind = kind_of_id(start_id)
+        except InvalidRequest:
+            return []
+        spec = [(step.types, step.direction, step.kinds) for step in steps]
+        records = self._read("matching paths", _records, cypher.match_paths(kind, start_id, spec, limit))
+        nodes: dict[str, Node] = {}
+        rels: dict[RelKey, Relationship] = {}
+
+        def node(props: Mapping[str, Any]) -> Node:
+            found = nodes.get(props["id"])
+            return found if found is not None else nodes.setdefault(props["id"], _to_node(props))
+
+        def rel(row: list[Any]) -> Relationship:
+            key: RelKey = (row[0], row[1], row[2])
+            found = rels.get(key)
+            return found if found is not None else rels.setdefault(key, _to_relationship(*key, row[3]))
+
+        return [
+            Path(nodes=tuple(node(p) for p in r["nodes"]), relationships=tuple(rel(x) for x in r["rels"]))
+            for r in records
+        ]
+
+    def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
+        """The given nodes that exist, by id, and every relationship among them, by key."""
+        nodes = self.get_nodes(node_ids)
+        ids = sorted(nodes)
+        by_kind = _ids_by_kind(ids)
+        queries = [
+            cypher.subgraph_relationships(kind, chunk, ids)
+            for kind, kind_ids in by_kind.items()
+            for chunk in _chunks(kind_ids)
+        ]
+        rels: list[Relationship] = []
+        if queries:
+            for batch in self._read("reading a subgraph", _records_of_many, queries):
+                rels.extend(_to_relationship(r["s"], r["type"], r["t"], r["props"]) for r in batch)
+        rels.sort(key=lambda r: r.key)
+        return Subgraph(nodes=[nodes[i] for i in ids], relationships=rels)
+
+    def counts(self) -> GraphCounts:
+        """Node counts per kind and relationship counts per type; those with none are omitted."""
+        found = self._read("counting", _counts_tx)
+        return GraphCounts(
+            nodes={k.value: found[k.value] for k in NodeKind if found.get(k.value)},
+            relationships={t: found[t] for t in sorted(t.value for t in RelType) if found.get(t)},
+        )
+
+    def iter_nodes(self, kind: NodeKind | None = None) -> Iterator[Node]:
+        """Every node (of a kind), ordered by id, fetched a page (one transaction) at a time."""
+        kinds = [NodeKind(kind)] if kind is not None else cypher.kinds_in_id_order()
+        cursor: _Cursor | None = (0, "")
+        while cursor is not None:
+            records, cursor = self._read("reading nodes", _page_tx, kinds, cursor, _node_page)
+            for record in records:
+                yield _to_node(record["props"])
+
+    def iter_relationships(self, types: Sequence[RelType] = ()) -> Iterator[Relationship]:
+        """Every relationship (of some types), ordered by key, a page of source nodes at a time."""
+        wanted = [RelType(t) for t in types]
+        sources = {s for t in wanted for s, _ in ALLOWED_PAIRS[t]} if wanted else set(NodeKind)
+        kinds = [k for k in cypher.kinds_in_id_order() if k in sources]
+        cursor: _Cursor | None = (0, "")
+        while cursor is not None:
+            records, cursor = self._read(
+                "reading relationships", _page_tx, kinds, cursor, partial(_relationship_page, types=wanted)
+            )
+            rels = [_to_relationship(r["s"], r["type"], r["t"], r["props"]) for r in records]
+            rels.sort(key=lambda r: r.key)
+            yield from rels
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def persist(self) -> None:
+        """Nothing to do: every write is durable once its transaction commits."""
+
+    def close(self) -> None:
+        """Close the driver and its connections."""
+        self._driver.close()
+
+    # -- internals ----------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        """Create the constraints and indexes the reads need, and wait until they are online."""
+        self._write("creating the schema", _run_all, cypher.schema_statements())
+        records = self._read("reading the schema", _records, cypher.show_names_index())
+        want = sorted(k.value for k in NodeKind)
+        have = [(sorted(r["labels"]), list(r["properties"])) for r in records]
+        if have != [(want, [NAMES_KEY])]:
+            # absent, or built over other kinds: (re)build it over the ontology's kinds
+            self._write("creating the schema", _run_all, [cypher.drop_names_index()])
+            self._write("creating the schema", _run_all, [cypher.create_names_index()])
+        self._read("waiting for indexes", _run_all, [cypher.AWAIT_INDEXES], {"seconds": int(self._timeout)})
+
+    def _read(
+        self,
+        action: str,
+        work: Callable[Concatenate[ManagedTransaction, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work`` in a read transaction (routed to a reader in a cluster).
+
+        A connection left stale by a server restart is found dead when the pool hands
+        it out and replaced; one that dies mid-transaction makes the driver retry the
+        whole function, for up to ``MAX_RETRY_TIME`` seconds.
+        """
+        bounded = unit_of_work(timeout=self._timeout)(work)
+        with (
+            self._errors(action),
+            self._driver.session(database=self._database, default_access_mode=READ_ACCESS) as s,
+        ):
+            return s.execute_read(bounded, *args, **kwargs)
+
+    def _write(
+        self,
+        action: str,
+        work: Callable[Concatenate[ManagedTransaction, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work`` in a write transaction (the driver retries it on transient failures)."""
+        bounded = unit_of_work(timeout=self._timeout)(work)
+        with (
+            self._errors(action),
+            self._driver.session(database=self._database, default_access_mode=WRITE_ACCESS) as s,
+        ):
+            return s.execute_write(bounded, *args, **kwargs)
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate driver errors into the project's tree, with messages that say what to check."""
+        try:
+            yield
+        except (Neo4jError, DriverError, OSError) as exc:
+            log.debug("Neo4j failed while %s", action, exc_info=True)
+            raise self._translate(exc, action) from None
+
+    def _translate(self, exc: Neo4jError | DriverError | OSError, action: str) -> GraphServiceError:
+        where = f"Neo4j at {self._uri}"
+        code = exc.code if isinstance(exc, Neo4jError) else None
+        code = code or ""
+        if isinstance(exc, AuthError):
+            return BackendUnavailable(
+                f"{where} refused the credentials of user {self._user!r}: check NEO4J_USER and NEO4J_PASSWORD."
+            )
+        if isinstance(exc, Forbidden):
+            return BackendUnavailable(
+                f"{where} does not allow user {self._user!r} this operation ({action}): check the user's roles."
+            )
+        if "TimedOut" in code or "Terminated" in code:
+            return BackendUnavailable(
+                f"{where} did not finish {action} within {self._timeout:g} s; "
+                "ask for less (a lower limit, fewer steps) or raise NEO4J_TIMEOUT."
+            )
+        if "DatabaseNotFound" in code:
+            return BackendUnavailable(f"{where} has no database {self._database!r}: check NEO4J_DATABASE.")
+        if isinstance(exc, ConstraintError):
+            return Conflict(
+                f"the write contradicts what {where} holds (an id that must be unique is taken) "
+                f"while {action}; nothing of the batch was written."
+            )
+        if isinstance(exc, (ServiceUnavailable, SessionExpired, OSError)):
+            return BackendUnavailable(
+                f"cannot reach Neo4j at {self._uri}: is the server running and NEO4J_URI right?"
+            )
+        if isinstance(exc, TransientError):
+            return BackendUnavailable(f"{where} is busy or restarting ({action}); try again shortly.")
+        if isinstance(exc, DatabaseError):
+            return BackendUnavailable(f"{where} failed internally while {action}; see the server's log.")
+        if isinstance(exc, ClientError):
+            return GraphServiceError(f"{where} refused a request while {action}; see innograph's log.")
+        return BackendUnavailable(f"{where} failed while {action} ({type(exc).__name__}); try again.")
+
+
+# ---------------------------------------------------------------------------
+# transaction functions (idempotent: a retry recomputes everything inside the transaction)
+
+
+def _records(tx: ManagedTransaction, query: cypher.CypherQuery) -> list[Record]:
+    text, params = query
+    return list(tx.run(text, params))
+
+
+def _records_of_many(tx: ManagedTransaction, queries: list[cypher.CypherQuery]) -> list[list[Record]]:
+    return [_records(tx, q) for q in queries]
+
+
+def _props_by_id(tx: ManagedTransaction, queries: list[cypher.CypherQuery]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r["props"] for q in queries for r in _records(tx, q)}
+
+
+def _single_int(tx: ManagedTransaction, query: cypher.CypherQuery) -> int:
+    record = tx.run(query[0], query[1]).single(strict=True)
+    return int(record[0])
+
+
+def _run_all(
+    tx: ManagedTransaction, texts: list[LiteralString], params: dict[str, Any] | None = None
+) -> None:
+    for text in texts:
+        tx.run(text, params or {}).consume()
+
+
+def _counts_tx(tx: ManagedTransaction) -> dict[str, int]:
+    return {r["key"]: int(r["n"]) for r in tx.run(cypher.count_all())}
+
+
+_Cursor = tuple[int, str]
+"""Where a paged walk over kinds stands: the index of the kind, and the last id seen in it."""
+_PageFn = Callable[[ManagedTransaction, NodeKind, str, int], tuple[list[Record], str | None]]
+
+
+def _page_tx(
+    tx: ManagedTransaction, kinds: list[NodeKind], cursor: _Cursor, fetch: _PageFn
+) -> tuple[list[Record], _Cursor | None]:
+    """Up to ``PAGE`` nodes' worth of rows, walking on through the kinds from the cursor.
+
+    One transaction serves several small kinds, so a small graph streams in one round.
+    """
+    index, after = cursor
+    out: list[Record] = []
+    budget = PAGE
+    while index < len(kinds) and budget > 0:
+        records, last = fetch(tx, kinds[index], after, budget)
+        out.extend(records)
+        if last is None:  # the kind is exhausted
+            index, after = index + 1, ""
+        else:
+            after = last
+            budget = 0
+    return out, ((index, after) if index < len(kinds) else None)
+
+
+def _node_page(
+    tx: ManagedTransaction, kind: NodeKind, after: str, size: int
+) -> tuple[list[Record], str | None]:
+    records = _records(tx, cypher.nodes_page(kind, after, size))
+    return records, (records[-1]["props"]["id"] if len(records) == size else None)
+
+
+def _relationship_page(
+    tx: ManagedTransaction, kind: NodeKind, after: str, size: int, *, types: list[RelType]
+) -> tuple[list[Record], str | None]:
+    ids = [r["id"] for r in _records(tx, cypher.node_ids_page(kind, after, size))]
+    records = _records(tx, cypher.relationships_from(kind, ids, types)) if ids else []
+    return records, (ids[-1] if len(ids) == size else None)
+
+
+def _upsert_nodes_tx(
+    tx: ManagedTransaction, groups: dict[NodeKind, dict[str, list[dict[str, Any]]]]
+) -> WriteSummary:
+    """Write each kind's nodes with one statement per chunk; count as the embedded store does."""
+    summary = WriteSummary()
+    for kind, versions in groups.items():
+        counts = summary.nodes.setdefault(kind.value, WriteCounts())
+        rows = [_row({"id": node_id}, props) for node_id, props in versions.items()]
+        for chunk in _chunks(rows):
+            text, params = cypher.upsert_nodes(kind, list(chunk))
+            record = tx.run(text, params).single(strict=True)
+            _count_first(counts, len(chunk), record["existing"], record["same_first"])
+        _count_repeats(counts, versions.values())
+    return summary
+
+
+def _upsert_relationships_tx(
+    tx: ManagedTransaction,
+    groups: dict[RelType, dict[tuple[NodeKind, NodeKind], dict[tuple[str, str], list[dict[str, Any]]]]],
+) -> WriteSummary:
+    """Write each type's relationships, one statement per endpoint kinds and chunk.
+
+    A missing endpoint raises ``InvalidRequest`` after every statement has run (so the
+    message lists them all); the driver then rolls the whole transaction back.
+    """
+    summary = WriteSummary()
+    missing: set[str] = set()
+    for rtype, by_kinds in groups.items():
+        counts = summary.relationships.setdefault(rtype.value, WriteCounts())
+        for (source, target), versions in by_kinds.items():
+            rows = [_row({"s": s, "t": t}, props) for (s, t), props in versions.items()]
+            for chunk in _chunks(rows):
+                text, params = cypher.upsert_relationships(rtype, source, target, list(chunk))
+                record = tx.run(text, params).single(strict=True)
+                missing.update(record["missing"])
+                _count_first(counts, len(chunk), record["existing"], record["same_first"])
+            _count_repeats(counts, versions.values())
+    if missing:
+        shown = sorted(missing)
+        raise InvalidRequest(f"relationships point at {len(shown)} missing node(s): " + ", ".join(shown[:10]))
+    return summary
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _row(key: dict[str, Any], versions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A statement row: the key, the last version's props, and the first version when it differs."""
+    row = {**key, "props": versions[-1]}
+    if versions[0] != versions[-1]:
+        row["first"] = versions[0]
+    return row
+
+
+def _count_first(counts: WriteCounts, rows: int, existing: int, same_first: int) -> None:
+    """Count each item's first appearance in the batch against what the database held."""
+    counts.created += rows - existing
+    counts.unchanged += same_first
+    counts.updated += existing - same_first
+
+
+def _count_repeats(counts: WriteCounts, versions: Iterable[list[dict[str, Any]]]) -> None:
+    """Count later appearances of an item in the same batch against the version before them."""
+    for props in versions:
+        for before, after in itertools.pairwise(props):
+            if before == after:
+                counts.unchanged += 1
+            else:
+                counts.updated += 1
+
+
+def _node_props(node: Node) -> dict[str, Any]:
+    """What is stored for a node: its flat properties and its folded names."""
+    props = node.to_props()
+    props[NAMES_KEY] = list(dict.fromkeys(normalize_name(n) for n in node.names()))
+    return props
+
+
+def _to_node(props: Mapping[str, Any]) -> Node:
+    """Rebuild a node from stored properties, validating them through the ontology."""
+    data = {k: v for k, v in props.items() if k != NAMES_KEY}
+    try:
+        return node_from_props(data)
+    except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequest(
+            f"Neo4j holds a node the ontology refuses ({data.get('id')!r}): {_first_line(exc)}"
+        ) from None
+
+
+def _to_relationship(source: str, rtype: str, target: str, props: Mapping[str, Any]) -> Relationship:
+    """Rebuild a relationship from its endpoints, type and stored properties, validating them."""
+    try:
+        return relationship_from_props(source, rtype, target, props)
+    except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequest(
+            f"Neo4j holds a relationship the ontology refuses ({source} {rtype} {target}): {_first_line(exc)}"
+        ) from None
+
+
+def _ids_by_kind(ids: Iterable[str]) -> dict[NodeKind, list[str]]:
+    """Well-formed ids grouped by the kind their prefix names; malformed ones are dropped."""
+    out: dict[NodeKind, list[str]] = {}
+    for node_id in ids:
+        try:
+            kind = kind_of_id(node_id)
+        except InvalidRequest:
+            continue
+        out.setdefault(kind, []).append(node_id)
+    return out
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    size = CHUNK  # read at call time, so that tests can shrink it
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
