@@ -147,6 +147,8 @@ class EmbeddedStore:
     ) -> list[Node]:
         """Nodes of a kind whose properties equal the given values, ordered by id."""
         out: list[Node] = []
+        if limit is not None and limit <= 0:
+            return out
         for node in self.iter_nodes(kind):
             if where:
                 props = node.to_props()

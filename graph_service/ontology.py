@@ -50,6 +50,7 @@ __all__ = [
     "make_id",
     "node_from_props",
     "normalize_name",
+    "provenance",
     "relationship_from_props",
 ]
 
@@ -471,13 +472,17 @@ class Relationship(_Fact):
         return props
 
 
+@lru_cache(maxsize=1 << 14)
+def provenance(source: str, evidence: str, basis: str) -> Provenance:
+    """A (shared, immutable) provenance: big graphs repeat a few thousand of them millions of times."""
+    return Provenance.model_validate({"source": source, "evidence": evidence, "basis": basis})
+
+
 def node_from_props(props: Mapping[str, Any]) -> Node:
     """Rebuild a node from the flat map a store keeps (the inverse of :meth:`Node.to_props`)."""
     data = dict(props)
     kind = NodeKind(data.pop("kind"))
-    data["provenance"] = Provenance(
-        source=data.pop("source"), evidence=data.pop("evidence", ""), basis=data.pop("basis")
-    )
+    data["provenance"] = _provenance_of(data)
     if "aliases" in data:
         data["aliases"] = tuple(data["aliases"])
     return NODE_MODELS[kind].model_validate(data)
@@ -488,10 +493,17 @@ def relationship_from_props(
 ) -> Relationship:
     """Rebuild a relationship from its endpoints, type and stored properties."""
     data = dict(props)
-    provenance = Provenance(
-        source=data.pop("source"), evidence=data.pop("evidence", ""), basis=data.pop("basis")
+    return Relationship(
+        source=source, type=RelType(rel_type), target=target, provenance=_provenance_of(data), **data
     )
-    return Relationship(source=source, type=RelType(rel_type), target=target, provenance=provenance, **data)
+
+
+def _provenance_of(data: dict[str, Any]) -> Provenance:
+    """Pop the provenance keys of a stored property map and return the provenance they make."""
+    source, evidence, basis = data.pop("source"), data.pop("evidence", ""), data.pop("basis")
+    if not all(isinstance(v, str) for v in (source, evidence, basis)):
+        raise InvalidRequest("source, evidence and basis must be text")
+    return provenance(source, evidence, basis)
 
 
 def _parse_targets(text: str) -> dict[str, int] | str:

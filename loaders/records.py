@@ -12,9 +12,9 @@ from graph_service.ontology import (
     NODE_MODELS,
     Node,
     NodeKind,
-    Provenance,
     RelType,
     make_id,
+    provenance,
 )
 
 __all__ = [
@@ -91,9 +91,7 @@ def node_from_row(
     if errors:
         return None, errors
     try:
-        data["provenance"] = Provenance(
-            source=row["source"] or "", evidence=row.get("evidence") or "", basis=row["basis"] or ""
-        )
+        data["provenance"] = provenance(row["source"] or "", row.get("evidence") or "", row["basis"] or "")
         return NODE_MODELS[kind].model_validate(data), []
     except ValidationError as exc:
         return None, validation_errors(exc, file, row_no)
@@ -154,11 +152,10 @@ def raw_relationship_from_row(
     if errors or rel_type is None:
         return None, errors
     fields: dict[str, object] = {k: row[k] for k in ("role", "since", "until") if row.get(k)}
-    fields["provenance"] = {
-        "source": row["source"],
-        "evidence": row.get("evidence") or "",
-        "basis": row["basis"],
-    }
+    try:
+        fields["provenance"] = provenance(str(row["source"]), row.get("evidence") or "", str(row["basis"]))
+    except ValidationError as exc:
+        return None, validation_errors(exc, file, row_no)
     return (
         RawRelationship(
             file=file,
