@@ -90,13 +90,16 @@ def _export_networkx(nodes: list[Node], rels: list[Relationship], fmt: ExportFor
             label=node.name,
             **{k: v for k, v in _flat(node.to_props()).items() if k != "id"},
         )
-    for rel in rels:
+    for index, rel in enumerate(rels):
         graph.add_edge(
             rel.source,
             rel.target,
-            key=rel.type.value,
+            # The key becomes the GraphML edge id, which must be unique: Gephi refuses
+            # or drops edges whose id repeats.
+            key=f"e{index}",
             label=rel.type.value,
-            type=rel.type.value,
+            # Not 'type': GEXF reserves it for directed/undirected/mutual.
+            rel_type=rel.type.value,
             **_flat(rel.to_props()),
         )
     out.parent.mkdir(parents=True, exist_ok=True)

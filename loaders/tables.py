@@ -139,6 +139,11 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
                     f"a cell is longer than {MAX_CELL:,} characters "
                     "(or a stray '\"' opened a quoted cell that is never closed)"
                 )
+            elif "expected after '\"'" in problem:
+                problem = (
+                    "a quoted cell goes on after its closing '\"'; quote the whole cell "
+                    'and write a quote inside it as ""'
+                )
             elif "unexpected end of data" in problem:
                 problem = "a quoted cell starting in this row is never closed (a stray '\"')"
             raise DataError([RowError(name, row_no, None, f"malformed CSV: {problem}")]) from None
@@ -176,16 +181,59 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
         if sheet is not None and sheet not in book.sheetnames:
             raise DataError([RowError(name, None, None, f"has no sheet {sheet!r}")])
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        return _rows_to_table(f"{name}[{ws.title}]" if sheet else name, ws.iter_rows(values_only=True))
+        shown = f"{name}[{ws.title}]" if sheet else name
+        if ws.sheet_state != "visible":  # data nobody reviewing the workbook can see is not loaded
+            raise DataError(
+                [
+                    RowError(
+                        shown, None, None, f"sheet {ws.title!r} is hidden; unhide it to load it, or delete it"
+                    )
+                ]
+            )
+        formulas = load_workbook(path, read_only=True, data_only=False)
+        values = ws.iter_rows(values_only=True)
+        texts = formulas[ws.title].iter_rows(values_only=True)
+        try:
+            return _rows_to_table(shown, _saved_results(shown, values, texts))
+        finally:  # close the row readers first: each holds the file open until it ends
+            values.close()
+            texts.close()
+            formulas.close()
     finally:
         book.close()
+
+
+def _saved_results(
+    name: str, values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[Any, ...]]
+) -> Iterator[tuple[Any, ...]]:
+    """A formula's saved result is read as its value; a formula never calculated is refused, not read as blank."""
+    for row_no, (row, texts) in enumerate(zip(values, formulas, strict=False), start=1):
+        for position, (value, text) in enumerate(zip(row, texts, strict=False), start=1):
+            if value is None and isinstance(text, str) and text.startswith("="):
+                raise DataError(
+                    [
+                        RowError(
+                            name,
+                            row_no,
+                            None,
+                            f"cell {position} holds a formula with no saved result; open and save the "
+                            "workbook in a spreadsheet program, or paste the values",
+                        )
+                    ]
+                )
+        yield row
 
 
 def sheet_names(path: Path) -> list[str]:
     """The sheet names of a workbook, in order."""
     from openpyxl import load_workbook
 
-    book = load_workbook(path, read_only=True)
+    try:
+        book = load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise DataError(
+            [RowError(path.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
+        ) from None
     try:
         return list(book.sheetnames)
     finally:

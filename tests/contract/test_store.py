@@ -1,0 +1,402 @@
+"""Every ``GraphStore`` primitive, on both backends, against the mini dataset with answers worked out by hand.
+
+The mini dataset (tests/data/mini) in short: five national societies (CMES, China SAE,
+CSEE, CIE, GSC) are members of CAST; CMES serves the electrical cluster directly and
+takes part in the expert panels with China SAE and CSEE; the panels serve electrical,
+industrial internet and intelligent auto parts; CIE and Wenzhou are party to an
+agreement that covers the digital economy; the academician Zhang Wei, a CSEE member,
+advises Yueqing Electric, which operates in electrical and hosts a workstation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph_service.errors import InvalidRequest
+from graph_service.ontology import (
+    Basis,
+    Industry,
+    NodeKind,
+    Provenance,
+    Relationship,
+    RelType,
+    Society,
+)
+from graph_service.store import GraphCounts, GraphStore, PathStep
+from loaders.load import load_dataset
+
+PROV = Provenance(source="notes", evidence="test", basis=Basis.STATED)
+K = NodeKind
+T = RelType
+
+MINI_NODES = {
+    "Agreement": 1,
+    "Enterprise": 3,
+    "Industry": 6,
+    "Organization": 2,
+    "Park": 1,
+    "Program": 3,
+    "Region": 3,
+    "Society": 5,
+    "Talent": 1,
+}
+MINI_RELATIONSHIPS = {
+    "ADVISES": 1,
+    "COVERS": 1,
+    "FOCUSES_ON": 1,
+    "HOSTS": 2,
+    "LOCATED_IN": 4,
+    "MEMBER_OF": 7,
+    "OPERATES_IN": 3,
+    "PARTICIPATES_IN": 3,
+    "PARTY_TO": 2,
+    "PART_OF": 5,
+    "SERVES": 6,
+}
+
+
+@pytest.fixture
+def mini(store: GraphStore, mini_dataset: Path) -> GraphStore:
+    """The store of each backend with the mini dataset loaded."""
+    load_dataset(mini_dataset, store)
+    return store
+
+
+def society(key: str, name: str, **fields: object) -> Society:
+    return Society(id=f"society:{key}", name=name, provenance=PROV, **fields)
+
+
+def serves(source: str, target: str, **fields: object) -> Relationship:
+    return Relationship(source=source, type=T.SERVES, target=target, provenance=PROV, **fields)
+
+
+def ids(nodes: object) -> list[str]:
+    return [n.id for n in nodes]
+
+
+def hops(neighbors: object) -> list[tuple[str, str, str]]:
+    return [(n.relationship.type.value, n.node.id, n.direction) for n in neighbors]
+
+
+# -- writes -----------------------------------------------------------------------------
+
+
+def test_upsert_nodes_counts_created_updated_unchanged(store: GraphStore) -> None:
+    first = store.upsert_nodes([society("a", "A"), society("b", "B")])
+    assert {k: vars(v) for k, v in first.nodes.items()} == {
+        "Society": {"created": 2, "updated": 0, "unchanged": 0}
+    }
+    second = store.upsert_nodes([society("a", "A"), society("b", "B, renamed"), society("c", "C")])
+    assert vars(second.nodes["Society"]) == {"created": 1, "updated": 1, "unchanged": 1}
+    assert second.changed == 2
+    b = store.get_node("society:b")
+    assert b is not None
+    assert b.name == "B, renamed"
+    assert store.counts().nodes == {"Society": 3}
+
+
+def test_an_update_replaces_the_node_and_its_names(store: GraphStore) -> None:
+    store.upsert_nodes([society("a", "Alpha", name_zh="甲", aliases=("AA",), discipline="physics")])
+    store.upsert_nodes([society("a", "Alpha")])
+    node = store.get_node("society:a")
+    assert node == society("a", "Alpha")
+    assert store.ids_by_name(["甲", "AA", "alpha"]) == {"甲": [], "aa": [], "alpha": ["society:a"]}
+
+
+def test_upsert_relationships_counts_created_updated_unchanged(store: GraphStore) -> None:
+    store.upsert_nodes(
+        [society("a", "A"), Industry(id="industry:x", name="X", taxonomy="local", provenance=PROV)]
+    )
+    first = store.upsert_relationships([serves("society:a", "industry:x")])
+    assert vars(first.relationships["SERVES"]) == {"created": 1, "updated": 0, "unchanged": 0}
+    same = store.upsert_relationships([serves("society:a", "industry:x")])
+    assert vars(same.relationships["SERVES"]) == {"created": 0, "updated": 0, "unchanged": 1}
+    changed = store.upsert_relationships([serves("society:a", "industry:x", since="2021", role="adviser")])
+    assert vars(changed.relationships["SERVES"]) == {"created": 0, "updated": 1, "unchanged": 0}
+    key = ("society:a", "SERVES", "industry:x")
+    rel = store.get_relationships([key])[key]
+    assert (rel.since, rel.role) == ("2021", "adviser")
+    assert store.counts().relationships == {"SERVES": 1}
+
+
+def test_relationships_to_missing_nodes_are_refused_and_nothing_is_written(store: GraphStore) -> None:
+    store.upsert_nodes(
+        [society("a", "A"), Industry(id="industry:x", name="X", taxonomy="local", provenance=PROV)]
+    )
+    good = serves("society:a", "industry:x")
+    with pytest.raises(InvalidRequest) as info:
+        store.upsert_relationships([good, serves("society:a", "industry:missing")])
+    assert "industry:missing" in info.value.message
+    assert "missing" in info.value.message
+    assert store.get_relationships([good.key]) == {}
+    assert store.counts().relationships == {}
+
+
+# -- reads ------------------------------------------------------------------------------
+
+
+def test_counts(mini: GraphStore) -> None:
+    counts = mini.counts()
+    assert counts.nodes == MINI_NODES
+    assert counts.relationships == MINI_RELATIONSHIPS
+    assert (counts.total_nodes, counts.total_relationships) == (25, 35)
+
+
+def test_get_node(mini: GraphStore) -> None:
+    cmes = mini.get_node("society:cmes")
+    assert cmes is not None
+    assert cmes.kind is K.SOCIETY
+    assert (cmes.name, cmes.name_zh, cmes.aliases) == (
+        "Chinese Mechanical Engineering Society",
+        "中国机械工程学会",
+        ("CMES",),
+    )
+    assert cmes.discipline == "engineering (工科)"
+    assert cmes.provenance == Provenance(source="notes", evidence="named in the notes", basis=Basis.STATED)
+    plan = mini.get_node("program:plan")
+    assert plan is not None
+    assert plan.targets == {"academician_workstation": 2, "doctoral_station": 3}
+    assert (plan.since, plan.until) == ("2021", "2023")
+    assert mini.get_node("society:nobody") is None
+
+
+def test_get_nodes_returns_those_that_exist(mini: GraphStore) -> None:
+    found = mini.get_nodes(["society:cmes", "society:nobody", "region:330300"])
+    assert sorted(found) == ["region:330300", "society:cmes"]
+    assert found["region:330300"].name_zh == "温州市"
+    assert mini.get_nodes([]) == {}
+
+
+def test_find_nodes_by_kind_and_properties(mini: GraphStore) -> None:
+    assert ids(mini.find_nodes(K.SOCIETY)) == [
+        "society:cie",
+        "society:cmes",
+        "society:csae",
+        "society:csee",
+        "society:gsc",
+    ]
+    assert ids(mini.find_nodes(K.SOCIETY, limit=2)) == ["society:cie", "society:cmes"]
+    assert ids(mini.find_nodes(K.INDUSTRY, where={"taxonomy": "wz"})) == [
+        "industry:wz:auto-parts",
+        "industry:wz:digital",
+        "industry:wz:electrical",
+        "industry:wz:footwear",
+    ]
+    assert ids(mini.find_nodes(K.INDUSTRY, where={"taxonomy": "wz", "group": "emerging"})) == [
+        "industry:wz:digital"
+    ]
+    assert ids(mini.find_nodes(where={"basis": "reference"})) == [
+        "region:330300",
+        "region:330381",
+        "region:330382",
+    ]
+    assert ids(mini.find_nodes(K.PARK, where={"companies": 47})) == ["park:incubator"]
+    assert ids(mini.find_nodes(where={"name_zh": "电气"})) == ["industry:wz:electrical"]
+    assert mini.find_nodes(K.TALENT, where={"title": "doctor"}) == []
+    assert len(mini.find_nodes()) == 25
+
+
+def test_ids_by_name_folds_width_and_case(mini: GraphStore) -> None:
+    assert mini.ids_by_name(["CMES", "中国机械工程学会", "Chinese Mechanical Engineering Society"]) == {
+        "cmes": ["society:cmes"],
+        "中国机械工程学会": ["society:cmes"],
+        "chinese mechanical engineering society": ["society:cmes"],
+    }
+    assert mini.ids_by_name(["ＣＭＥＳ"]) == {"cmes": ["society:cmes"]}
+    assert mini.ids_by_name(["China  SAE", "SAE-China"]) == {
+        "china sae": ["society:csae"],
+        "sae-china": ["society:csae"],
+    }
+    assert mini.ids_by_name(["温州科协", "nobody"]) == {"温州科协": ["organization:wast"], "nobody": []}
+
+
+def test_ids_by_name_lists_every_node_sharing_a_name(store: GraphStore) -> None:
+    store.upsert_nodes([society("a", "Hub"), society("b", "Other", aliases=("HUB",))])
+    assert store.ids_by_name(["hub"]) == {"hub": ["society:a", "society:b"]}
+
+
+def test_get_relationships(mini: GraphStore) -> None:
+    key = ("society:cmes", "SERVES", "industry:wz:electrical")
+    missing = ("society:cmes", "SERVES", "industry:wz:footwear")
+    wrong_type = ("society:cmes", "MEMBER_OF", "industry:wz:electrical")
+    found = mini.get_relationships([key, missing, wrong_type])
+    assert list(found) == [key]
+    rel = found[key]
+    assert rel.key == key
+    assert rel.since == "2018"
+    assert rel.provenance == Provenance(
+        source="notes", evidence="CMES serves the electrical industry", basis=Basis.STATED
+    )
+
+
+def test_neighbors_in_both_directions(mini: GraphStore) -> None:
+    assert hops(mini.neighbors("society:cmes")) == [
+        ("MEMBER_OF", "organization:cast", "out"),
+        ("PARTICIPATES_IN", "program:panel", "out"),
+        ("SERVES", "industry:wz:electrical", "out"),
+    ]
+    assert hops(mini.neighbors("program:panel")) == [
+        ("PARTICIPATES_IN", "society:cmes", "in"),
+        ("PARTICIPATES_IN", "society:csae", "in"),
+        ("PARTICIPATES_IN", "society:csee", "in"),
+        ("SERVES", "industry:local:industrial-internet", "out"),
+        ("SERVES", "industry:local:smart-auto-parts", "out"),
+        ("SERVES", "industry:wz:electrical", "out"),
+    ]
+
+
+def test_neighbors_by_direction(mini: GraphStore) -> None:
+    assert hops(mini.neighbors("industry:wz:electrical", direction="in")) == [
+        ("OPERATES_IN", "enterprise:yq-electric", "in"),
+        ("SERVES", "program:panel", "in"),
+        ("SERVES", "program:ws-1", "in"),
+        ("SERVES", "society:cmes", "in"),
+    ]
+    assert mini.neighbors("industry:wz:electrical", direction="out") == []
+    assert hops(mini.neighbors("region:330382", direction="out")) == [("PART_OF", "region:330300", "out")]
+    assert hops(mini.neighbors("region:330300", direction="in", types=[T.PART_OF])) == [
+        ("PART_OF", "region:330381", "in"),
+        ("PART_OF", "region:330382", "in"),
+    ]
+
+
+def test_neighbors_by_type_and_kind(mini: GraphStore) -> None:
+    assert hops(mini.neighbors("organization:cast", types=[T.MEMBER_OF])) == [
+        ("MEMBER_OF", "organization:wast", "in"),
+        ("MEMBER_OF", "society:cie", "in"),
+        ("MEMBER_OF", "society:cmes", "in"),
+        ("MEMBER_OF", "society:csae", "in"),
+        ("MEMBER_OF", "society:csee", "in"),
+        ("MEMBER_OF", "society:gsc", "in"),
+    ]
+    assert hops(mini.neighbors("organization:cast", kinds=[K.ORGANIZATION])) == [
+        ("MEMBER_OF", "organization:wast", "in")
+    ]
+    assert hops(mini.neighbors("industry:wz:electrical", types=[T.SERVES], kinds=[K.SOCIETY])) == [
+        ("SERVES", "society:cmes", "in")
+    ]
+    assert hops(mini.neighbors("enterprise:yq-electric", types=[T.ADVISES, T.LOCATED_IN])) == [
+        ("ADVISES", "talent:zhang-wei", "in"),
+        ("LOCATED_IN", "region:330382", "out"),
+    ]
+    assert mini.neighbors("society:gsc", types=[T.SERVES]) == []
+
+
+def test_neighbors_limit_and_unknown_node(mini: GraphStore) -> None:
+    assert len(mini.neighbors("organization:cast", limit=2)) == 2
+    assert hops(mini.neighbors("organization:cast", limit=2)) == [
+        ("MEMBER_OF", "organization:wast", "in"),
+        ("MEMBER_OF", "society:cie", "in"),
+    ]
+    assert mini.neighbors("society:nobody") == []
+
+
+def test_neighbor_carries_the_full_relationship_and_node(mini: GraphStore) -> None:
+    (hop,) = mini.neighbors("talent:zhang-wei", types=[T.ADVISES])
+    assert hop.node.name_zh == "乐清电气有限公司"
+    assert hop.relationship.key == ("talent:zhang-wei", "ADVISES", "enterprise:yq-electric")
+    assert hop.relationship.since == "2022"
+    assert hop.relationship.provenance.evidence == "advises the company"
+
+
+def chain(path: object) -> list[str]:
+    return [n.id for n in path.nodes]
+
+
+def test_match_paths_program_channel(mini: GraphStore) -> None:
+    steps = [
+        PathStep(types=(T.PARTICIPATES_IN,), direction="out", kinds=(K.PROGRAM,)),
+        PathStep(types=(T.SERVES,), direction="out", kinds=(K.INDUSTRY,)),
+    ]
+    paths = mini.match_paths("society:csee", steps)
+    assert [chain(p) for p in paths] == [
+        ["society:csee", "program:panel", "industry:local:industrial-internet"],
+        ["society:csee", "program:panel", "industry:local:smart-auto-parts"],
+        ["society:csee", "program:panel", "industry:wz:electrical"],
+    ]
+    assert [[r.type.value for r in p.relationships] for p in paths] == [["PARTICIPATES_IN", "SERVES"]] * 3
+    assert len(mini.match_paths("society:csee", steps, limit=1)) == 1
+
+
+def test_match_paths_talent_channel_against_the_arrows(mini: GraphStore) -> None:
+    steps = [
+        PathStep(types=(T.MEMBER_OF,), direction="in", kinds=(K.TALENT,)),
+        PathStep(types=(T.ADVISES,), direction="out", kinds=(K.ENTERPRISE,)),
+        PathStep(types=(T.OPERATES_IN,), direction="out", kinds=(K.INDUSTRY,)),
+    ]
+    (path,) = mini.match_paths("society:csee", steps)
+    assert chain(path) == [
+        "society:csee",
+        "talent:zhang-wei",
+        "enterprise:yq-electric",
+        "industry:wz:electrical",
+    ]
+    assert [r.key for r in path.relationships] == [
+        ("talent:zhang-wei", "MEMBER_OF", "society:csee"),
+        ("talent:zhang-wei", "ADVISES", "enterprise:yq-electric"),
+        ("enterprise:yq-electric", "OPERATES_IN", "industry:wz:electrical"),
+    ]
+    assert mini.match_paths("society:cmes", steps) == []
+
+
+def test_match_paths_agreement_channel_and_any_type(mini: GraphStore) -> None:
+    steps = [PathStep(types=(T.PARTY_TO,)), PathStep(types=(T.COVERS,))]
+    assert [chain(p) for p in mini.match_paths("society:cie", steps)] == [
+        ["society:cie", "agreement:cie-wenzhou", "industry:wz:digital"]
+    ]
+    anything_to_a_region = [PathStep(types=(), direction="both", kinds=(K.REGION,))]
+    assert [chain(p) for p in mini.match_paths("enterprise:ra-auto", anything_to_a_region)] == [
+        ["enterprise:ra-auto", "region:330381"]
+    ]
+
+
+def test_match_paths_never_visits_a_node_twice(mini: GraphStore) -> None:
+    steps = [PathStep(types=(T.PART_OF,), direction="out"), PathStep(types=(T.PART_OF,), direction="in")]
+    assert [chain(p) for p in mini.match_paths("region:330382", steps)] == [
+        ["region:330382", "region:330300", "region:330381"]
+    ]
+    assert mini.match_paths("society:nobody", steps) == []
+
+
+def test_subgraph(mini: GraphStore) -> None:
+    sub = mini.subgraph(["society:cmes", "industry:wz:electrical", "program:panel", "society:nobody"])
+    assert ids(sub.nodes) == ["industry:wz:electrical", "program:panel", "society:cmes"]
+    assert [r.key for r in sub.relationships] == [
+        ("program:panel", "SERVES", "industry:wz:electrical"),
+        ("society:cmes", "PARTICIPATES_IN", "program:panel"),
+        ("society:cmes", "SERVES", "industry:wz:electrical"),
+    ]
+    lonely = mini.subgraph(["society:gsc"])
+    assert ids(lonely.nodes) == ["society:gsc"]
+    assert lonely.relationships == []
+    assert mini.subgraph([]).nodes == []
+
+
+def test_iter_nodes_and_relationships_in_order(mini: GraphStore) -> None:
+    assert ids(mini.iter_nodes(K.REGION)) == ["region:330300", "region:330381", "region:330382"]
+    every = ids(mini.iter_nodes())
+    assert len(every) == 25
+    assert every == sorted(every)
+    assert [r.key for r in mini.iter_relationships([T.PART_OF])] == [
+        ("industry:local:industrial-internet", "PART_OF", "industry:wz:digital"),
+        ("industry:local:smart-auto-parts", "PART_OF", "industry:wz:auto-parts"),
+        ("program:ws-1", "PART_OF", "program:plan"),
+        ("region:330381", "PART_OF", "region:330300"),
+        ("region:330382", "PART_OF", "region:330300"),
+    ]
+    keys = [r.key for r in mini.iter_relationships()]
+    assert len(keys) == 35
+    assert keys == sorted(keys)
+    assert len(list(mini.iter_relationships([T.SERVES, T.COVERS]))) == 7
+
+
+def test_clear_empties_the_graph(mini: GraphStore) -> None:
+    mini.clear()
+    assert mini.counts() == GraphCounts(nodes={}, relationships={})
+    assert mini.get_node("society:cmes") is None
+    assert mini.ids_by_name(["CMES"]) == {"cmes": []}
+    assert list(mini.iter_relationships()) == []
+    mini.upsert_nodes([society("a", "A")])
+    assert mini.counts().nodes == {"Society": 1}

@@ -1,0 +1,359 @@
+"""The embedded store's snapshot: identical after a reload, safe to open, whole after a crash or a full disk."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from graph_service.embedded import SNAPSHOT_FORMAT, EmbeddedStore
+from graph_service.errors import BackendUnavailable, InvalidRequest
+from loaders.load import WENZHOU_DATASET, load_dataset
+
+MINI = Path(__file__).resolve().parent.parent / "data" / "mini"
+CRASH_ROUNDS = 50
+"""Saves killed at a random moment; each round takes a fraction of a second."""
+
+
+def temps(snapshot: Path) -> list[Path]:
+    """Temporary files a save leaves beside the snapshot while it writes."""
+    return sorted(snapshot.parent.glob(f".{snapshot.name}.*.tmp"))
+
+
+def mini_store(path: Path | None = None) -> EmbeddedStore:
+    store = EmbeddedStore(path)
+    load_dataset(MINI, store)
+    return store
+
+
+def test_save_then_reload_gives_an_identical_graph(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    store = EmbeddedStore(path)
+    load_dataset(MINI, store)
+    load_dataset(WENZHOU_DATASET, store)  # load_dataset persists
+    again = EmbeddedStore(path)
+    assert again.to_bytes() == store.to_bytes() == path.read_bytes()
+    assert list(again.iter_nodes()) == list(store.iter_nodes())
+    assert list(again.iter_relationships()) == list(store.iter_relationships())
+    assert again.counts() == store.counts()
+    assert again.counts().total_nodes == 25 + 387 - 10  # ten of the mini ids are Wenzhou's too
+    # the indexes are rebuilt too: names resolve and neighbours are found
+    assert again.ids_by_name(["中国机械工程学会", "CMES"]) == {
+        "中国机械工程学会": ["society:cmes"],
+        "cmes": ["society:cmes"],
+    }
+    assert again.neighbors("society:cmes") == store.neighbors("society:cmes")
+    assert temps(path) == []
+
+
+def test_the_snapshot_is_the_same_bytes_for_the_same_graph(tmp_path: Path) -> None:
+    a = mini_store(tmp_path / "a.json")
+    b = EmbeddedStore(tmp_path / "b.json")
+    load_dataset(MINI, b, batch_size=3)
+    assert a.to_bytes() == b.to_bytes()
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    doc = orjson.loads(a.to_bytes())
+    assert (doc["format"], doc["version"]) == (SNAPSHOT_FORMAT, 1)
+
+
+def test_persist_without_a_path_or_without_changes_writes_nothing(tmp_path: Path) -> None:
+    mini_store(None).persist()  # in memory only: nothing to do, no error
+    path = tmp_path / "graph.json"
+    mini_store(path)
+    before = path.stat().st_mtime_ns
+    reopened = EmbeddedStore(path)
+    load_dataset(MINI, reopened)  # all unchanged
+    assert path.stat().st_mtime_ns == before
+
+
+# -- snapshots that must not be trusted -------------------------------------------------
+
+
+def write_doc(path: Path, doc: object) -> Path:
+    path.write_bytes(orjson.dumps(doc))
+    return path
+
+
+def good_doc() -> dict[str, object]:
+    return orjson.loads(mini_store(None).to_bytes())
+
+
+class _Boom:
+    """Unpickling this creates a file: proof that a loader unpickled it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_pickle_bytes_are_refused_without_being_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "unpickled"
+    path = tmp_path / "graph.json"
+    path.write_bytes(pickle.dumps({"format": SNAPSHOT_FORMAT, "payload": _Boom(marker)}))
+    with pytest.raises(InvalidRequest) as info:
+        EmbeddedStore(path)
+    assert info.value.message.startswith(f"the snapshot {path} is not valid JSON")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is not valid JSON"),
+        (b"not json at all", "is not valid JSON"),
+        (b'{"format": "innograph-snapshot", "version": 1, "nodes": [', "is not valid JSON"),
+        (b"[" * 5000 + b"]" * 5000, "is not valid JSON"),
+        (b"[]", "is not an innograph snapshot"),
+        (b'{"nodes": [], "relationships": []}', "is not an innograph snapshot"),
+        (b'{"format": "graphml", "version": 1}', "is not an innograph snapshot"),
+        (
+            b'{"format": "innograph-snapshot", "version": 2, "nodes": [], "relationships": []}',
+            "has version 2",
+        ),
+        (b'{"format": "innograph-snapshot", "version": 1}', "holds an invalid entry"),
+    ],
+)
+def test_malformed_snapshots_are_refused_clearly(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "graph.json"
+    path.write_bytes(content)
+    with pytest.raises(InvalidRequest) as info:
+        EmbeddedStore(path)
+    assert str(path) in info.value.message
+    assert message in info.value.message
+    assert "Traceback" not in info.value.message
+
+
+def test_version_mismatch_says_which_version_is_read(tmp_path: Path) -> None:
+    doc = good_doc()
+    doc["version"] = 2
+    with pytest.raises(InvalidRequest) as info:
+        EmbeddedStore(write_doc(tmp_path / "graph.json", doc))
+    assert info.value.message == (
+        f"the snapshot {tmp_path / 'graph.json'} has version 2; this innograph reads version 1."
+    )
+
+
+def _bad_kind(doc: dict) -> None:
+    doc["nodes"][0]["kind"] = "Gadget"
+
+
+def _extra_field(doc: dict) -> None:
+    doc["nodes"][0]["__class__"] = "os.system"
+
+
+def _bad_id(doc: dict) -> None:
+    doc["nodes"][0]["id"] = "society:has a space"
+
+
+def _node_not_object(doc: dict) -> None:
+    doc["nodes"].append(42)
+
+
+def _bad_pair(doc: dict) -> None:
+    doc["relationships"][0][1] = "ADVISES"
+
+
+def _short_relationship(doc: dict) -> None:
+    doc["relationships"][0] = ["society:cmes", "SERVES"]
+
+
+def _dangling(doc: dict) -> None:
+    doc["relationships"].append(
+        ["society:cmes", "SERVES", "industry:nowhere", {"source": "notes", "evidence": "", "basis": "stated"}]
+    )
+
+
+def _bad_basis(doc: dict) -> None:
+    doc["relationships"][0][3]["basis"] = "rumour"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        _bad_kind,
+        _extra_field,
+        _bad_id,
+        _node_not_object,
+        _bad_pair,
+        _short_relationship,
+        _dangling,
+        _bad_basis,
+    ],
+)
+def test_a_snapshot_with_an_invalid_entry_is_refused(tmp_path: Path, spoil: object) -> None:
+    doc = good_doc()
+    spoil(doc)
+    path = write_doc(tmp_path / "graph.json", doc)
+    with pytest.raises(InvalidRequest) as info:
+        EmbeddedStore(path)
+    assert info.value.message.startswith(f"the snapshot {path} holds an invalid entry: ")
+    assert "\n" not in info.value.message
+
+
+def test_an_unreadable_snapshot_is_a_backend_error(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    path.mkdir()
+    with pytest.raises(BackendUnavailable, match=f"cannot read the snapshot {path}"):
+        EmbeddedStore(path)
+
+
+# -- crashes and full disks -------------------------------------------------------------
+
+SAVER = textwrap.dedent(
+    """
+    import os, sys
+    from graph_service.embedded import EmbeddedStore
+    from loaders.load import WENZHOU_DATASET, load_dataset
+
+    path = sys.argv[1]
+    print("ready", flush=True)
+    for _ in sys.stdin:  # one line per round: fork a child that loads and saves until killed
+        pid = os.fork()
+        if pid == 0:
+            try:
+                store = EmbeddedStore(path)  # the before-state, from the snapshot
+                load_dataset(WENZHOU_DATASET, store)  # the after-state (saved once here)
+                while True:
+                    store.save(path)
+            finally:
+                os._exit(3)
+        print(pid, flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(status, flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_save_killed_at_any_moment_leaves_a_whole_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    before_store = mini_store(path)
+    before = path.read_bytes()
+    after_store = mini_store(None)
+    load_dataset(WENZHOU_DATASET, after_store)
+    after = after_store.to_bytes()
+    assert before != after
+
+    rng = random.Random(20260127)
+    outcomes = {"before": 0, "after": 0}
+    killed_mid_write = 0
+    # The saver forks each round's child from a warm interpreter, so a round costs
+    # milliseconds rather than an interpreter start.
+    with subprocess.Popen(
+        [sys.executable, "-c", SAVER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent.parent,
+    ) as saver:
+        try:
+            assert saver.stdout is not None and saver.stdin is not None
+            assert saver.stdout.readline() == "ready\n"
+            for _ in range(CRASH_ROUNDS):
+                before_store.save(path)  # every round starts from the before-state
+                assert path.read_bytes() == before
+                saver.stdin.write("go\n")
+                saver.stdin.flush()
+                child = int(saver.stdout.readline())
+                time.sleep(rng.uniform(0.0, 0.25))
+                os.kill(child, signal.SIGKILL)
+                status = int(saver.stdout.readline())
+                assert os.WIFSIGNALED(status), "the saving child ended on its own"
+                assert os.WTERMSIG(status) == signal.SIGKILL
+                if any(t.name.startswith(f".{path.name}.{child}.") for t in temps(path)):
+                    killed_mid_write += 1
+                data = path.read_bytes()
+                assert data in (before, after), "a killed save left a half-written snapshot"
+                outcomes["before" if data == before else "after"] += 1
+                assert EmbeddedStore(path).to_bytes() == data  # and it opens
+        finally:
+            saver.kill()
+    # the kills landed on both sides of the rename, and some in the middle of writing
+    assert outcomes["before"] > 0
+    assert outcomes["after"] > 0
+    assert killed_mid_write > 0, outcomes
+    # leftovers of killed saves never confuse a load, and the next save sweeps them away
+    reopened = EmbeddedStore(path)
+    assert reopened.to_bytes() in (before, after)
+    load_dataset(WENZHOU_DATASET, reopened)
+    reopened.save(path)
+    assert temps(path) == []
+    assert EmbeddedStore(path).to_bytes() == after
+
+
+def test_a_stale_temp_file_is_ignored_then_swept_but_a_live_one_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    store = mini_store(path)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".graph.json.{dead_pid}.1.tmp"
+    stale.write_bytes(b'{"format": "innograph-snapshot", "version": 1, "nod')  # half a snapshot
+    live_process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".graph.json.{live_process.pid}.1.tmp"
+        live.write_bytes(b"being written")
+        assert EmbeddedStore(path).to_bytes() == store.to_bytes()
+        store.save(path)
+        assert not stale.exists()
+        assert live.exists()
+    finally:
+        live_process.kill()
+        live_process.wait()
+
+
+DISK_FULL = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from graph_service.embedded import EmbeddedStore
+    from graph_service.errors import BackendUnavailable
+    from loaders.load import WENZHOU_DATASET, load_dataset
+
+    path, limit = sys.argv[1], int(sys.argv[2])
+    store = EmbeddedStore(path)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        load_dataset(WENZHOU_DATASET, store)
+    except BackendUnavailable as exc:
+        print(exc.message)
+        sys.exit(7)
+    sys.exit(0)
+    """
+)
+
+
+def test_a_full_disk_fails_the_save_and_keeps_the_previous_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    mini_store(path)
+    before = path.read_bytes()
+    limit = len(before) + 1000  # room for the old graph, not for the new one
+    result = subprocess.run(
+        [sys.executable, "-c", DISK_FULL, str(path), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent.parent,
+    )
+    assert result.returncode == 7, result.stderr
+    message = result.stdout.strip()
+    assert message.startswith(f"could not save the snapshot {path}: File too large;")
+    assert "the previous snapshot is unchanged" in message
+    assert "INNOGRAPH_DATA_DIR" in message
+    assert "Traceback" not in result.stderr
+    assert path.read_bytes() == before
+    assert temps(path) == []
+    assert EmbeddedStore(path).counts().total_nodes == 25
