@@ -485,6 +485,62 @@ def search_command(
 
 
 @cli.command()
+@click.argument("view", type=click.Choice(["ego", "industry", "gaps", "matrix", "path", "overview"]))
+@click.argument("entity", required=False)
+@click.argument("target", required=False)
+@click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True, help="Hops of an ego view.")
+@click.option(
+    "--taxonomy", default="wenzhou-5+5", show_default=True, help="Scope of the gaps and matrix views."
+)
+@click.option(
+    "--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Label language."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write (default: innograph-<view>.html).",
+)
+@backend_options
+def view(
+    view: str,
+    entity: str | None,
+    target: str | None,
+    depth: int,
+    taxonomy: str,
+    lang: str,
+    output: Path | None,
+    backend: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Write an interactive network view as one self-contained HTML file that works offline.
+
+    \b
+    Examples:
+      innograph view ego society:cmes --depth 2 -o cmes.html
+      innograph view industry 电气 --lang zh
+      innograph view path "China SAE" 电气
+      innograph view gaps --taxonomy wenzhou-5+5
+    """
+    from graph_service.web import view_html
+
+    with open_store(backend, data_dir) as store:
+        html = view_html(
+            store,
+            view,
+            lang="zh" if lang == "zh" else "en",
+            entity=entity,
+            target=target,
+            depth=depth,
+            taxonomy=taxonomy,
+        )
+    out = output or Path(f"innograph-{view}.html")
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"wrote {out} ({len(html.encode()) / 1024:.0f} KiB); open it in a browser, no network needed")
+
+
+@cli.command()
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all)."
 )

@@ -201,3 +201,16 @@ def test_a_bad_option_is_a_usage_error(data_dir: Path) -> None:
     assert result.returncode == 2
     assert "'xml' is not one of 'table', 'json', 'csv'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+
+def test_view_writes_one_offline_html_file(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cmes.html"
+    done = run("view", "ego", "society:cmes", "--depth", "2", "-o", out, "--data-dir", data_dir)
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "Chinese Mechanical Engineering Society" in html
+    assert '<script src="http' not in html and '<link href="http' not in html
+    missing = run("view", "path", "--data-dir", data_dir, "-o", tmp_path / "x.html")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "needs an entity" in missing.stderr
