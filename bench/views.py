@@ -162,6 +162,31 @@ def time_browser(html_path: Path, runs: int) -> tuple[float, float, float]:
     return statistics.median(draws), statistics.median(answers), statistics.median(latencies)
 
 
+def measure_views(
+    sizes: tuple[int, ...] = (500, 5000), runs: int = 3, browser: bool = True
+) -> dict[str, object]:
+    """The view figures for the suite's results: generation time, HTML size, in-browser time to interactive."""
+    out: dict[str, object] = {}
+    for nodes in sizes:
+        result = synthetic_neighborhood(nodes, nodes * 4)
+        ms, cpu, size, html = time_generation(result, runs)
+        row: dict[str, object] = {
+            "generate_ms": round(ms),
+            "generate_cpu_ms": round(cpu),
+            "html_mb": round(size / 1e6, 2),
+        }
+        if browser and Path(CHROMIUM).exists():
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "view.html"
+                path.write_text(html, encoding="utf-8")
+                draw, _, latency = time_browser(path, runs)
+            row.update(
+                first_draw_ms=round(draw), click_ms=round(latency), interactive_ms=round(draw + latency)
+            )
+        out[f"{nodes}_nodes"] = row
+    return out
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])

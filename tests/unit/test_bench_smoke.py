@@ -1,0 +1,43 @@
+"""The benchmark suite runs end to end (a smoke run at a small scale; nothing here is timed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph_service.settings import Neo4jSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow, pytest.mark.neo4j]
+
+
+def test_the_benchmark_suite_runs_on_both_backends(neo4j_settings: Neo4jSettings) -> None:
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j_settings.uri,
+        "NEO4J_USER": neo4j_settings.user,
+        "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--scales", "XS", "--smoke", "--backends", "embedded,neo4j",
+         "--neo4j-max-scale", "XS"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((ROOT / "bench" / "results" / "smoke.json").read_text(encoding="utf-8"))
+    load = results["load"]
+    assert load["embedded-XS"]["relationships"] > 1000
+    assert load["embedded-XS"]["relationships_per_s"] > 0
+    assert any(name.startswith("neo4j-XS") for name in load)
+    for backend in ("embedded-XS", "neo4j-XS"):
+        queries = results["queries"][backend]
+        assert {"societies_serving", "neighborhood_d2_cap200", "gap_analysis_all_industries"} <= set(queries)
+    api = results["api"]["XS-1w"]
+    assert "skipped" in api or api["societies"]["non_2xx"] == 0
+    assert results["snapshot"]["XS"]["reload_seconds_median"] > 0
