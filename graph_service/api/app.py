@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(entities.router, prefix="/api", dependencies=strict)
     app.include_router(admin.router, prefix="/api", dependencies=strict)
     _register_errors(app)
+    _time_limit(app, settings.request_timeout)
     _openapi_with_our_errors(app)
     _offline_docs(app)
     from graph_service import web
@@ -158,6 +159,31 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _time_limit(app: FastAPI, seconds: float) -> None:
+    """Answer 503 to a question that runs past the time limit, instead of keeping the client waiting.
+
+    Loads (POST) are exempt: they are bounded by their size limit and must not be cut halfway.
+    """
+    import asyncio
+
+    from starlette.responses import Response
+
+    @app.middleware("http")
+    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.method != "GET":
+            return await call_next(request)
+        task = asyncio.ensure_future(call_next(request))
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        if task in done:
+            return task.result()
+        # A worker thread cannot be stopped: let it finish in the background, its answer unused.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        message = f"the question took longer than {seconds:g} s; narrow it (a smaller depth, scope or limit)"
+        return JSONResponse(
+            error_body("BackendUnavailable", message), status_code=503, headers={"Retry-After": "5"}
+        )
 
 
 def _offline_docs(app: FastAPI) -> None:
