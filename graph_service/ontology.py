@@ -16,11 +16,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from graph_service.errors import InvalidRequest
 
@@ -224,7 +225,18 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-PartialDate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_DATE_RE.pattern)]
+def _real_date(value: str) -> str:
+    if len(value) == 10:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date in the calendar") from None
+    return value
+
+
+PartialDate = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=_DATE_RE.pattern), AfterValidator(_real_date)
+]
 """A date as precise as the source is: ``2021``, ``2021-05`` or ``2021-05-31``."""
 
 
@@ -265,7 +277,11 @@ class Node(_Fact):
     @field_validator("id")
     @classmethod
     def _id_matches_kind(cls, value: str) -> str:
-        if kind_of_id(value) is not cls.kind:
+        try:
+            kind = kind_of_id(value)
+        except InvalidRequest as exc:  # pydantic reports ValueErrors, with the field they belong to
+            raise ValueError(exc.message) from None
+        if kind is not cls.kind:
             raise ValueError(f"id {value!r} does not start with '{ID_PREFIX[cls.kind]}:'")
         return value
 
@@ -442,7 +458,10 @@ class Relationship(_Fact):
     @field_validator("source", "target")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        kind_of_id(value)
+        try:
+            kind_of_id(value)
+        except InvalidRequest as exc:
+            raise ValueError(exc.message) from None
         return value
 
     def model_post_init(self, context: Any, /) -> None:

@@ -39,7 +39,9 @@ def neo4j_settings() -> Iterator[Neo4jSettings]:
     server = Neo4jServer()
     server.start()
     try:
-        yield Neo4jSettings(uri=server.uri, user=server.user, password=server.password)
+        # a fresh server plans every statement once; on a busy two-core machine the first
+        # writes can take tens of seconds, so the suite allows more than the default timeout
+        yield Neo4jSettings(uri=server.uri, user=server.user, password=server.password, timeout=180)
     finally:
         server.stop()
 
