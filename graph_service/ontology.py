@@ -225,6 +225,8 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+
+
 def _real_date(value: str) -> str:
     if len(value) == 10:
         try:

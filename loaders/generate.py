@@ -30,8 +30,50 @@ SCALES: dict[str, int] = {"XS": 300, "S": 3_000, "M": 30_000, "L": 300_000}
 """Enterprises per scale; relationships come to about 3.3 per enterprise
 (XS ≈ 2.5k, S ≈ 11k, M ≈ 100k, L ≈ 1M)."""
 SOURCE = "synthetic"
-_SURNAMES = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Gao", "Lin", "Luo"]
-_GIVEN = ["Wei", "Fang", "Min", "Jing", "Lei", "Jun", "Yan", "Tao", "Ming", "Chao", "Hua", "Ping", "Gang", "Hui", "Xin", "Yu", "Bo", "Ning", "Kai", "Qiang"]
+_SURNAMES = [
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Huang",
+    "Zhao",
+    "Wu",
+    "Zhou",
+    "Xu",
+    "Sun",
+    "Ma",
+    "Zhu",
+    "Hu",
+    "Guo",
+    "He",
+    "Gao",
+    "Lin",
+    "Luo",
+]
+_GIVEN = [
+    "Wei",
+    "Fang",
+    "Min",
+    "Jing",
+    "Lei",
+    "Jun",
+    "Yan",
+    "Tao",
+    "Ming",
+    "Chao",
+    "Hua",
+    "Ping",
+    "Gang",
+    "Hui",
+    "Xin",
+    "Yu",
+    "Bo",
+    "Ning",
+    "Kai",
+    "Qiang",
+]
 
 
 @dataclass
@@ -85,8 +127,15 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
     industry_rows = []
     for level, ids in (("section", sections), ("division", divisions), ("class", leaves)):
         for i, node_id in enumerate(ids):
-            industry_rows.append({"id": node_id, "name": f"Synthetic {level} {i}", "taxonomy": "syn",
-                                  "code": node_id.rsplit(":", 1)[1], "level": level})
+            industry_rows.append(
+                {
+                    "id": node_id,
+                    "name": f"Synthetic {level} {i}",
+                    "taxonomy": "syn",
+                    "code": node_id.rsplit(":", 1)[1],
+                    "level": level,
+                }
+            )
     for d in divisions:
         rel(d, "PART_OF", rng.choice(sections))
     for leaf in leaves:
@@ -96,8 +145,14 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
     # regions: a country's provinces, cities, counties
     provinces = [f"region:{11 + i:02d}0000" for i in range(31)]
     cities = [f"region:{11 + i % 31:02d}{1 + i // 31:02d}00" for i in range(c.cities)]
-    counties = [f"region:{cities[i % len(cities)].split(':')[1][:4]}{1 + i // len(cities):02d}" for i in range(c.counties)]
-    region_rows = [{"id": r, "name": f"Region {r.split(':')[1]}", "adcode": r.split(":")[1]} for r in provinces + cities + counties]
+    counties = [
+        f"region:{cities[i % len(cities)].split(':')[1][:4]}{1 + i // len(cities):02d}"
+        for i in range(c.counties)
+    ]
+    region_rows = [
+        {"id": r, "name": f"Region {r.split(':')[1]}", "adcode": r.split(":")[1]}
+        for r in provinces + cities + counties
+    ]
     for city in cities:
         rel(city, "PART_OF", f"region:{city.split(':')[1][:2]}0000")
     for county in counties:
@@ -105,12 +160,26 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
     county_weights = _zipf(len(counties), 1.0, rng)
 
     organizations = [f"organization:syn-{i}" for i in range(c.organizations)]
-    org_rows = [{"id": o, "name": f"Organization {i}", "org_kind": rng.choice(["association", "university", "institute"])}
-                for i, o in enumerate(organizations)]
+    org_rows = [
+        {
+            "id": o,
+            "name": f"Organization {i}",
+            "org_kind": rng.choice(["association", "university", "institute"]),
+        }
+        for i, o in enumerate(organizations)
+    ]
     societies = [f"society:syn-{i:03d}" for i in range(c.societies)]
-    society_rows = [{"id": s, "name": f"National Society {i}", "name_zh": f"全国学会{i}",
-                     "discipline": rng.choice(["science (理科)", "engineering (工科)", "agriculture (农科)", "medicine (医科)"])}
-                    for i, s in enumerate(societies)]
+    society_rows = [
+        {
+            "id": s,
+            "name": f"National Society {i}",
+            "name_zh": f"全国学会{i}",
+            "discipline": rng.choice(
+                ["science (理科)", "engineering (工科)", "agriculture (农科)", "medicine (医科)"]
+            ),
+        }
+        for i, s in enumerate(societies)
+    ]
     for s in societies:
         rel(s, "MEMBER_OF", organizations[0])
     society_weights = _zipf(len(societies), 1.2, rng)
@@ -119,8 +188,10 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
             rel(s, "SERVES", target)
 
     parks = [f"park:syn-{i}" for i in range(c.parks)]
-    park_rows = [{"id": p, "name": f"Park {i}", "park_kind": rng.choice(["incubator", "park", "zone", "base"])}
-                 for i, p in enumerate(parks)]
+    park_rows = [
+        {"id": p, "name": f"Park {i}", "park_kind": rng.choice(["incubator", "park", "zone", "base"])}
+        for i, p in enumerate(parks)
+    ]
     for p in parks:
         rel(p, "LOCATED_IN", rng.choices(counties, weights=county_weights)[0])
         for target in set(rng.choices(leaves, weights=industry_weights, k=2)):
@@ -142,8 +213,13 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
     talent_rows = []
     for i in range(c.talents):
         t = f"talent:syn-{i}"
-        talent_rows.append({"id": t, "name": f"{rng.choice(_SURNAMES)} {rng.choice(_GIVEN)} {i}",
-                            "title": rng.choice(["academician", "expert", "doctor"])})
+        talent_rows.append(
+            {
+                "id": t,
+                "name": f"{rng.choice(_SURNAMES)} {rng.choice(_GIVEN)} {i}",
+                "title": rng.choice(["academician", "expert", "doctor"]),
+            }
+        )
         for s in set(rng.choices(societies, weights=society_weights, k=rng.choice((1, 1, 2, 3)))):
             rel(t, "MEMBER_OF", s)
         for e in set(rng.choices(enterprises, k=rng.choice((1, 2, 3)))):
@@ -151,13 +227,29 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
         if rng.random() < 0.3:
             rel(t, "SERVES", rng.choices(leaves, weights=industry_weights)[0])
 
-    kinds = ["expert_panel", "service_group", "academician_workstation", "expert_workstation", "doctoral_station"]
-    program_rows = [{"id": "program:syn-plan", "name": "Synthetic three-year plan", "program_kind": "plan",
-                     "since": "2021", "until": "2023", "targets": "academician_workstation=50; doctoral_station=100"}]
+    kinds = [
+        "expert_panel",
+        "service_group",
+        "academician_workstation",
+        "expert_workstation",
+        "doctoral_station",
+    ]
+    program_rows = [
+        {
+            "id": "program:syn-plan",
+            "name": "Synthetic three-year plan",
+            "program_kind": "plan",
+            "since": "2021",
+            "until": "2023",
+            "targets": "academician_workstation=50; doctoral_station=100",
+        }
+    ]
     for i in range(c.programs):
         p = f"program:syn-{i}"
         year = 2018 + i % 6
-        program_rows.append({"id": p, "name": f"Program {i}", "program_kind": kinds[i % len(kinds)], "since": str(year)})
+        program_rows.append(
+            {"id": p, "name": f"Program {i}", "program_kind": kinds[i % len(kinds)], "since": str(year)}
+        )
         for target in set(rng.choices(leaves, weights=industry_weights, k=2)):
             rel(p, "SERVES", target)
         for s in set(rng.choices(societies, weights=society_weights, k=3)):
@@ -169,7 +261,9 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
     agreement_rows = []
     for i in range(c.agreements):
         a = f"agreement:syn-{i}"
-        agreement_rows.append({"id": a, "name": f"Cooperation agreement {i}", "since": f"{2018 + i % 6}-{1 + i % 12:02d}"})
+        agreement_rows.append(
+            {"id": a, "name": f"Cooperation agreement {i}", "since": f"{2018 + i % 6}-{1 + i % 12:02d}"}
+        )
         rel(rng.choices(societies, weights=society_weights)[0], "PARTY_TO", a)
         rel(rng.choice(cities), "PARTY_TO", a)
         for target in set(rng.choices(leaves, weights=industry_weights, k=2)):
@@ -182,7 +276,11 @@ def generate_dataset(out: Path, *, scale: Scale = "S", seed: int = 1) -> dict[st
     }  # fmt: skip
     for kind, rows in tables.items():
         columns = kind_columns(kind)
-        _write(out / f"{FILE_STEMS[kind]}.csv", columns, ([row.get(col, _provenance(col)) for col in columns] for row in rows))
+        _write(
+            out / f"{FILE_STEMS[kind]}.csv",
+            columns,
+            ([row.get(col, _provenance(col)) for col in columns] for row in rows),
+        )
         written[FILE_STEMS[kind]] = len(rows)
     unique = [list(r) for r in dict.fromkeys(tuple(r) for r in rels)]
     _write(
@@ -218,5 +316,3 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> 
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
-
-

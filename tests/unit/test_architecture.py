@@ -33,7 +33,12 @@ def _imports(path: Path) -> set[str]:
         ("pyvis", {"visualizations/"}),
         (
             "networkx",
-            {"graph_service/embedded.py", "graph_service/exports.py", "queries/analytics.py", "visualizations/layout.py"},
+            {
+                "graph_service/embedded.py",
+                "graph_service/exports.py",
+                "queries/analytics.py",
+                "visualizations/layout.py",
+            },
         ),
     ],
 )
@@ -41,7 +46,9 @@ def test_only_adapters_import_their_technology(technology: str, allowed: set[str
     offenders = []
     for path in _modules():
         rel = path.relative_to(ROOT).as_posix()
-        if technology in _imports(path) and not any(rel == a or (a.endswith("/") and rel.startswith(a)) for a in allowed):
+        if technology in _imports(path) and not any(
+            rel == a or (a.endswith("/") and rel.startswith(a)) for a in allowed
+        ):
             offenders.append(rel)
     assert not offenders, f"{technology} imported outside its adapter: {offenders}"
 
@@ -83,7 +90,13 @@ def _query_calls(tree: ast.AST) -> list[ast.Call]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            name = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else ""
+            )
             if name in {"run", "execute_query", "Query"}:
                 calls.append(node)
     return calls
@@ -103,15 +116,21 @@ def test_query_text_is_never_built_from_strings_at_run_time() -> None:
             built = (
                 isinstance(first, ast.JoinedStr)
                 or (isinstance(first, ast.BinOp) and isinstance(first.op, (ast.Add, ast.Mod)))
-                or (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == "format")
+                or (
+                    isinstance(first, ast.Call)
+                    and isinstance(first.func, ast.Attribute)
+                    and first.func.attr == "format"
+                )
             )
             assert not built, f"{name}:{call.lineno} builds query text at the call site"
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):
-                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
-                assert not any(k in text.upper() for k in ("MATCH ", "MERGE ", "CREATE ", "DELETE ", "RETURN ")), (
-                    f"{name}:{node.lineno} formats Cypher with an f-string"
+                text = "".join(
+                    v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
                 )
+                assert not any(
+                    k in text.upper() for k in ("MATCH ", "MERGE ", "CREATE ", "DELETE ", "RETURN ")
+                ), f"{name}:{node.lineno} formats Cypher with an f-string"
 
 
 def test_only_the_neo4j_backend_holds_cypher() -> None:
@@ -129,6 +148,7 @@ def test_one_composition_root() -> None:
     readers = [
         p.relative_to(ROOT).as_posix()
         for p in _modules()
-        if ".backend ==" in p.read_text(encoding="utf-8") or "settings.backend" in p.read_text(encoding="utf-8")
+        if ".backend ==" in p.read_text(encoding="utf-8")
+        or "settings.backend" in p.read_text(encoding="utf-8")
     ]
     assert set(readers) <= {"graph_service/bootstrap.py", "graph_service/cli.py"}, readers

@@ -203,7 +203,6 @@ def test_a_bad_option_is_a_usage_error(data_dir: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-
 def test_view_writes_one_offline_html_file(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmes.html"
     done = run("view", "ego", "society:cmes", "--depth", "2", "-o", out, "--data-dir", data_dir)

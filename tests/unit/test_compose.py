@@ -35,7 +35,7 @@ def test_api_waits_for_a_healthy_neo4j_and_listens_on_8000() -> None:
     assert "healthcheck" in services["neo4j"] and "healthcheck" in services["api"]
     assert "8000:8000" in services["api"]["ports"]
     assert "EXPOSE 8000" in (ROOT / "Dockerfile").read_text()
-    assert "--port\", \"8000\"" in (ROOT / "Dockerfile").read_text()
+    assert '--port", "8000"' in (ROOT / "Dockerfile").read_text()
 
 
 def test_api_environment_names_are_the_settings_the_code_reads() -> None:
