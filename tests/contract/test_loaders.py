@@ -12,10 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import Workbook
+from shared import MINI_NODES, MINI_RELATIONSHIPS, graph_state
 
 from graph_service.errors import DataError
 from graph_service.ontology import NodeKind, RelType
@@ -33,30 +33,6 @@ MANIFEST = """name = "{name}"
 title = "innograph test corpus"
 """
 
-MINI_NODES = {
-    "Agreement": 1,
-    "Enterprise": 3,
-    "Industry": 6,
-    "Organization": 2,
-    "Park": 1,
-    "Program": 3,
-    "Region": 3,
-    "Society": 5,
-    "Talent": 1,
-}
-MINI_RELATIONSHIPS = {
-    "ADVISES": 1,
-    "COVERS": 1,
-    "FOCUSES_ON": 1,
-    "HOSTS": 2,
-    "LOCATED_IN": 4,
-    "MEMBER_OF": 7,
-    "OPERATES_IN": 3,
-    "PARTICIPATES_IN": 3,
-    "PARTY_TO": 2,
-    "PART_OF": 5,
-    "SERVES": 6,
-}
 WENZHOU_NODES = {
     "Agreement": 9,
     "Enterprise": 1,
@@ -79,15 +55,6 @@ WENZHOU_RELATIONSHIPS = {
     "PART_OF": 133,
     "SERVES": 8,
 }
-
-
-def graph_state(store: GraphStore) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
-    """Everything the graph holds: counts, every node's properties, every relationship's."""
-    return (
-        store.counts().model_dump(),
-        [n.to_props() for n in store.iter_nodes()],
-        [(r.key, r.to_props()) for r in store.iter_relationships()],
-    )
 
 
 def write_dataset(directory: Path, files: dict[str, str | bytes]) -> Path:

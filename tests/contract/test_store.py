@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shared import MINI_NODES, MINI_RELATIONSHIPS
 
 from graph_service.errors import InvalidRequest
 from graph_service.ontology import (
@@ -30,31 +31,6 @@ from loaders.load import load_dataset
 PROV = Provenance(source="notes", evidence="test", basis=Basis.STATED)
 K = NodeKind
 T = RelType
-
-MINI_NODES = {
-    "Agreement": 1,
-    "Enterprise": 3,
-    "Industry": 6,
-    "Organization": 2,
-    "Park": 1,
-    "Program": 3,
-    "Region": 3,
-    "Society": 5,
-    "Talent": 1,
-}
-MINI_RELATIONSHIPS = {
-    "ADVISES": 1,
-    "COVERS": 1,
-    "FOCUSES_ON": 1,
-    "HOSTS": 2,
-    "LOCATED_IN": 4,
-    "MEMBER_OF": 7,
-    "OPERATES_IN": 3,
-    "PARTICIPATES_IN": 3,
-    "PARTY_TO": 2,
-    "PART_OF": 5,
-    "SERVES": 6,
-}
 
 
 @pytest.fixture

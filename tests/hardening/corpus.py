@@ -5,32 +5,10 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
-from typing import Any
 
-from graph_service.store import GraphStore
+from shared import MINI, ROOT, graph_state, write_dataset
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-MINI = ROOT / "tests" / "data" / "mini"
-MANIFEST = 'name = "{name}"\n\n[sources.corpus]\ntitle = "innograph hardening corpus"\n'
-
-
-def graph_state(store: GraphStore) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
-    """Everything the graph holds: counts, every node's properties, every relationship's."""
-    return (
-        store.counts().model_dump(),
-        [n.to_props() for n in store.iter_nodes()],
-        [(r.key, r.to_props()) for r in store.iter_relationships()],
-    )
-
-
-def write_dataset(directory: Path, files: dict[str, str | bytes]) -> Path:
-    """A dataset directory with the corpus manifest and the given files."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "dataset.toml").write_text(MANIFEST.format(name=directory.name), encoding="utf-8")
-    for name, content in files.items():
-        data = content if isinstance(content, bytes) else content.encode("utf-8")
-        (directory / name).write_bytes(data)
-    return directory
+__all__ = ["MINI", "ROOT", "graph_state", "write_dataset", "zipped", "zipped_dataset"]
 
 
 def zipped(files: dict[str, bytes | str], *, links: tuple[str, ...] = ()) -> bytes:

@@ -1,0 +1,58 @@
+"""Helpers the test suites share: the mini dataset's counts, the graph's whole state, datasets on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from graph_service.store import GraphStore
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "data" / "mini"
+MANIFEST = 'name = "{name}"\n\n[sources.corpus]\ntitle = "innograph test corpus"\n'
+
+MINI_NODES = {
+    "Agreement": 1,
+    "Enterprise": 3,
+    "Industry": 6,
+    "Organization": 2,
+    "Park": 1,
+    "Program": 3,
+    "Region": 3,
+    "Society": 5,
+    "Talent": 1,
+}
+"""Nodes per kind in tests/data/mini, counted by hand."""
+MINI_RELATIONSHIPS = {
+    "ADVISES": 1,
+    "COVERS": 1,
+    "FOCUSES_ON": 1,
+    "HOSTS": 2,
+    "LOCATED_IN": 4,
+    "MEMBER_OF": 7,
+    "OPERATES_IN": 3,
+    "PARTICIPATES_IN": 3,
+    "PARTY_TO": 2,
+    "PART_OF": 5,
+    "SERVES": 6,
+}
+"""Relationships per type in tests/data/mini, counted by hand."""
+
+
+def graph_state(store: GraphStore) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
+    """Everything the graph holds: counts, every node's properties, every relationship's."""
+    return (
+        store.counts().model_dump(),
+        [n.to_props() for n in store.iter_nodes()],
+        [(r.key, r.to_props()) for r in store.iter_relationships()],
+    )
+
+
+def write_dataset(directory: Path, files: dict[str, str | bytes]) -> Path:
+    """A dataset directory with a one-source manifest (key ``corpus``) and the given files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "dataset.toml").write_text(MANIFEST.format(name=directory.name), encoding="utf-8")
+    for name, content in files.items():
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        (directory / name).write_bytes(data)
+    return directory
