@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="one quick run of every part; writes no BENCHMARKS.md"
     )
     parser.add_argument("--neo4j-max-scale", default="M", help="largest scale loaded into Neo4j (L is slow)")
+    parser.add_argument(
+        "--tag", default="all", help="name of this run's results file; BENCHMARKS.md merges every run"
+    )
     args = parser.parse_args(argv)
     scales = [s.strip().upper() for s in args.scales.split(",") if s.strip()]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -64,16 +67,29 @@ def main(argv: list[str] | None = None) -> int:
                 )
     if "views" in parts:
         results["views"] = _views(smoke=args.smoke)
-    out = suite.RESULTS / ("smoke.json" if args.smoke else "results.json")
+    out = suite.RESULTS / ("smoke.json" if args.smoke else f"results-{args.tag}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"[bench] wrote {out}")
     if not args.smoke:
         from bench.report import write_markdown
 
-        write_markdown(results, suite.ROOT / "BENCHMARKS.md")
+        write_markdown(_merged(), suite.ROOT / "BENCHMARKS.md")
         print("[bench] wrote BENCHMARKS.md")
     return 0
+
+
+def _merged() -> dict[str, Any]:
+    """Every tagged run's results in one document (later runs win on the same key)."""
+    merged: dict[str, Any] = {"commands": []}
+    for file in sorted(suite.RESULTS.glob("results-*.json")):
+        run = json.loads(file.read_text(encoding="utf-8"))
+        merged["machine"], merged["date"] = run["machine"], run["date"]
+        merged["commands"].append(run["command"])
+        for part in PARTS:
+            merged.setdefault(part, {}).update(run.get(part, {}))
+    merged["command"] = "`; `".join(merged["commands"])
+    return merged
 
 
 def _embedded(results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int) -> None:
