@@ -279,7 +279,11 @@ def _server(path: Path, data_dir: Path, workers: int) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # slow requests still running: the measurement is over
+            proc.kill()
+            proc.wait(timeout=15)
 
 
 def _parse_wrk(text: str) -> dict[str, Any]:
