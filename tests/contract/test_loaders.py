@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from shared import MINI_NODES, MINI_RELATIONSHIPS, graph_state
+from shared import MINI_NODES, MINI_RELATIONSHIPS, graph_state, write_dataset
 
 from graph_service.errors import DataError
 from graph_service.ontology import NodeKind, RelType
@@ -26,12 +26,6 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = DATA / "bad"
 DATASET = "<dataset>"
 """Stands for the dataset's own path in an expected error's file."""
-
-MANIFEST = """name = "{name}"
-
-[sources.corpus]
-title = "innograph test corpus"
-"""
 
 WENZHOU_NODES = {
     "Agreement": 9,
@@ -55,18 +49,6 @@ WENZHOU_RELATIONSHIPS = {
     "PART_OF": 133,
     "SERVES": 8,
 }
-
-
-def write_dataset(directory: Path, files: dict[str, str | bytes]) -> Path:
-    """A dataset directory with the corpus manifest and the given files."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "dataset.toml").write_text(MANIFEST.format(name=directory.name), encoding="utf-8")
-    for name, content in files.items():
-        if isinstance(content, bytes):
-            (directory / name).write_bytes(content)
-        else:
-            (directory / name).write_text(content, encoding="utf-8")
-    return directory
 
 
 def write_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
