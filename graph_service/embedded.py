@@ -1,7 +1,17 @@
 """The embedded backend: a networkx multigraph in the process, saved as an atomic JSON snapshot.
 
+The multigraph is kept as one networkx ``DiGraph`` per relationship type (a
+relationship's identity is (source, type, target), so each type holds at most one
+edge per ordered pair). Following the relationships of given types from a node is
+then a dictionary lookup per type, however many relationships of other types the
+node has: a hub industry with a hundred thousand enterprises answers "who SERVES
+it?" without looking at them.
+
 The snapshot is plain JSON (no pickle), validated through the ontology when it is
-opened, so a snapshot from someone else can do no more than fail to load. Saving
+opened, so a snapshot from someone else can do no more than fail to load. It is
+written column-wise (one array per field and relationship type, provenance as an
+index into a shared table) so that a million relationships are validated per
+distinct value rather than per row when it is read. Saving
 writes a temporary file beside the snapshot, fsyncs it, renames it over the old
 one and fsyncs the directory: a process killed at any point leaves either the
 previous snapshot or the new one, whole.
@@ -14,21 +24,28 @@ import glob
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cache, lru_cache
 from pathlib import Path as FsPath
 from typing import Any
 
 import networkx as nx
 import orjson
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
 from graph_service.ontology import (
+    ACYCLIC_TYPES,
+    ALLOWED_PAIRS,
+    NODE_MODELS,
     Node,
     NodeKind,
+    PartialDate,
+    Provenance,
     Relationship,
     RelType,
-    node_from_props,
+    Text,
     normalize_name,
+    provenance,
     relationship_from_props,
 )
 from graph_service.store import (
@@ -46,13 +63,15 @@ from graph_service.store import (
 __all__ = ["SNAPSHOT_FORMAT", "EmbeddedStore"]
 
 SNAPSHOT_FORMAT = "innograph-snapshot"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Snapshot versions this innograph opens: 1 (one entry per row) and 2 (column-wise)."""
 
 RelKey = tuple[str, str, str]
 
 
 class EmbeddedStore:
-    """A ``GraphStore`` on a networkx ``MultiDiGraph``, optionally backed by a snapshot file.
+    """A ``GraphStore`` on networkx graphs (one per relationship type), optionally backed by a snapshot file.
 
     Args:
         path: the snapshot file; read at start when it exists, written by :meth:`persist`.
@@ -85,7 +104,6 @@ class EmbeddedStore:
                 old = self._nodes.get(node.id)
                 if old is None:
                     counts.created += 1
-                    self._g.add_node(node.id)
                     self._by_kind[node.kind].add(node.id)
                 elif old == node:
                     counts.unchanged += 1
@@ -101,24 +119,28 @@ class EmbeddedStore:
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
         """Create or replace relationships by (source, type, target); endpoints must exist."""
         with self._lock:
-            missing = sorted({i for r in relationships for i in (r.source, r.target) if i not in self._nodes})
+            nodes = self._nodes
+            missing = sorted({i for r in relationships for i in (r.source, r.target) if i not in nodes})
             if missing:
                 raise InvalidRequest(
                     f"relationships point at {len(missing)} missing node(s): " + ", ".join(missing[:10])
                 )
             summary = WriteSummary()
             for rel in relationships:
-                counts = summary.relationships.setdefault(rel.type.value, WriteCounts())
-                data = self._g.get_edge_data(rel.source, rel.target, key=rel.type.value)
+                rtype = rel.type.value
+                counts = summary.relationships.setdefault(rtype, WriteCounts())
+                layer = self._layer(rtype)
+                data = layer.get_edge_data(rel.source, rel.target)
                 if data is None:
                     counts.created += 1
-                    self._rel_counts[rel.type.value] = self._rel_counts.get(rel.type.value, 0) + 1
+                    self._rel_counts[rtype] = self._rel_counts.get(rtype, 0) + 1
+                    layer.add_edge(rel.source, rel.target, m=rel)
                 elif data["m"] == rel:
                     counts.unchanged += 1
                     continue
                 else:
                     counts.updated += 1
-                self._g.add_edge(rel.source, rel.target, key=rel.type.value, m=rel)
+                    data["m"] = rel
                 self._dirty = True
         return summary
 
@@ -127,6 +149,11 @@ class EmbeddedStore:
         with self._lock:
             self._reset()
             self._dirty = True
+
+    def load_transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to group: loading into a :meth:`clone` and swapping it in is what makes a
+        load appear at once here (see the upload route)."""
+        return contextlib.nullcontext()
 
     # -- reads --------------------------------------------------------------
 
@@ -171,7 +198,8 @@ class EmbeddedStore:
         """The relationships among these keys that exist."""
         out: dict[RelKey, Relationship] = {}
         for key in keys:
-            data = self._g.get_edge_data(key[0], key[2], key=key[1])
+            layer = self._layers.get(key[1])
+            data = layer.get_edge_data(key[0], key[2]) if layer is not None else None
             if data is not None:
                 out[key] = data["m"]
         return out
@@ -188,9 +216,10 @@ class EmbeddedStore:
         """The nodes one hop away, ordered by (type, neighbour id, direction)."""
         if node_id not in self._nodes:
             return []
+        nodes = self._nodes
         found = []
         for rel, other, way in self._hops(node_id, direction, types):
-            node = self._nodes[other]
+            node = nodes[other]
             if kinds and node.kind not in kinds:
                 continue
             found.append((rel.type.value, other, way, node, rel))
@@ -206,6 +235,7 @@ class EmbeddedStore:
         start = self._nodes.get(start_id)
         if start is None:
             return []
+        nodes = self._nodes
         results: list[tuple[list[str], list[Relationship]]] = []
 
         def walk(depth: int, ids: list[str], rels: list[Relationship]) -> None:
@@ -216,7 +246,7 @@ class EmbeddedStore:
             for rel, other, _ in self._hops(ids[-1], step.direction, step.types):
                 if other in ids:
                     continue
-                if step.kinds and self._nodes[other].kind not in step.kinds:
+                if step.kinds and nodes[other].kind not in step.kinds:
                     continue
                 ids.append(other)
                 rels.append(rel)
@@ -229,14 +259,15 @@ class EmbeddedStore:
         if limit is not None:
             results = results[:limit]
         return [
-            Path(nodes=tuple(self._nodes[i] for i in ids), relationships=tuple(rels)) for ids, rels in results
+            Path.model_construct(nodes=tuple(nodes[i] for i in ids), relationships=tuple(rels))
+            for ids, rels in results
         ]
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes and every relationship among them."""
         ids = sorted({i for i in node_ids if i in self._nodes})
         keep = set(ids)
-        rels = [data["m"] for u in ids for _, v, data in self._g.out_edges(u, data=True) if v in keep]
+        rels = [rel for u in ids for rel, v, _ in self._hops(u, "out", ()) if v in keep]
         rels.sort(key=lambda r: r.key)
         return Subgraph(nodes=[self._nodes[i] for i in ids], relationships=rels)
 
@@ -255,14 +286,16 @@ class EmbeddedStore:
 
     def iter_relationships(self, types: Sequence[RelType] = ()) -> Iterator[Relationship]:
         """Every relationship (of some types), ordered by key."""
-        wanted = {t.value for t in types}
-        rels = [
-            data["m"]
-            for _, _, key, data in self._g.edges(keys=True, data=True)
-            if not wanted or key in wanted
-        ]
-        rels.sort(key=lambda r: r.key)
-        yield from rels
+        names = sorted({t.value for t in types} if types else self._layers)
+        by_source: list[tuple[str, str, Relationship]] = []
+        for name in names:
+            layer = self._layers.get(name)
+            if layer is None:
+                continue
+            by_source.extend((u, name, data["m"]) for u, _, data in layer.edges(data=True))
+        by_source.sort(key=lambda t: (t[0], t[1], t[2].target))
+        for _, _, rel in by_source:
+            yield rel
 
     def clone(self) -> EmbeddedStore:
         """A copy with the same snapshot path, sharing the (immutable) nodes and relationships.
@@ -273,7 +306,7 @@ class EmbeddedStore:
         with self._lock:
             twin = EmbeddedStore(None)
             twin.path = self.path
-            twin._g = self._g.copy()
+            twin._layers = {name: layer.copy() for name, layer in self._layers.items()}
             twin._nodes = dict(self._nodes)
             twin._by_kind = {k: set(v) for k, v in self._by_kind.items()}
             twin._names = {k: set(v) for k, v in self._names.items()}
@@ -320,14 +353,37 @@ class EmbeddedStore:
         _remove_stale_temps(target)
 
     def to_bytes(self) -> bytes:
-        """The snapshot's JSON, ordered so that the same graph gives the same bytes."""
+        """The snapshot's JSON, ordered so that the same graph gives the same bytes.
+
+        Relationships are stored per type as parallel columns, sorted by (source,
+        target); provenance is an index into one table of distinct provenances.
+        """
+        prov_index: dict[Provenance, int] = {}
         nodes = [self._nodes[i].to_props() for i in sorted(self._nodes)]
-        rels = [[r.source, r.type.value, r.target, r.to_props()] for r in self.iter_relationships()]
+        layers: dict[str, dict[str, list[Any]]] = {}
+        for name in sorted(self._layers):
+            edges = sorted(
+                ((u, v, data["m"]) for u, v, data in self._layers[name].edges(data=True)),
+                key=lambda e: (e[0], e[1]),
+            )
+            if not edges:
+                continue
+            cols: dict[str, list[Any]] = {
+                "source": [e[0] for e in edges],
+                "target": [e[1] for e in edges],
+                "provenance": [prov_index.setdefault(e[2].provenance, len(prov_index)) for e in edges],
+            }
+            for field in _OPTIONAL_COLUMNS:
+                column = [getattr(e[2], field) for e in edges]
+                if any(column):
+                    cols[field] = column
+            layers[name] = cols
         doc = {
             "format": SNAPSHOT_FORMAT,
             "version": SNAPSHOT_VERSION,
             "nodes": nodes,
-            "relationships": rels,
+            "provenance": [[p.source, p.evidence, p.basis.value] for p in prov_index],
+            "relationships": layers,
         }
         return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
@@ -337,11 +393,17 @@ class EmbeddedStore:
     # -- internals ----------------------------------------------------------
 
     def _reset(self) -> None:
-        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._layers: dict[str, nx.DiGraph] = {}
         self._nodes: dict[str, Node] = {}
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}
         self._names: dict[str, set[str]] = {}
         self._rel_counts: dict[str, int] = {}
+
+    def _layer(self, rel_type: str) -> nx.DiGraph:
+        layer = self._layers.get(rel_type)
+        if layer is None:
+            layer = self._layers[rel_type] = nx.DiGraph(rel_type=rel_type)
+        return layer
 
     def _index_names(self, node: Node) -> None:
         for name in node.names():
@@ -358,15 +420,21 @@ class EmbeddedStore:
     def _hops(
         self, node_id: str, direction: Direction, types: Sequence[RelType]
     ) -> Iterator[tuple[Relationship, str, str]]:
-        wanted = {t.value for t in types}
-        if direction in ("out", "both"):
-            for _, other, key, data in self._g.out_edges(node_id, keys=True, data=True):
-                if not wanted or key in wanted:
-                    yield data["m"], other, "out"
-        if direction in ("in", "both"):
-            for other, _, key, data in self._g.in_edges(node_id, keys=True, data=True):
-                if not wanted or key in wanted:
-                    yield data["m"], other, "in"
+        if types:
+            layers = [layer for t in types if (layer := self._layers.get(t.value)) is not None]
+        else:
+            layers = list(self._layers.values())
+        for layer in layers:
+            if direction != "in":
+                succ = layer.succ.get(node_id)
+                if succ:
+                    for other, data in succ.items():
+                        yield data["m"], other, "out"
+            if direction != "out":
+                pred = layer.pred.get(node_id)
+                if pred:
+                    for other, data in pred.items():
+                        yield data["m"], other, "in"
 
     def _load_snapshot(self, path: FsPath) -> None:
         try:
@@ -377,21 +445,159 @@ class EmbeddedStore:
             raise InvalidRequest(f"the snapshot {path} is not valid JSON ({exc}).") from None
         if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
             raise InvalidRequest(f"{path} is not an innograph snapshot.")
-        if doc.get("version") != SNAPSHOT_VERSION:
+        if doc.get("version") not in READABLE_VERSIONS:
             raise InvalidRequest(
                 f"the snapshot {path} has version {doc.get('version')!r}; "
-                f"this innograph reads version {SNAPSHOT_VERSION}."
+                f"this innograph reads versions {', '.join(map(str, READABLE_VERSIONS))}."
             )
         try:
-            nodes = [node_from_props(p) for p in doc["nodes"]]
-            rels = [relationship_from_props(s, t, o, p) for s, t, o, p in doc["relationships"]]
-        except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError) as exc:
-            raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {_first_line(exc)}") from None
-        self.upsert_nodes(nodes)
-        try:
-            self.upsert_relationships(rels)
-        except InvalidRequest as exc:
-            raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {exc.message}") from None
+            nodes = _nodes_from_snapshot(doc["nodes"])
+            self.upsert_nodes(nodes)
+            if doc["version"] == 1:
+                rels = [relationship_from_props(s, t, o, p) for s, t, o, p in doc["relationships"]]
+                self.upsert_relationships(rels)
+            else:
+                self._add_columns(doc["provenance"], doc["relationships"])
+        except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError, IndexError) as exc:
+            message = exc.message if isinstance(exc, GraphServiceError) else _first_line(exc)
+            raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {message}") from None
+
+    def _add_columns(self, prov_table: Any, layers: Any) -> None:
+        """Add the column-wise relationships of a version-2 snapshot, checking each as the
+        ontology would, but each distinct value (kind pair, provenance, date, role) once."""
+        if not isinstance(prov_table, list) or not isinstance(layers, dict):
+            raise InvalidRequest("provenance must be a list and relationships an object")
+        provs = [provenance(*_three_texts(entry)) for entry in prov_table]
+        nodes = self._nodes
+        for name, cols in layers.items():
+            rel_type = RelType(name)
+            allowed = ALLOWED_PAIRS[rel_type]
+            acyclic = rel_type in ACYCLIC_TYPES
+            if not isinstance(cols, dict) or set(cols) - _ALL_COLUMNS:
+                raise InvalidRequest(
+                    f"the {name} columns are not source, target, provenance, role, since, until"
+                )
+            sources, targets, prov_ids = cols["source"], cols["target"], cols["provenance"]
+            size = len(sources)
+            extra = {f: cols.get(f) for f in _OPTIONAL_COLUMNS}
+            if (
+                len(targets) != size
+                or len(prov_ids) != size
+                or any(c is not None and len(c) != size for c in extra.values())
+            ):
+                raise InvalidRequest(f"the {name} columns have different lengths")
+            roles = [_role(v) for v in extra["role"]] if extra["role"] is not None else [""] * size
+            since = [_date(v) for v in extra["since"]] if extra["since"] is not None else [None] * size
+            until = [_date(v) for v in extra["until"]] if extra["until"] is not None else [None] * size
+            layer = self._layer(name)
+            edges = []
+            for i in range(size):
+                source = nodes[sources[i]]
+                target = nodes[targets[i]]
+                if (source.kind, target.kind) not in allowed:
+                    raise InvalidRequest(f"{name} cannot join {source.kind} → {target.kind}")
+                if acyclic and source.id == target.id:
+                    raise InvalidRequest(f"{name} cannot join {source.id} to itself")
+                prov_id = prov_ids[i]
+                if type(prov_id) is not int or prov_id < 0:
+                    raise InvalidRequest(f"provenance index {prov_id!r} is not in the table")
+                rel = _assemble(source.id, rel_type, target.id, provs[prov_id], roles[i], since[i], until[i])
+                edges.append((source.id, target.id, {"m": rel}))
+            before = layer.number_of_edges()
+            layer.add_edges_from(edges)
+            added = layer.number_of_edges() - before
+            if added != size:
+                raise InvalidRequest(f"the {name} columns repeat a relationship")
+            self._rel_counts[name] = self._rel_counts.get(name, 0) + added
+        self._dirty = True
+
+
+_OPTIONAL_COLUMNS = ("role", "since", "until")
+_ALL_COLUMNS = frozenset({"source", "target", "provenance", *_OPTIONAL_COLUMNS})
+_FIELDS_SET = frozenset(Relationship.model_fields)
+_TEXT: TypeAdapter[str] = TypeAdapter(Text)
+_DATE: TypeAdapter[str] = TypeAdapter(PartialDate)
+
+
+def _assemble(
+    source: str,
+    rel_type: RelType,
+    target: str,
+    prov: Provenance,
+    role: str,
+    since: str | None,
+    until: str | None,
+) -> Relationship:
+    """A relationship from values that were each checked already, without checking them again.
+
+    Equal to ``Relationship(...)`` on the same values (pydantic compares fields, not
+    how the object was made); the set of fields given is shared by all of them.
+    """
+    rel = Relationship.__new__(Relationship)
+    _set = object.__setattr__
+    _set(
+        rel,
+        "__dict__",
+        {
+            "provenance": prov,
+            "since": since,
+            "until": until,
+            "source": source,
+            "type": rel_type,
+            "target": target,
+            "role": role,
+        },
+    )
+    _set(rel, "__pydantic_fields_set__", _FIELDS_SET)
+    _set(rel, "__pydantic_extra__", None)
+    _set(rel, "__pydantic_private__", None)
+    return rel
+
+
+@lru_cache(maxsize=1 << 14)
+def _role(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    return _TEXT.validate_python(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _date(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return _DATE.validate_python(value)
+
+
+def _three_texts(entry: object) -> tuple[str, str, str]:
+    if not isinstance(entry, list) or len(entry) != 3 or not all(isinstance(v, str) for v in entry):
+        raise InvalidRequest(f"provenance entry {str(entry)[:80]} is not [source, evidence, basis]")
+    return entry[0], entry[1], entry[2]
+
+
+def _nodes_from_snapshot(entries: Any) -> list[Node]:
+    """Nodes of a snapshot, validated per kind in one pass of the model's validator."""
+    if not isinstance(entries, list):
+        raise InvalidRequest("nodes must be a list")
+    by_kind: dict[NodeKind, list[dict[str, Any]]] = {}
+    for props in entries:
+        if not isinstance(props, dict):
+            raise InvalidRequest(f"node entry {str(props)[:80]} is not an object")
+        data = dict(props)
+        kind = NodeKind(data.pop("kind"))
+        data["provenance"] = provenance(
+            *_three_texts([data.pop("source"), data.pop("evidence", ""), data.pop("basis")])
+        )
+        by_kind.setdefault(kind, []).append(data)
+    out: list[Node] = []
+    for kind, items in by_kind.items():
+        out.extend(_node_list_adapter(kind).validate_python(items))
+    return out
+
+
+@cache
+def _node_list_adapter(kind: NodeKind) -> TypeAdapter[list[Node]]:
+    adapter: TypeAdapter[list[Node]] = TypeAdapter(list[NODE_MODELS[kind]])  # type: ignore[valid-type]
+    return adapter
 
 
 def _first_line(exc: BaseException) -> str:

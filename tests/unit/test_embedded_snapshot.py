@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from graph_service.embedded import SNAPSHOT_FORMAT, EmbeddedStore
+from graph_service.embedded import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, EmbeddedStore
 from graph_service.errors import BackendUnavailable, InvalidRequest
 from loaders.load import WENZHOU_DATASET, load_dataset
 
@@ -62,7 +62,39 @@ def test_the_snapshot_is_the_same_bytes_for_the_same_graph(tmp_path: Path) -> No
     assert a.to_bytes() == b.to_bytes()
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     doc = orjson.loads(a.to_bytes())
-    assert (doc["format"], doc["version"]) == (SNAPSHOT_FORMAT, 1)
+    assert (doc["format"], doc["version"]) == (SNAPSHOT_FORMAT, SNAPSHOT_VERSION) == (SNAPSHOT_FORMAT, 2)
+
+
+def version_1_doc(store: EmbeddedStore) -> dict[str, object]:
+    """The same graph as the previous release wrote it: one entry per relationship."""
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "version": 1,
+        "nodes": [n.to_props() for n in store.iter_nodes()],
+        "relationships": [[r.source, r.type.value, r.target, r.to_props()] for r in store.iter_relationships()],
+    }
+
+
+def test_a_snapshot_of_the_previous_version_opens_as_the_same_graph(tmp_path: Path) -> None:
+    store = mini_store(None)
+    load_dataset(WENZHOU_DATASET, store)
+    old = EmbeddedStore(write_doc(tmp_path / "old.json", version_1_doc(store)))
+    assert old.to_bytes() == store.to_bytes()
+    assert list(old.iter_relationships()) == list(store.iter_relationships())
+    old.persist()  # opening is not a change: the old file stays as it was until the graph changes
+    assert orjson.loads((tmp_path / "old.json").read_bytes())["version"] == 1
+
+
+def test_relationships_are_stored_column_wise_with_shared_provenance(tmp_path: Path) -> None:
+    store = mini_store(None)
+    doc = orjson.loads(store.to_bytes())
+    serves = doc["relationships"]["SERVES"]
+    assert set(serves) >= {"source", "target", "provenance"}
+    assert len(serves["source"]) == len(serves["target"]) == store.counts().relationships["SERVES"]
+    assert serves["source"] == sorted(serves["source"])
+    used = {i for cols in doc["relationships"].values() for i in cols["provenance"]}
+    assert used == set(range(len(doc["provenance"])))  # every entry used, none repeated
+    assert len({tuple(p) for p in doc["provenance"]}) == len(doc["provenance"])
 
 
 def test_persist_without_a_path_or_without_changes_writes_nothing(tmp_path: Path) -> None:
@@ -118,10 +150,15 @@ def test_pickle_bytes_are_refused_without_being_unpickled(tmp_path: Path) -> Non
         (b'{"nodes": [], "relationships": []}', "is not an innograph snapshot"),
         (b'{"format": "graphml", "version": 1}', "is not an innograph snapshot"),
         (
-            b'{"format": "innograph-snapshot", "version": 2, "nodes": [], "relationships": []}',
-            "has version 2",
+            b'{"format": "innograph-snapshot", "version": 3, "nodes": [], "relationships": []}',
+            "has version 3",
         ),
         (b'{"format": "innograph-snapshot", "version": 1}', "holds an invalid entry"),
+        (b'{"format": "innograph-snapshot", "version": 2, "nodes": []}', "holds an invalid entry"),
+        (
+            b'{"format": "innograph-snapshot", "version": 2, "nodes": [], "provenance": {}, "relationships": {}}',
+            "holds an invalid entry",
+        ),
     ],
 )
 def test_malformed_snapshots_are_refused_clearly(tmp_path: Path, content: bytes, message: str) -> None:
@@ -136,11 +173,11 @@ def test_malformed_snapshots_are_refused_clearly(tmp_path: Path, content: bytes,
 
 def test_version_mismatch_says_which_version_is_read(tmp_path: Path) -> None:
     doc = good_doc()
-    doc["version"] = 2
+    doc["version"] = 3
     with pytest.raises(InvalidRequest) as info:
         EmbeddedStore(write_doc(tmp_path / "graph.json", doc))
     assert info.value.message == (
-        f"the snapshot {tmp_path / 'graph.json'} has version 2; this innograph reads version 1."
+        f"the snapshot {tmp_path / 'graph.json'} has version 3; this innograph reads versions 1, 2."
     )
 
 
@@ -161,21 +198,57 @@ def _node_not_object(doc: dict) -> None:
 
 
 def _bad_pair(doc: dict) -> None:
-    doc["relationships"][0][1] = "ADVISES"
+    doc["relationships"]["ADVISES"] = doc["relationships"].pop("SERVES")
 
 
-def _short_relationship(doc: dict) -> None:
-    doc["relationships"][0] = ["society:cmes", "SERVES"]
+def _unknown_type(doc: dict) -> None:
+    doc["relationships"]["DROP_ALL"] = doc["relationships"].pop("SERVES")
+
+
+def _short_column(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["target"].pop()
+
+
+def _unknown_column(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["weight"] = [1] * len(doc["relationships"]["SERVES"]["source"])
 
 
 def _dangling(doc: dict) -> None:
-    doc["relationships"].append(
-        ["society:cmes", "SERVES", "industry:nowhere", {"source": "notes", "evidence": "", "basis": "stated"}]
-    )
+    cols = doc["relationships"]["SERVES"]
+    cols["target"][0] = "industry:nowhere"
+
+
+def _repeated(doc: dict) -> None:
+    cols = doc["relationships"]["SERVES"]
+    for values in cols.values():
+        values[1] = values[0]
 
 
 def _bad_basis(doc: dict) -> None:
-    doc["relationships"][0][3]["basis"] = "rumour"
+    doc["provenance"][0][2] = "rumour"
+
+
+def _provenance_out_of_range(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["provenance"][0] = len(doc["provenance"])
+
+
+def _negative_provenance(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["provenance"][0] = -1
+
+
+def _bad_date(doc: dict) -> None:
+    cols = doc["relationships"]["SERVES"]
+    cols["since"] = ["2021-02-30"] * len(cols["source"])
+
+
+def _long_role(doc: dict) -> None:
+    cols = doc["relationships"]["SERVES"]
+    cols["role"] = ["x" * 3000] * len(cols["source"])
+
+
+def _self_loop(doc: dict) -> None:
+    cols = doc["relationships"]["PART_OF"]
+    cols["target"][0] = cols["source"][0]
 
 
 @pytest.mark.parametrize(
@@ -186,9 +259,17 @@ def _bad_basis(doc: dict) -> None:
         _bad_id,
         _node_not_object,
         _bad_pair,
-        _short_relationship,
+        _unknown_type,
+        _short_column,
+        _unknown_column,
         _dangling,
+        _repeated,
         _bad_basis,
+        _provenance_out_of_range,
+        _negative_provenance,
+        _bad_date,
+        _long_role,
+        _self_loop,
     ],
 )
 def test_a_snapshot_with_an_invalid_entry_is_refused(tmp_path: Path, spoil: object) -> None:
