@@ -1,4 +1,4 @@
-"""Service routes: health, counts, and loading a dataset (API key required)."""
+"""Service routes: health and counts; loading a dataset (registered only when an API key is configured)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from graph_service.api.deps import ApiKeyDep, HolderDep, SettingsDep, StoreDep
 from graph_service.errors import BackendUnavailable, DataError, PayloadTooLarge, RowError
 from graph_service.store import GraphCounts
 
-__all__ = ["router"]
+__all__ = ["router", "write_router"]
 
 router = APIRouter(tags=["service"])
+write_router = APIRouter(tags=["service"])
+"""Routes that change the graph: the app includes them only when INNOGRAPH_API_KEY is set."""
 
 
 class Health(BaseModel):
@@ -61,11 +63,11 @@ def stats(store: StoreDep) -> GraphCounts:
     return store.counts()
 
 
-@router.post(
+@write_router.post(
     "/datasets",
     response_model=LoadResult,
     responses={
-        401: {"description": "No or wrong X-API-Key, or no key configured on the server."},
+        401: {"description": "No or wrong X-API-Key header."},
         413: {"description": "Upload over the size limit, or an archive that unpacks too large."},
         422: {"description": "The dataset has bad rows; each is listed and nothing was written."},
     },

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph_service.api.deps import StoreHolder
+from graph_service.api.deps import StoreHolder, writes_enabled
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.settings import Settings, get_settings
 from graph_service.store import GraphStore
@@ -40,7 +40,7 @@ TAGS = [
     {"name": "questions", "description": "The planners' questions: who serves what, where the gaps are."},
     {"name": "entities", "description": "Browse, search and explore entities."},
     {"name": "analytics", "description": "Whole-graph measures: brokers and communities."},
-    {"name": "service", "description": "Health, counts, and loading data (key required)."},
+    {"name": "service", "description": "Health, counts, and loading data (only with a configured key)."},
 ]
 
 
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(questions.router, prefix="/api", dependencies=strict)
     app.include_router(entities.router, prefix="/api", dependencies=strict)
     app.include_router(admin.router, prefix="/api", dependencies=strict)
+    if writes_enabled(settings):  # without a key the write routes do not exist (404, absent from the schema)
+        app.include_router(admin.write_router, prefix="/api", dependencies=strict)
     _register_errors(app)
     _time_limit(app, settings.request_timeout)
     _openapi_with_our_errors(app)

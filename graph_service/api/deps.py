@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 from typing import Annotated
@@ -13,7 +14,7 @@ from graph_service.errors import Unauthorized
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
-__all__ = ["ApiKeyDep", "SettingsDep", "StoreDep", "StoreHolder", "has_key"]
+__all__ = ["ApiKeyDep", "SettingsDep", "StoreDep", "StoreHolder", "has_key", "writes_enabled"]
 
 
 class StoreHolder:
@@ -74,12 +75,22 @@ StoreDep = Annotated[GraphStore, Depends(get_store)]
 HolderDep = Annotated[StoreHolder, Depends(get_holder)]
 
 
+def writes_enabled(settings: Settings) -> bool:
+    """Whether a key is configured: without one the write routes are not registered at all."""
+    return settings.api_key is not None and bool(settings.api_key.get_secret_value())
+
+
 def has_key(settings: Settings, key: str | None) -> bool:
-    """Whether a request's key matches the configured one (compared in constant time)."""
+    """Whether a request's key matches the configured one.
+
+    Both sides are hashed to equal-length digests before a constant-time compare, so
+    the time taken says nothing about the key's content or its length.
+    """
     expected = settings.api_key.get_secret_value() if settings.api_key else ""
     if not expected or not key:
         return False
-    return hmac.compare_digest(expected.encode(), key.encode())
+    digest = hashlib.sha256(key.encode()).digest()
+    return hmac.compare_digest(hashlib.sha256(expected.encode()).digest(), digest)
 
 
 def require_key(
@@ -92,10 +103,12 @@ def require_key(
         ),
     ] = None,
 ) -> None:
-    """Refuse a write without the right key; refuse every write when no key is configured."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
-        raise Unauthorized("write routes are off: the server has no INNOGRAPH_API_KEY configured")
-    if not has_key(settings, x_api_key):
+    """Refuse a write without the right key.
+
+    Without a configured key the write routes are not registered; should one be reached
+    all the same, every request is refused.
+    """
+    if not writes_enabled(settings) or not has_key(settings, x_api_key):
         raise Unauthorized("missing or wrong X-API-Key header")
 
 

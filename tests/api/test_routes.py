@@ -540,11 +540,12 @@ def test_upload_needs_the_right_key(writable: TestClient) -> None:
     assert writable.get("/api/health").json()["nodes"] == 0
 
 
-def test_upload_is_off_without_a_configured_key(tmp_path: Path) -> None:
+def test_upload_does_not_exist_without_a_configured_key(tmp_path: Path) -> None:
     with client_for(create_app(settings(tmp_path), EmbeddedStore(None))) as c:
-        body = error(upload(c, zipped(MINI)), 401, "Unauthorized")
-        assert "no INNOGRAPH_API_KEY" in body["message"]
-        error(upload(c, zipped(MINI), key=None), 401, "Unauthorized")
+        for key in (KEY, None, ""):
+            body = error(upload(c, zipped(MINI), key=key), 404, "NotFound")
+            assert body["message"] == "no such page or route"
+        assert "/api/datasets" not in c.get("/openapi.json").json()["paths"]
         assert c.get("/api/health").json()["nodes"] == 0
 
 
@@ -699,8 +700,10 @@ def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
     return [(m.upper(), p, op) for p, ops in schema["paths"].items() for m, op in ops.items()]
 
 
-def test_every_route_is_described_with_examples(client: TestClient) -> None:
-    operations = _operations(client)
+def test_every_route_is_described_with_examples(client: TestClient, keyed: TestClient) -> None:
+    without_key = {f"{m} {p}" for m, p, _ in _operations(client)}
+    operations = _operations(keyed)
+    assert {f"{m} {p}" for m, p, _ in operations} - without_key == {"POST /api/datasets"}
     assert {f"{m} {p}" for m, p, _ in operations} == {
         "GET /api/industries/{industry}/societies",
         "GET /api/societies/{society}/industries",

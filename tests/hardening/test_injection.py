@@ -248,9 +248,17 @@ def test_every_write_route_needs_the_key_and_no_read_route_does(tmp_path: Path) 
                     assert response.status_code != 401, path
                     reads.append(path)
                     continue
-                for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY[:-1]}):
+                for headers in (
+                    {},
+                    {"X-API-Key": ""},
+                    {"X-API-Key": "wrong"},
+                    {"X-API-Key": KEY[:-1]},
+                    {"X-API-Key": KEY + "x"},
+                    {"X-API-Key": KEY.upper()},
+                ):
                     response = client.request(method, path, headers=headers, files={"file": ("d.zip", b"x")})
                     assert response.status_code == 401, (method, path, headers, response.text)
+                    assert response.json()["error"]["message"] == "missing or wrong X-API-Key header"
                     assert KEY not in response.text
                 writes.append((method, path))
     assert ("POST", "/api/datasets") in writes
@@ -258,11 +266,29 @@ def test_every_write_route_needs_the_key_and_no_read_route_does(tmp_path: Path) 
     assert graph_state(store) == before
 
 
-def test_write_routes_are_refused_when_no_key_is_configured(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path), loaded(EmbeddedStore(None)))
-    with TestClient(app) as client:
-        for ctx in get_routes(app):
-            for method in ctx.methods - {"GET", "HEAD", "OPTIONS"}:
-                response = client.request(method, _path(ctx.path, None), headers={"X-API-Key": ""})
-                assert response.status_code == 401
-                assert "no INNOGRAPH_API_KEY configured" in response.json()["error"]["message"]
+def test_no_write_route_exists_when_no_key_is_configured(tmp_path: Path) -> None:
+    keyed = create_app(Settings(data_dir=tmp_path, api_key=KEY), EmbeddedStore(None))
+    write_paths = {
+        (method, ctx.path) for ctx in get_routes(keyed) for method in ctx.methods - {"GET", "HEAD", "OPTIONS"}
+    }
+    assert ("POST", "/api/datasets") in write_paths
+    store = loaded(EmbeddedStore(None))
+    before = graph_state(store)
+    for blank in (None, ""):
+        app = create_app(Settings(data_dir=tmp_path, api_key=blank), store)
+        assert [
+            (sorted(ctx.methods), ctx.path)
+            for ctx in get_routes(app)
+            if ctx.methods - {"GET", "HEAD", "OPTIONS"}
+        ] == []
+        schema = app.openapi()
+        assert [(m, p) for p, ops in schema["paths"].items() for m in ops if m != "get"] == []
+        with TestClient(app) as client:
+            for method, path in sorted(write_paths):
+                for headers in ({}, {"X-API-Key": KEY}, {"X-API-Key": ""}):
+                    response = client.request(
+                        method, _path(path, None), headers=headers, files={"file": ("d.zip", b"x")}
+                    )
+                    assert response.status_code == 404, (method, path, response.text)
+                    assert response.json()["error"]["type"] == "NotFound"
+    assert graph_state(store) == before
