@@ -856,7 +856,9 @@ def _error_page(request: Request, exc: Exception) -> HTMLResponse:
     else:
         message = "the server met an unexpected problem"
     heading = say("not_found") if status == 404 else say("bad_request") if status < 500 else say("error")
-    last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    # the name asked for: the route's own parameter (it may hold "/"), else the path's last segment
+    asked = next((str(v) for v in request.path_params.values() if v), "")
+    last = asked or request.url.path.rstrip("/").rsplit("/", 1)[-1]
     guess = last.split(":", 1)[-1].replace("-", " ") if status == 404 else ""
     nonce = _nonce(request)
     body = _render(

@@ -91,7 +91,35 @@ def list_entities(
     )
 
 
-@router.get("/entities/{entity}", response_model=EntityPublic)
+# The suffixed route comes first: ``{entity:path}`` alone would also match ".../neighborhood".
+# A name holding "/" (such as "Clothing/apparel") works written plainly or as %2F.
+@router.get("/entities/{entity:path}/neighborhood", response_model=Neighborhood)
+def get_neighborhood(
+    store: StoreDep,
+    entity: EntityRef,
+    depth: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_DEPTH,
+            description=f"Hops from the entity, 1–{MAX_DEPTH}.",
+            openapi_examples={"two hops": {"value": 2}},
+        ),
+    ] = 1,
+    kinds: Kinds = None,
+    types: Types = None,
+    limit: Annotated[
+        int, Query(ge=1, le=5000, description="Most nodes to return.", openapi_examples={"50": {"value": 50}})
+    ] = 200,
+    as_of: AsOf = None,
+) -> Neighborhood:
+    """An entity and what lies around it, filtered by kind and relationship type; `truncated` says when the cap cut."""
+    return neighborhood(
+        store, entity, depth=depth, kinds=kinds or (), types=types or (), limit=limit, as_of=as_of
+    )
+
+
+@router.get("/entities/{entity:path}", response_model=EntityPublic)
 def get_entity(
     store: StoreDep, entity: EntityRef, authorized: KeyHolderDep, limit: Limit = 100
 ) -> EntityPublic:
@@ -115,32 +143,6 @@ def get_entity(
             for nb in neighbors[:limit]
         ],
         relationships_total=len(neighbors),
-    )
-
-
-@router.get("/entities/{entity}/neighborhood", response_model=Neighborhood)
-def get_neighborhood(
-    store: StoreDep,
-    entity: EntityRef,
-    depth: Annotated[
-        int,
-        Query(
-            ge=1,
-            le=MAX_DEPTH,
-            description=f"Hops from the entity, 1–{MAX_DEPTH}.",
-            openapi_examples={"two hops": {"value": 2}},
-        ),
-    ] = 1,
-    kinds: Kinds = None,
-    types: Types = None,
-    limit: Annotated[
-        int, Query(ge=1, le=5000, description="Most nodes to return.", openapi_examples={"50": {"value": 50}})
-    ] = 200,
-    as_of: AsOf = None,
-) -> Neighborhood:
-    """An entity and what lies around it, filtered by kind and relationship type; `truncated` says when the cap cut."""
-    return neighborhood(
-        store, entity, depth=depth, kinds=kinds or (), types=types or (), limit=limit, as_of=as_of
     )
 
 

@@ -26,6 +26,8 @@ from queries.serving import (
 __all__ = ["router"]
 
 router = APIRouter()
+# Names and ids in the path are ``{...:path}``: a name holding "/" (the 5+5 industry
+# "Clothing/apparel") works written plainly or as %2F; each route's fixed suffix ends it.
 
 IndustryRef = Annotated[
     str,
@@ -52,7 +54,7 @@ SocietyRef = Annotated[
 _DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
-@router.get("/industries/{industry}/societies", tags=["questions"], response_model=SocietiesServing)
+@router.get("/industries/{industry:path}/societies", tags=["questions"], response_model=SocietiesServing)
 def get_societies_serving(
     store: StoreDep,
     industry: IndustryRef,
@@ -93,7 +95,7 @@ def get_societies_serving(
     )
 
 
-@router.get("/societies/{society}/industries", tags=["questions"], response_model=IndustriesServed)
+@router.get("/societies/{society:path}/industries", tags=["questions"], response_model=IndustriesServed)
 def get_industries_served(
     store: StoreDep, society: SocietyRef, as_of: AsOf = None, offset: Offset = 0, limit: Limit = 50
 ) -> IndustriesServed:
@@ -101,7 +103,7 @@ def get_industries_served(
     return industries_served_by(store, society, as_of=as_of, offset=offset, limit=limit)
 
 
-@router.get("/industries/{industry}/recommendations", tags=["questions"], response_model=Recommendations)
+@router.get("/industries/{industry:path}/recommendations", tags=["questions"], response_model=Recommendations)
 def get_recommendations(
     store: StoreDep,
     industry: IndustryRef,
@@ -261,7 +263,7 @@ def get_communities(
     return communities(store, types=types or (), resolution=resolution, limit=limit, as_of=as_of)
 
 
-@router.get("/plans/{plan}/progress", tags=["questions"], response_model=PlanProgress)
+@router.get("/plans/{plan:path}/progress", tags=["questions"], response_model=PlanProgress)
 def get_plan_progress(
     store: StoreDep,
     plan: Annotated[

@@ -262,3 +262,64 @@ def test_static_files_are_served(client: TestClient) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
     js = client.get("/static/site.js").text
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js
+
+
+# -- names holding "/" ---------------------------------------------------------------------------
+
+APPAREL = "industry:wenzhou-5-5:apparel"  # the 5+5 industry named "Clothing/apparel" (服装)
+SLASHED = ["Clothing/apparel", "Clothing%2Fapparel"]
+
+
+@pytest.mark.parametrize("ref", SLASHED, ids=["plain", "encoded"])
+def test_a_name_holding_a_slash_works_in_every_api_path(client: TestClient, ref: str) -> None:
+    by_id = client.get(f"/api/industries/{APPAREL}/societies").json()
+    assert by_id["total"] >= 1
+    answer = client.get(f"/api/industries/{ref}/societies")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == by_id
+    recommended = client.get(f"/api/industries/{ref}/recommendations").json()
+    assert recommended["industry"]["id"] == APPAREL
+    entity = client.get(f"/api/entities/{ref}").json()
+    assert (entity["id"], entity["name"], entity["name_zh"]) == (APPAREL, "Clothing/apparel", "服装")
+    around = client.get(f"/api/entities/{ref}/neighborhood", params={"depth": 1}).json()
+    assert around["center"]["id"] == APPAREL
+    assert len(around["nodes"]) > 1
+    assert around == client.get(f"/api/entities/{APPAREL}/neighborhood", params={"depth": 1}).json()
+
+
+def test_suffixed_routes_still_match_and_slashed_unknowns_are_named(client: TestClient) -> None:
+    around = client.get("/api/entities/society:cmes/neighborhood").json()
+    assert around["center"]["id"] == "society:cmes"
+    for url, named in [
+        ("/api/societies/No/such/industries", "'No/such'"),
+        ("/api/plans/x%2Fy/progress", "'x/y'"),
+        ("/api/industries/Clothing/apparels/societies", "'Clothing/apparels'"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert named in response.json()["error"]["message"], url
+    empty = client.get("/api/industries//societies")
+    assert empty.status_code == 422 and "industry" in empty.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("ref", SLASHED, ids=["plain", "encoded"])
+def test_a_name_holding_a_slash_opens_its_pages(client: TestClient, ref: str) -> None:
+    serving = [
+        r["society"]["name"] for r in client.get(f"/api/industries/{APPAREL}/societies").json()["results"]
+    ]
+    page = client.get(f"/industries/{ref}")
+    assert page.status_code == 200
+    assert '<h1 id="industry-name">Clothing/apparel</h1>' in page.text
+    assert all(name in page.text for name in serving)
+    assert 'href="/api/industries/industry%3Awenzhou-5-5%3Aapparel/societies"' in page.text
+    entity = client.get(f"/entities/{ref}")
+    assert entity.status_code == 200 and "Clothing/apparel" in entity.text
+    for view in (f"/views/industry/{ref}", f"/views/ego/{ref}"):
+        drawn = client.get(view)
+        assert drawn.status_code == 200 and APPAREL in drawn.text, view
+
+
+def test_an_unknown_slashed_name_gets_a_search_for_all_of_it(client: TestClient) -> None:
+    page = client.get("/industries/Clothing/apparels")
+    assert page.status_code == 404
+    assert 'href="/search?q=Clothing%2Fapparels&amp;lang=en"' in page.text
