@@ -135,7 +135,7 @@ class EmbeddedStore:
                     counts.created += 1
                     self._rel_counts[rtype] = self._rel_counts.get(rtype, 0) + 1
                     layer.add_edge(rel.source, rel.target, m=rel)
-                elif data["m"] == rel:
+                elif _rel_of(data, rel.source, rel.type, rel.target) == rel:
                     counts.unchanged += 1
                     continue
                 else:
@@ -201,7 +201,7 @@ class EmbeddedStore:
             layer = self._layers.get(key[1])
             data = layer.get_edge_data(key[0], key[2]) if layer is not None else None
             if data is not None:
-                out[key] = data["m"]
+                out[key] = _rel_of(data, key[0], _REL_TYPES[key[1]], key[2])
         return out
 
     def neighbors(
@@ -292,7 +292,10 @@ class EmbeddedStore:
             layer = self._layers.get(name)
             if layer is None:
                 continue
-            by_source.extend((u, name, data["m"]) for u, _, data in layer.edges(data=True))
+            rel_type = _REL_TYPES[name]
+            by_source.extend(
+                (u, name, _rel_of(data, u, rel_type, v)) for u, v, data in layer.edges(data=True)
+            )
         by_source.sort(key=lambda t: (t[0], t[1], t[2].target))
         for _, _, rel in by_source:
             yield rel
@@ -363,7 +366,7 @@ class EmbeddedStore:
         layers: dict[str, dict[str, list[Any]]] = {}
         for name in sorted(self._layers):
             edges = sorted(
-                ((u, v, data["m"]) for u, v, data in self._layers[name].edges(data=True)),
+                ((u, v, _packed(data["m"])) for u, v, data in self._layers[name].edges(data=True)),
                 key=lambda e: (e[0], e[1]),
             )
             if not edges:
@@ -371,10 +374,10 @@ class EmbeddedStore:
             cols: dict[str, list[Any]] = {
                 "source": [e[0] for e in edges],
                 "target": [e[1] for e in edges],
-                "provenance": [prov_index.setdefault(e[2].provenance, len(prov_index)) for e in edges],
+                "provenance": [prov_index.setdefault(e[2][0], len(prov_index)) for e in edges],
             }
-            for field in _OPTIONAL_COLUMNS:
-                column = [getattr(e[2], field) for e in edges]
+            for position, field in enumerate(_OPTIONAL_COLUMNS, start=1):
+                column = [e[2][position] for e in edges]
                 if any(column):
                     cols[field] = column
             layers[name] = cols
@@ -421,20 +424,26 @@ class EmbeddedStore:
         self, node_id: str, direction: Direction, types: Sequence[RelType]
     ) -> Iterator[tuple[Relationship, str, str]]:
         if types:
-            layers = [layer for t in types if (layer := self._layers.get(t.value)) is not None]
+            layers = [(t, layer) for t in types if (layer := self._layers.get(t.value)) is not None]
         else:
-            layers = list(self._layers.values())
-        for layer in layers:
+            layers = [(_REL_TYPES[name], layer) for name, layer in self._layers.items()]
+        for rel_type, layer in layers:
             if direction != "in":
-                succ = layer.succ.get(node_id)
+                succ = layer._succ.get(node_id)
                 if succ:
                     for other, data in succ.items():
-                        yield data["m"], other, "out"
+                        rel = data["m"]
+                        if type(rel) is tuple:
+                            rel = data["m"] = _assemble(node_id, rel_type, other, *rel)
+                        yield rel, other, "out"
             if direction != "out":
-                pred = layer.pred.get(node_id)
+                pred = layer._pred.get(node_id)
                 if pred:
                     for other, data in pred.items():
-                        yield data["m"], other, "in"
+                        rel = data["m"]
+                        if type(rel) is tuple:
+                            rel = data["m"] = _assemble(other, rel_type, node_id, *rel)
+                        yield rel, other, "in"
 
     def _load_snapshot(self, path: FsPath) -> None:
         try:
@@ -489,30 +498,57 @@ class EmbeddedStore:
             roles = [_role(v) for v in extra["role"]] if extra["role"] is not None else [""] * size
             since = [_date(v) for v in extra["since"]] if extra["since"] is not None else [None] * size
             until = [_date(v) for v in extra["until"]] if extra["until"] is not None else [None] * size
+            # Written straight into the layer's dict-of-dicts (networkx's documented
+            # structure: _node, _succ, _pred), one shared attribute dict per edge as
+            # add_edge makes; the relationship is built on first read (see _rel_of).
             layer = self._layer(name)
-            edges = []
+            node_attrs, succ, pred = layer._node, layer._succ, layer._pred
             for i in range(size):
                 source = nodes[sources[i]]
                 target = nodes[targets[i]]
                 if (source.kind, target.kind) not in allowed:
                     raise InvalidRequest(f"{name} cannot join {source.kind} → {target.kind}")
-                if acyclic and source.id == target.id:
-                    raise InvalidRequest(f"{name} cannot join {source.id} to itself")
+                sid, tid = source.id, target.id
+                if acyclic and sid == tid:
+                    raise InvalidRequest(f"{name} cannot join {sid} to itself")
                 prov_id = prov_ids[i]
                 if type(prov_id) is not int or prov_id < 0:
                     raise InvalidRequest(f"provenance index {prov_id!r} is not in the table")
-                rel = _assemble(source.id, rel_type, target.id, provs[prov_id], roles[i], since[i], until[i])
-                edges.append((source.id, target.id, {"m": rel}))
-            before = layer.number_of_edges()
-            layer.add_edges_from(edges)
-            added = layer.number_of_edges() - before
-            if added != size:
-                raise InvalidRequest(f"the {name} columns repeat a relationship")
-            self._rel_counts[name] = self._rel_counts.get(name, 0) + added
+                for node_id in (sid, tid):
+                    if node_id not in node_attrs:
+                        node_attrs[node_id] = {}
+                        succ[node_id] = {}
+                        pred[node_id] = {}
+                out = succ[sid]
+                if tid in out:
+                    raise InvalidRequest(f"the {name} columns repeat {sid} → {tid}")
+                out[tid] = pred[tid][sid] = {"m": (provs[prov_id], roles[i], since[i], until[i])}
+            self._rel_counts[name] = self._rel_counts.get(name, 0) + size
         self._dirty = True
 
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")
+_REL_TYPES = {t.value: t for t in RelType}
+
+_Packed = tuple[Provenance, str, str | None, str | None]
+"""A relationship read from a snapshot and not built yet: provenance, role, since, until."""
+
+
+def _rel_of(data: dict[str, Any], source: str, rel_type: RelType, target: str) -> Relationship:
+    """The relationship an edge holds, built (once) when it is still packed."""
+    rel = data["m"]
+    if type(rel) is tuple:
+        rel = data["m"] = _assemble(source, rel_type, target, *rel)
+    return rel  # type: ignore[no-any-return]
+
+
+def _packed(rel: Relationship | _Packed) -> _Packed:
+    if type(rel) is tuple:
+        return rel
+    assert isinstance(rel, Relationship)
+    return (rel.provenance, rel.role, rel.since, rel.until)
+
+
 _ALL_COLUMNS = frozenset({"source", "target", "provenance", *_OPTIONAL_COLUMNS})
 _FIELDS_SET = frozenset(Relationship.model_fields)
 _TEXT: TypeAdapter[str] = TypeAdapter(Text)
