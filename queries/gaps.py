@@ -201,6 +201,7 @@ def gap_analysis(
     if thin_below < 1:
         raise InvalidRequest("thin_below must be at least 1")
     rows = []
+    own: dict[str, _Own] = {}  # each industry's own figures, computed once however many families hold it
     for industry in scope_industries(store, scope, as_of):
         family = [industry, *sub_industries(store, industry.id, as_of)]
         demand = Demand()
@@ -208,19 +209,16 @@ def gap_analysis(
         agreements: set[str] = set()
         by_channel: dict[Channel, set[str]] = {c: set() for c in CHANNELS}
         for member in family:
-            demand.enterprises += _count_in(store, member.id, RelType.OPERATES_IN, NodeKind.ENTERPRISE, as_of)
-            demand.parks += _count_in(store, member.id, RelType.FOCUSES_ON, NodeKind.PARK, as_of)
-            demand.programs += _count_in(store, member.id, RelType.FOCUSES_ON, NodeKind.PROGRAM, as_of)
-            for channel, path in serving_paths(store, member.id, as_of=as_of):
-                by_channel[channel].add(path.nodes[-1].id)
-                if channel == "agreement":
-                    agreements.add(path.nodes[1].id)
-            for nb in store.neighbors(
-                member.id, direction="in", types=[RelType.COVERS], kinds=[NodeKind.AGREEMENT]
-            ):
-                if alive(nb.node, as_of) and alive(nb.relationship, as_of):
-                    agreements.add(nb.node.id)
-            talents |= _talents(store, member.id, as_of)
+            mine = own.get(member.id)
+            if mine is None:
+                mine = own[member.id] = _own_figures(store, member.id, as_of)
+            demand.enterprises += mine.enterprises
+            demand.parks += mine.parks
+            demand.programs += mine.programs
+            for channel, ids in mine.by_channel.items():
+                by_channel[channel] |= ids
+            agreements |= mine.agreements
+            talents |= mine.talents
         societies = set().union(*by_channel.values())
         count = len(societies)
         status: Status = "uncovered" if count == 0 else "thin" if count < thin_below else "covered"
@@ -281,30 +279,16 @@ def gaps_csv(analysis: GapAnalysis) -> str:
 def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None) -> CoverageMatrix:
     """For each industry of a scope, how many of each kind of support it has, and which."""
     rows = []
+    own: dict[str, dict[str, dict[str, Node]]] = {}  # each industry's own cells, computed once
     for industry in scope_industries(store, scope, as_of):
         family = [industry, *sub_industries(store, industry.id, as_of)]
         cells: dict[str, dict[str, Node]] = {k: {} for k in SUPPORT_KINDS}
         for member in family:
-            for nb in store.neighbors(member.id, direction="in"):
-                if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
-                    continue
-                node, rel_type = nb.node, nb.relationship.type
-                if node.kind is NodeKind.AGREEMENT and rel_type is RelType.COVERS:
-                    if any(
-                        p.node.kind is NodeKind.SOCIETY
-                        for p in store.neighbors(node.id, direction="in", types=[RelType.PARTY_TO])
-                    ):
-                        cells["society_agreement"][node.id] = node
-                elif node.kind is NodeKind.PROGRAM and rel_type in (RelType.SERVES, RelType.FOCUSES_ON):
-                    column = _PROGRAM_SUPPORT.get(getattr(node, "program_kind", ""))
-                    if column:
-                        cells[column][node.id] = node
-                elif node.kind is NodeKind.PARK and rel_type is RelType.FOCUSES_ON:
-                    cells["incubator_or_park"][node.id] = node
-            for talent_id in _talents(store, member.id, as_of):
-                talent = store.get_node(talent_id)
-                if talent is not None:
-                    cells["talent"][talent_id] = talent
+            mine = own.get(member.id)
+            if mine is None:
+                mine = own[member.id] = _own_cells(store, member.id, as_of)
+            for column, found in mine.items():
+                cells[column].update(found)
         rows.append(
             MatrixRow(
                 industry=NodeRef.of(industry),
@@ -315,6 +299,68 @@ def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None
             )
         )
     return CoverageMatrix(scope=scope, as_of=as_of, columns=SUPPORT_KINDS, rows=rows)
+
+
+def _own_cells(store: GraphStore, industry_id: str, as_of: str | None) -> dict[str, dict[str, Node]]:
+    """The coverage-matrix cells of one industry by itself, sub-industries excluded."""
+    cells: dict[str, dict[str, Node]] = {k: {} for k in SUPPORT_KINDS}
+    for nb in store.neighbors(
+        industry_id,
+        direction="in",
+        types=[RelType.COVERS, RelType.SERVES, RelType.FOCUSES_ON],
+        kinds=[NodeKind.AGREEMENT, NodeKind.PROGRAM, NodeKind.PARK],
+        limit=None,
+    ):
+        if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
+            continue
+        node, rel_type = nb.node, nb.relationship.type
+        if node.kind is NodeKind.AGREEMENT and rel_type is RelType.COVERS:
+            if any(
+                p.node.kind is NodeKind.SOCIETY
+                for p in store.neighbors(node.id, direction="in", types=[RelType.PARTY_TO])
+            ):
+                cells["society_agreement"][node.id] = node
+        elif node.kind is NodeKind.PROGRAM and rel_type in (RelType.SERVES, RelType.FOCUSES_ON):
+            column = _PROGRAM_SUPPORT.get(getattr(node, "program_kind", ""))
+            if column:
+                cells[column][node.id] = node
+        elif node.kind is NodeKind.PARK and rel_type is RelType.FOCUSES_ON:
+            cells["incubator_or_park"][node.id] = node
+    for talent_id in _talents(store, industry_id, as_of):
+        talent = store.get_node(talent_id)
+        if talent is not None:
+            cells["talent"][talent_id] = talent
+    return cells
+
+
+class _Own:
+    """What one industry has by itself, sub-industries excluded."""
+
+    __slots__ = ("agreements", "by_channel", "enterprises", "parks", "programs", "talents")
+
+    def __init__(self) -> None:
+        self.enterprises = self.parks = self.programs = 0
+        self.by_channel: dict[Channel, set[str]] = {c: set() for c in CHANNELS}
+        self.agreements: set[str] = set()
+        self.talents: set[str] = set()
+
+
+def _own_figures(store: GraphStore, industry_id: str, as_of: str | None) -> _Own:
+    mine = _Own()
+    mine.enterprises = _count_in(store, industry_id, RelType.OPERATES_IN, NodeKind.ENTERPRISE, as_of)
+    mine.parks = _count_in(store, industry_id, RelType.FOCUSES_ON, NodeKind.PARK, as_of)
+    mine.programs = _count_in(store, industry_id, RelType.FOCUSES_ON, NodeKind.PROGRAM, as_of)
+    for channel, path in serving_paths(store, industry_id, as_of=as_of):
+        mine.by_channel[channel].add(path.nodes[-1].id)
+        if channel == "agreement":
+            mine.agreements.add(path.nodes[1].id)
+    for nb in store.neighbors(
+        industry_id, direction="in", types=[RelType.COVERS], kinds=[NodeKind.AGREEMENT]
+    ):
+        if alive(nb.node, as_of) and alive(nb.relationship, as_of):
+            mine.agreements.add(nb.node.id)
+    mine.talents = _talents(store, industry_id, as_of)
+    return mine
 
 
 def _count_in(store: GraphStore, node_id: str, rel_type: RelType, kind: NodeKind, as_of: str | None) -> int:
@@ -330,7 +376,7 @@ def _talents(store: GraphStore, industry_id: str, as_of: str | None) -> set[str]
     found = {
         nb.node.id
         for nb in store.neighbors(
-            industry_id, direction="in", types=[RelType.SERVES], kinds=[NodeKind.TALENT]
+            industry_id, direction="in", types=[RelType.SERVES], kinds=[NodeKind.TALENT], limit=None
         )
         if alive(nb.node, as_of) and alive(nb.relationship, as_of)
     }

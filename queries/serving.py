@@ -33,6 +33,7 @@ from queries.models import Channel, EvidencePath, NodeRef, ResultModel
 __all__ = [
     "CHANNELS",
     "CHANNEL_WEIGHT",
+    "MAX_EVIDENCE",
     "IndustriesServed",
     "IndustryServed",
     "SocietiesServing",
@@ -48,6 +49,10 @@ SUB_INDUSTRY_FACTOR = 0.8
 """A path that reaches a sub-industry counts this much of one reaching the industry itself."""
 MAX_PATHS = 5000
 """Evidence paths read per industry and channel at most."""
+
+MAX_EVIDENCE = 20
+"""Evidence paths shown per society (or industry) at most: the strongest channels first.
+Every path found still counts in the score and in ``paths_total``."""
 
 _S, _T, _E, _A, _P, _I = (
     NodeKind.SOCIETY,
@@ -93,7 +98,10 @@ class SocietyServing(ResultModel):
     society: NodeRef
     score: float = Field(description="Sum over evidence paths of channel weight × basis weights.")
     channels: list[Channel]
-    paths: list[EvidencePath]
+    paths_total: int = Field(0, description="Evidence paths found; `paths` shows the first few.")
+    paths: list[EvidencePath] = Field(
+        description=f"Up to {MAX_EVIDENCE} evidence paths, direct and agreement channels first."
+    )
 
 
 class SocietiesServing(ResultModel):
@@ -113,7 +121,10 @@ class IndustryServed(ResultModel):
     industry: NodeRef
     score: float
     channels: list[Channel]
-    paths: list[EvidencePath]
+    paths_total: int = Field(0, description="Evidence paths found; `paths` shows the first few.")
+    paths: list[EvidencePath] = Field(
+        description=f"Up to {MAX_EVIDENCE} evidence paths, direct and agreement channels first."
+    )
 
 
 class IndustriesServed(ResultModel):
@@ -181,7 +192,9 @@ def societies_serving(
             entry.score += CHANNEL_WEIGHT[channel] * path_weight(path) * factor
             if channel not in entry.channels:
                 entry.channels.append(channel)
-            entry.paths.append(evidence_path(path, channel, reverse=True))
+            entry.paths_total += 1
+            if len(entry.paths) < MAX_EVIDENCE:
+                entry.paths.append(evidence_path(path, channel, reverse=True))
     results = sorted(
         found.values(), key=lambda s: (-round(s.score, 9), -len(s.channels), s.society.name, s.society.id)
     )
@@ -224,7 +237,9 @@ def industries_served_by(
                 entry.score += CHANNEL_WEIGHT[channel] * path_weight(path)
                 if channel not in entry.channels:
                     entry.channels.append(channel)
-                entry.paths.append(evidence_path(path, channel))
+                entry.paths_total += 1
+                if len(entry.paths) < MAX_EVIDENCE:
+                    entry.paths.append(evidence_path(path, channel))
     results = sorted(found.values(), key=lambda s: (-round(s.score, 9), s.industry.name, s.industry.id))
     for entry in results:
         entry.score = round(entry.score, 4)
