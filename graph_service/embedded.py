@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import heapq
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -134,13 +135,15 @@ class EmbeddedStore:
                 if data is None:
                     counts.created += 1
                     self._rel_counts[rtype] = self._rel_counts.get(rtype, 0) + 1
+                    self._note_order(rtype, layer, rel.source, rel.target)
                     layer.add_edge(rel.source, rel.target, m=rel)
                 elif _rel_of(data, rel.source, rel.type, rel.target) == rel:
                     counts.unchanged += 1
                     continue
                 else:
                     counts.updated += 1
-                    data["m"] = rel
+                    # a new attribute dict, not an update of the old one: clones share them
+                    layer._succ[rel.source][rel.target] = layer._pred[rel.target][rel.source] = {"m": rel}
                 self._dirty = True
         return summary
 
@@ -217,16 +220,17 @@ class EmbeddedStore:
         if node_id not in self._nodes:
             return []
         nodes = self._nodes
-        found = []
-        for rel, other, way in self._hops(node_id, direction, types):
+        found: list[Neighbor] = []
+        if limit is not None and limit <= 0:
+            return found
+        for rel, other, way in self._ordered_hops(node_id, direction, types):
             node = nodes[other]
             if kinds and node.kind not in kinds:
                 continue
-            found.append((rel.type.value, other, way, node, rel))
-        found.sort(key=lambda t: (t[0], t[1], t[2]))
-        if limit is not None:
-            found = found[:limit]
-        return [Neighbor(node=n, relationship=r, direction=w) for _, _, w, n, r in found]
+            found.append(Neighbor(node=node, relationship=rel, direction=way))
+            if limit is not None and len(found) >= limit:
+                break
+        return found
 
     def match_paths(
         self, start_id: str, steps: Sequence[PathStep], limit: int | None = DEFAULT_LIMIT
@@ -237,13 +241,20 @@ class EmbeddedStore:
             return []
         nodes = self._nodes
         results: list[tuple[list[str], list[Relationship]]] = []
+        # With one type and one direction per step, each step meets a neighbour once and in
+        # id order, so the walk finds paths already sorted and may stop at the limit.
+        in_order = all(len(s.types) == 1 and s.direction != "both" for s in steps)
+        hops = self._ordered_hops if in_order else self._hops
+        enough = limit if in_order and limit is not None else None
 
         def walk(depth: int, ids: list[str], rels: list[Relationship]) -> None:
             if depth == len(steps):
                 results.append((list(ids), list(rels)))
+                if enough is not None and len(results) >= enough:
+                    raise _Enough
                 return
             step = steps[depth]
-            for rel, other, _ in self._hops(ids[-1], step.direction, step.types):
+            for rel, other, _ in hops(ids[-1], step.direction, step.types):
                 if other in ids:
                     continue
                 if step.kinds and nodes[other].kind not in step.kinds:
@@ -254,8 +265,10 @@ class EmbeddedStore:
                 ids.pop()
                 rels.pop()
 
-        walk(0, [start_id], [])
-        results.sort(key=lambda r: (r[0], [x.type.value for x in r[1]]))
+        with contextlib.suppress(_Enough):
+            walk(0, [start_id], [])
+        if not in_order:
+            results.sort(key=lambda r: (r[0], [x.type.value for x in r[1]]))
         if limit is not None:
             results = results[:limit]
         return [
@@ -309,11 +322,12 @@ class EmbeddedStore:
         with self._lock:
             twin = EmbeddedStore(None)
             twin.path = self.path
-            twin._layers = {name: layer.copy() for name, layer in self._layers.items()}
+            twin._layers = {name: _copy_layer(layer) for name, layer in self._layers.items()}
             twin._nodes = dict(self._nodes)
             twin._by_kind = {k: set(v) for k, v in self._by_kind.items()}
             twin._names = {k: set(v) for k, v in self._names.items()}
             twin._rel_counts = dict(self._rel_counts)
+            twin._unsorted = set(self._unsorted)
             twin._dirty = self._dirty
         return twin
 
@@ -401,6 +415,8 @@ class EmbeddedStore:
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}
         self._names: dict[str, set[str]] = {}
         self._rel_counts: dict[str, int] = {}
+        self._unsorted: set[tuple[str, str, bool]] = set()
+        """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
 
     def _layer(self, rel_type: str) -> nx.DiGraph:
         layer = self._layers.get(rel_type)
@@ -419,6 +435,57 @@ class EmbeddedStore:
                 ids.discard(node.id)
                 if not ids:
                     del self._names[normalize_name(name)]
+
+    def _note_order(self, rel_type: str, layer: nx.DiGraph, source: str, target: str) -> None:
+        """Before adding source → target: remember the neighbour lists it puts out of id order."""
+        succ = layer._succ.get(source)
+        if succ and next(reversed(succ)) > target:
+            self._unsorted.add((rel_type, source, True))
+        pred = layer._pred.get(target)
+        if pred and next(reversed(pred)) > source:
+            self._unsorted.add((rel_type, target, False))
+
+    def _sorted_adjacency(
+        self, rel_type: str, layer: nx.DiGraph, node_id: str, outgoing: bool
+    ) -> dict[str, dict[str, Any]] | None:
+        """A node's neighbours of one type and direction, in id order.
+
+        A list put out of order by a write is replaced by a sorted copy (never sorted in
+        place, so a reader iterating the old one is not disturbed).
+        """
+        table = layer._succ if outgoing else layer._pred
+        adjacency: dict[str, dict[str, Any]] | None = table.get(node_id)
+        if adjacency and (rel_type, node_id, outgoing) in self._unsorted:
+            adjacency = dict(sorted(adjacency.items(), key=_first))
+            table[node_id] = adjacency
+            self._unsorted.discard((rel_type, node_id, outgoing))
+        return adjacency
+
+    def _ordered_hops(
+        self, node_id: str, direction: Direction, types: Sequence[RelType]
+    ) -> Iterator[tuple[Relationship, str, str]]:
+        """The hops of :meth:`_hops` in (type, neighbour id, direction) order, produced lazily:
+        a caller that stops after a few pays for a few, however many neighbours a hub has."""
+        names = sorted({t.value for t in types}) if types else sorted(self._layers)
+        for name in names:
+            layer = self._layers.get(name)
+            if layer is None:
+                continue
+            rel_type = _REL_TYPES[name]
+            streams: list[Iterator[tuple[str, str, dict[str, Any]]]] = []
+            if direction != "out" and (pred := self._sorted_adjacency(name, layer, node_id, False)):
+                streams.append((other, "in", data) for other, data in pred.items())
+            if direction != "in" and (succ := self._sorted_adjacency(name, layer, node_id, True)):
+                streams.append((other, "out", data) for other, data in succ.items())
+            if not streams:
+                continue
+            merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_first_two)
+            for other, way, data in merged:
+                rel = data["m"]
+                if type(rel) is tuple:
+                    source, target = (node_id, other) if way == "out" else (other, node_id)
+                    rel = data["m"] = _assemble(source, rel_type, target, *rel)
+                yield rel, other, way
 
     def _hops(
         self, node_id: str, direction: Direction, types: Sequence[RelType]
@@ -522,12 +589,41 @@ class EmbeddedStore:
                 out = succ[sid]
                 if tid in out:
                     raise InvalidRequest(f"the {name} columns repeat {sid} → {tid}")
+                if out and next(reversed(out)) > tid:
+                    self._unsorted.add((name, sid, True))
+                into = pred[tid]
+                if into and next(reversed(into)) > sid:
+                    self._unsorted.add((name, tid, False))
                 out[tid] = pred[tid][sid] = {"m": (provs[prov_id], roles[i], since[i], until[i])}
             self._rel_counts[name] = self._rel_counts.get(name, 0) + size
         self._dirty = True
 
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")
+
+
+def _copy_layer(layer: nx.DiGraph) -> nx.DiGraph:
+    """A copy of a layer with its neighbour lists in the same order, sharing the edges'
+    attribute dicts (never changed in place: an update puts a new one in)."""
+    twin = nx.DiGraph(**layer.graph)
+    twin._node = {n: dict(attrs) for n, attrs in layer._node.items()}
+    twin._succ = twin._adj = {n: dict(nbrs) for n, nbrs in layer._succ.items()}
+    twin._pred = {n: dict(nbrs) for n, nbrs in layer._pred.items()}
+    return twin
+
+
+class _Enough(Exception):
+    """Raised inside a walk that has found as many paths as were asked for."""
+
+
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
+
+
+def _first_two(item: tuple[str, str, Any]) -> tuple[str, str]:
+    return item[0], item[1]
+
+
 _REL_TYPES = {t.value: t for t in RelType}
 
 _Packed = tuple[Provenance, str, str | None, str | None]
