@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
@@ -97,8 +97,7 @@ def node_from_row(
         return None, validation_errors(exc, file, row_no)
 
 
-@dataclass(frozen=True)
-class RawRelationship:
+class RawRelationship(NamedTuple):
     """A relationship row whose endpoints are not yet resolved to ids."""
 
     file: str
@@ -111,64 +110,82 @@ class RawRelationship:
     fields: dict[str, object]
 
 
+_REL_TYPES: dict[str, RelType] = {t.value: t for t in RelType}
+_KINDS: dict[str, NodeKind] = {k.value.lower(): k for k in NodeKind}
+
+
+def _rel_type(cell: str) -> RelType | None:
+    """The type a ``type`` cell names (any case, spaces around), or ``None``."""
+    return _REL_TYPES.get(cell) or _REL_TYPES.get(cell.strip().upper())
+
+
 def raw_relationship_from_row(
     row: Row, file: str, row_no: int, sources: Collection[str]
 ) -> tuple[RawRelationship | None, list[RowError]]:
     """Check a relationship row's own cells; endpoint names are resolved later."""
+    get = row.get
+    source, basis, source_ref, target_ref = get("source"), get("basis"), get("from"), get("to")
+    type_cell, from_kind, to_kind = get("type"), get("from_kind"), get("to_kind")
+    rel_type = _rel_type(type_cell) if type_cell else None
+    source_kind = _KINDS.get(from_kind.lower()) if from_kind else None
+    target_kind = _KINDS.get(to_kind.lower()) if to_kind else None
+    if not (
+        source
+        and source in sources
+        and basis
+        and source_ref
+        and target_ref
+        and rel_type is not None
+        and (source_kind is not None or not from_kind)
+        and (target_kind is not None or not to_kind)
+    ):
+        return None, _raw_relationship_errors(row, file, row_no, sources)
+    fields: dict[str, object] = {}
+    role, since, until = get("role"), get("since"), get("until")
+    if role:
+        fields["role"] = role
+    if since:
+        fields["since"] = since
+    if until:
+        fields["until"] = until
+    try:
+        fields["provenance"] = provenance(source, get("evidence") or "", basis)
+    except ValidationError as exc:
+        return None, validation_errors(exc, file, row_no)
+    return (
+        RawRelationship(file, row_no, source_ref, source_kind, rel_type, target_ref, target_kind, fields),
+        [],
+    )
+
+
+def _raw_relationship_errors(row: Row, file: str, row_no: int, sources: Collection[str]) -> list[RowError]:
+    """Every problem of a relationship row's own cells, in column order."""
     errors = _provenance_errors(row, file, row_no, sources)
     for column in ("from", "type", "to"):
         if not row.get(column):
             errors.append(RowError(file, row_no, column, "is required"))
-    rel_type: RelType | None = None
-    if row.get("type"):
-        try:
-            rel_type = RelType(str(row["type"]).strip().upper())
-        except ValueError:
+    type_cell = row.get("type")
+    if type_cell and _rel_type(type_cell) is None:
+        errors.append(
+            RowError(
+                file,
+                row_no,
+                "type",
+                f"{type_cell!r} is not a relationship type; known: {', '.join(RelType)}",
+            )
+        )
+    for column in ("from_kind", "to_kind"):
+        value = row.get(column)
+        if value and value.lower() not in _KINDS:
             errors.append(
                 RowError(
                     file,
                     row_no,
-                    "type",
-                    f"{row['type']!r} is not a relationship type; known: {', '.join(RelType)}",
+                    column,
+                    f"{value!r} is not a kind; known: {', '.join(NodeKind)}",
                 )
             )
-    kinds: dict[str, NodeKind | None] = {}
-    for column in ("from_kind", "to_kind"):
-        value = row.get(column)
-        kinds[column] = None
-        if value:
-            match = [k for k in NodeKind if k.value.lower() == value.lower()]
-            if match:
-                kinds[column] = match[0]
-            else:
-                errors.append(
-                    RowError(
-                        file,
-                        row_no,
-                        column,
-                        f"{value!r} is not a kind; known: {', '.join(NodeKind)}",
-                    )
-                )
-    if errors or rel_type is None:
-        return None, errors
-    fields: dict[str, object] = {k: row[k] for k in ("role", "since", "until") if row.get(k)}
-    try:
-        fields["provenance"] = provenance(str(row["source"]), row.get("evidence") or "", str(row["basis"]))
-    except ValidationError as exc:
-        return None, validation_errors(exc, file, row_no)
-    return (
-        RawRelationship(
-            file=file,
-            row=row_no,
-            source_ref=str(row["from"]),
-            source_kind=kinds["from_kind"],
-            type=rel_type,
-            target_ref=str(row["to"]),
-            target_kind=kinds["to_kind"],
-            fields=fields,
-        ),
-        [],
-    )
+    return errors
 
 
 def validation_errors(

@@ -125,47 +125,52 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
     csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     table = Table(name=name, columns=[])
+    columns: list[str] = []
+    rows, errors = table.rows, table.errors
+    marked = "'" in text  # else no cell can start with a text marker
     row_no = 0
-    while True:
-        row_no += 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problem = str(exc)
-            if "field larger" in problem:
-                problem = (
-                    f"a cell is longer than {MAX_CELL:,} characters "
-                    "(or a stray '\"' opened a quoted cell that is never closed)"
+    try:
+        for cells in reader:
+            row_no += 1
+            if row_no == 1:
+                table.columns = columns = _header(cells, name)
+                continue
+            values = [c.strip() or None for c in cells]
+            if not any(values):
+                continue
+            if len(values) != len(columns):
+                errors.append(
+                    RowError(
+                        name,
+                        row_no,
+                        None,
+                        f"has {len(values)} cells but the header has {len(columns)} columns",
+                    )
                 )
-            elif "expected after '\"'" in problem:
-                problem = (
-                    "a quoted cell goes on after its closing '\"'; quote the whole cell "
-                    'and write a quote inside it as ""'
-                )
-            elif "unexpected end of data" in problem:
-                problem = "a quoted cell starting in this row is never closed (a stray '\"')"
-            raise DataError([RowError(name, row_no, None, f"malformed CSV: {problem}")]) from None
-        if row_no == 1:
-            table.columns = _header(cells, name)
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(table.columns):
-            table.errors.append(
-                RowError(
-                    name,
-                    row_no,
-                    None,
-                    f"has {len(cells)} cells but the header has {len(table.columns)} columns",
-                )
-            )
-            continue
-        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, cells, strict=True)}))
-    if not table.columns:
+                continue
+            if marked:
+                values = [_cell(v) if v and v[0] == "'" else v for v in values]
+            rows.append((row_no, dict(zip(columns, values))))  # noqa: B905 - lengths checked above
+    except csv.Error as exc:
+        raise DataError([RowError(name, row_no + 1, None, f"malformed CSV: {_csv_problem(exc)}")]) from None
+    if not columns:
         raise DataError([RowError(name, None, None, "is empty: it needs a header row")])
     return table
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """What the csv module's complaint means, in the words of someone editing the file."""
+    problem = str(exc)
+    if "field larger" in problem:
+        return (
+            f"a cell is longer than {MAX_CELL:,} characters "
+            "(or a stray '\"' opened a quoted cell that is never closed)"
+        )
+    if "expected after '\"'" in problem:
+        return 'a quoted cell goes on after its closing \'"\'; quote the whole cell and write a quote inside it as ""'
+    if "unexpected end of data" in problem:
+        return "a quoted cell starting in this row is never closed (a stray '\"')"
+    return problem
 
 
 def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
