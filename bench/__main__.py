@@ -2,7 +2,7 @@
 
 Examples:
     python -m bench                         # S and M on both backends, L embedded (long)
-    python -m bench --scales S --smoke      # the quick run CI does: proves the suite works
+    python -m bench --scales S --smoke      # the quick run CI does: proves the suite works (untimed)
     python -m bench --scales M --only load,queries --backends embedded
 """
 
@@ -53,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] scale {scale}: {suite.relationship_count(path):,} relationships", flush=True)
         if "load" in parts or "queries" in parts:
             if "embedded" in backends:
-                _embedded(results, scale, path, parts, runs)
+                _embedded(results, scale, path, parts, runs, quick=args.smoke)
             if "neo4j" in backends and order.index(scale) <= order.index(args.neo4j_max_scale.upper()):
-                _neo4j(results, scale, path, parts, runs)
+                _neo4j(results, scale, path, parts, runs, quick=args.smoke)
         if "snapshot" in parts and (scale == "L" or args.smoke or scale == scales[-1]):
             print(f"[bench]   snapshot at {scale}", flush=True)
             results["snapshot"][scale] = suite.measure_snapshot(path, runs=runs)
@@ -92,7 +92,9 @@ def _merged() -> dict[str, Any]:
     return merged
 
 
-def _embedded(results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int) -> None:
+def _embedded(
+    results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int, quick: bool = False
+) -> None:
     from graph_service.embedded import EmbeddedStore
     from loaders.load import load_dataset
 
@@ -103,16 +105,18 @@ def _embedded(results: dict[str, Any], scale: str, path: Path, parts: set[str], 
         print(f"[bench]   embedded queries at {scale}", flush=True)
         store = EmbeddedStore(None)
         load_dataset(path, store, batch_size=20000)
-        results["queries"][f"embedded-{scale}"] = suite.measure_queries(store)
+        results["queries"][f"embedded-{scale}"] = suite.measure_queries(store, quick=quick)
 
 
-def _neo4j(results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int) -> None:
+def _neo4j(
+    results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int, quick: bool = False
+) -> None:
     from graph_service.neo4j_store import Neo4jStore
     from loaders.load import load_dataset
 
     with suite.neo4j_settings() as settings:
         if "load" in parts:
-            for batch in (500, settings.batch_size, 10000):
+            for batch in (settings.batch_size,) if quick else sorted({500, settings.batch_size, 10000}):
                 print(f"[bench]   neo4j load at {scale}, batch {batch}", flush=True)
                 results["load"][f"neo4j-{scale}-batch{batch}"] = suite.measure_load(
                     lambda: Neo4jStore(settings), path, max(1, runs - 1), batch
@@ -122,7 +126,7 @@ def _neo4j(results: dict[str, Any], scale: str, path: Path, parts: set[str], run
             store = Neo4jStore(settings)
             store.clear()
             load_dataset(path, store, batch_size=settings.batch_size)
-            results["queries"][f"neo4j-{scale}"] = suite.measure_queries(store)
+            results["queries"][f"neo4j-{scale}"] = suite.measure_queries(store, quick=quick)
             store.clear()
             store.close()
 

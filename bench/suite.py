@@ -108,9 +108,15 @@ def sample_inputs(store: GraphStore, n: int = 20, seed: int = 7) -> dict[str, li
     }
 
 
-def latency(func: Callable[[str], object], inputs: list[str], repeat: int = 3) -> dict[str, float]:
+QUICK = {"sample": 2, "repeat": 1}
+"""A smoke run's query sampling: two inputs, each asked once, no warm-up."""
+
+
+def latency(
+    func: Callable[[str], object], inputs: list[str], repeat: int = 3, warm_up: bool = True
+) -> dict[str, float]:
     """p50 and p99 (milliseconds) of a query over its inputs, each asked ``repeat`` times after a warm-up."""
-    for item in inputs[:2]:
+    for item in inputs[:2] if warm_up else ():
         func(item)
     samples = []
     for _ in range(repeat):
@@ -126,8 +132,8 @@ def latency(func: Callable[[str], object], inputs: list[str], repeat: int = 3) -
     }
 
 
-def measure_queries(store: GraphStore) -> dict[str, Any]:
-    """p50/p99 of every catalog query over the fixed sample."""
+def measure_queries(store: GraphStore, quick: bool = False) -> dict[str, Any]:
+    """p50/p99 of every catalog query over the fixed sample (``quick``: a tiny sample, for a smoke run)."""
     from queries.analytics import brokers
     from queries.explore import neighborhood, paths_between
     from queries.gaps import Scope, coverage_matrix, gap_analysis
@@ -136,36 +142,37 @@ def measure_queries(store: GraphStore) -> dict[str, Any]:
     from queries.search import search
     from queries.serving import industries_served_by, societies_serving
 
-    inputs = sample_inputs(store)
+    inputs = sample_inputs(store, n=QUICK["sample"] if quick else 20)
+    few = QUICK["repeat"] if quick else 3
+
+    def timed(func: Callable[[str], object], inputs: list[str], repeat: int = 3) -> dict[str, float]:
+        return latency(func, inputs, min(repeat, few), warm_up=not quick)
+
     pairs = [f"{a}|{b}" for a, b in zip(inputs["societies"], inputs["industries"], strict=False)][:10]
     out: dict[str, Any] = {
-        "societies_serving": latency(lambda i: societies_serving(store, i), inputs["industries"]),
-        "societies_serving_sub": latency(
+        "societies_serving": timed(lambda i: societies_serving(store, i), inputs["industries"]),
+        "societies_serving_sub": timed(
             lambda i: societies_serving(store, i, include_sub_industries=True), inputs["industries"][:10]
         ),
-        "industries_served_by": latency(lambda s: industries_served_by(store, s), inputs["societies"]),
-        "neighborhood_d2_cap200": latency(
+        "industries_served_by": timed(lambda s: industries_served_by(store, s), inputs["societies"]),
+        "neighborhood_d2_cap200": timed(
             lambda e: neighborhood(store, e, depth=2, limit=200), inputs["entities"]
         ),
-        "paths_k3_h4": latency(
-            lambda p: paths_between(store, *p.split("|"), k=3, max_hops=4), pairs, repeat=1
-        ),
-        "recommendations": latency(lambda i: recommendations(store, i), inputs["industries"][:10], repeat=1),
-        "search": latency(
+        "paths_k3_h4": timed(lambda p: paths_between(store, *p.split("|"), k=3, max_hops=4), pairs, repeat=1),
+        "recommendations": timed(lambda i: recommendations(store, i), inputs["industries"][:10], repeat=1),
+        "search": timed(
             lambda q: search(store, q),
-            ["Society 1", "全国学会", "Enterprize 12", "synthetic class"],
+            ["Society 1", "全国学会", "Enterprize 12", "synthetic class"][: 2 if quick else 4],
             repeat=3,
         ),
-        "plan_progress": latency(lambda p: plan_progress(store, p), ["program:syn-plan"], repeat=3),
+        "plan_progress": timed(lambda p: plan_progress(store, p), ["program:syn-plan"], repeat=3),
     }
     scope = Scope(taxonomy="syn")
-    out["gap_analysis_all_industries"] = latency(lambda _: gap_analysis(store, scope), ["all"], repeat=3)
-    out["coverage_matrix_all_industries"] = latency(
-        lambda _: coverage_matrix(store, scope), ["all"], repeat=1
-    )
-    out["changes_one_year"] = latency(lambda _: changes(store, "2021", "2021-12"), ["2021"], repeat=3)
+    out["gap_analysis_all_industries"] = timed(lambda _: gap_analysis(store, scope), ["all"], repeat=3)
+    out["coverage_matrix_all_industries"] = timed(lambda _: coverage_matrix(store, scope), ["all"], repeat=1)
+    out["changes_one_year"] = timed(lambda _: changes(store, "2021", "2021-12"), ["2021"], repeat=3)
     if store.counts().total_relationships <= 200_000:
-        out["brokers"] = latency(lambda _: brokers(store, limit=20), ["all"], repeat=1)
+        out["brokers"] = timed(lambda _: brokers(store, limit=20), ["all"], repeat=1)
     return out
 
 

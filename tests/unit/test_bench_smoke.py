@@ -25,19 +25,19 @@ def test_the_benchmark_suite_runs_on_both_backends(neo4j_settings: Neo4jSettings
         "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--scales", "XS", "--smoke", "--backends", "embedded,neo4j",
-         "--neo4j-max-scale", "XS"],
+        [sys.executable, "-m", "bench", "--scales", "S", "--smoke", "--backends", "embedded,neo4j",
+         "--neo4j-max-scale", "S"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((ROOT / "bench" / "results" / "smoke.json").read_text(encoding="utf-8"))
     load = results["load"]
-    assert load["embedded-XS"]["relationships"] > 1000
-    assert load["embedded-XS"]["relationships_per_s"] > 0
-    assert any(name.startswith("neo4j-XS") for name in load)
-    for backend in ("embedded-XS", "neo4j-XS"):
+    assert load["embedded-S"]["relationships"] > 9000
+    assert load["embedded-S"]["relationships_per_s"] > 0
+    assert any(name.startswith("neo4j-S") for name in load)
+    for backend in ("embedded-S", "neo4j-S"):
         queries = results["queries"][backend]
         assert {"societies_serving", "neighborhood_d2_cap200", "gap_analysis_all_industries"} <= set(queries)
-    api = results["api"]["XS-1w"]
+    api = results["api"]["S-1w"]
     assert "skipped" in api or api["societies"]["non_2xx"] == 0
-    assert results["snapshot"]["XS"]["reload_seconds_median"] > 0
+    assert results["snapshot"]["S"]["reload_seconds_median"] > 0
