@@ -566,7 +566,7 @@ class Neo4jServer:
         http_port: int | None = None,
         home: str | os.PathLike[str] | None = None,
         keep_home: bool = False,
-        heap: str = "512m",
+        heap: str = "1g",
         pagecache: str = "256m",
         startup_timeout: float = 120.0,
         stop_timeout: float = 30.0,
@@ -791,6 +791,13 @@ class Neo4jServer:
             # Netty waits 2 x 5 s of "quiet period" on shutdown by default.
             "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
             "internal.dbms.bolt.netty_server_shutdown_timeout": "5s",
+            # As docker-compose.yml: keep-alive messages during every request, every 4 s, so the
+            # server tells the driver (connection.recv_timeout_seconds = 4 s x 2 probes = 8 s) how
+            # long a connection may stay silent; without it a stalled network hangs a call for
+            # the default hint of 120 s.
+            "server.bolt.connection_keep_alive_for_requests": "ALL",
+            "server.bolt.connection_keep_alive": "4s",
+            "server.bolt.connection_keep_alive_probes": "2",
         }
         if self._http_port is not None:
             conf["server.http.enabled"] = "true"
@@ -998,7 +1005,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run_p.add_argument("--password", default=None, help="password (default: random)")
     run_p.add_argument("--home", default=None, help="server home to use and keep")
     run_p.add_argument("--keep", action="store_true", help="keep the temporary home on exit")
-    run_p.add_argument("--heap", default="512m", help="JVM heap (default %(default)s)")
+    run_p.add_argument("--heap", default="1g", help="JVM heap (default %(default)s)")
     run_p.add_argument("--pagecache", default="256m", help="page cache (default %(default)s)")
     run_p.add_argument(
         "--timeout", type=float, default=120.0, help="startup timeout in s (default %(default)s)"
