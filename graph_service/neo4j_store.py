@@ -5,11 +5,14 @@ Storage: a node is a node labelled with its kind (``:Society``) carrying
 read through a keyword full-text index by :meth:`Neo4jStore.ids_by_name`); a
 relationship carries :meth:`Relationship.to_props`. ``id`` is unique per label.
 
-Every call runs in managed transactions (``execute_read`` / ``execute_write``) with
-the transaction time limit of the settings; the driver retries transient failures
-and reconnects after a server restart. Driver errors leave this module only as the
-project's own (:mod:`graph_service.errors`), with messages that say what to check
-and no query text. All Cypher lives in :mod:`graph_service.cypher`.
+Every call runs in one transaction with the time limit of the settings. A call that
+fails on a dropped connection or a transient error is retried (a fresh connection
+replaces one left stale by a server restart) for up to ``MAX_RETRY_TIME`` seconds, but
+only while the server still accepts connections: during an outage a call fails at once
+instead of waiting out the retries. A load runs in one transaction of its own
+(:meth:`Neo4jStore.load_transaction`), so readers never see it half-done. Driver errors
+leave this module only as the project's own (:mod:`graph_service.errors`), with messages
+that say what to check and no query text. All Cypher lives in :mod:`graph_service.cypher`.
 
 The database is assumed to be innograph's own: nodes and relationships of other
 labels or types are outside the contract (``clear`` removes them too).
@@ -23,14 +26,20 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
-from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, ManagedTransaction, Record, unit_of_work
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, Record, Session, Transaction
 from neo4j.exceptions import (
     AuthError,
     ClientError,
@@ -85,8 +94,12 @@ PAGE = 5_000
 CLEAR_BATCH = 10_000
 """Items deleted per transaction by :meth:`Neo4jStore.clear`."""
 MAX_RETRY_TIME = 5.0
-"""Seconds the driver keeps retrying a transaction after a transient failure or a dropped connection;
-with its back-off, an unreachable server is reported after about 7 s."""
+"""Seconds a transaction is retried after a transient failure or a dropped connection, counted from
+the first failure; no retry starts while the server refuses connections."""
+RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0)
+"""Pauses before the first, second, ... retry (the last repeats)."""
+LOAD_METADATA = {"app": "innograph", "work": "load"}
+"""Attached to a load's transaction, so that ``SHOW TRANSACTIONS`` tells it apart."""
 
 RelKey = tuple[str, str, str]
 P = ParamSpec("P")
@@ -117,13 +130,19 @@ class Neo4jStore:
         self._user = settings.user
         self._database = settings.database
         self._timeout = settings.timeout
+        self._connect_timeout = settings.connect_timeout
+        self._load_timeout = settings.load_timeout
+        self._atomic_load_limit = settings.atomic_load_limit
+        self._retry_time = min(MAX_RETRY_TIME, settings.timeout)
+        self._loads = threading.local()
         try:
+            parts = urlsplit(settings.uri)
+            self._address = (parts.hostname or "127.0.0.1", parts.port or 7687)
             self._driver: Driver = GraphDatabase.driver(
                 settings.uri,
                 auth=(settings.user, settings.password.get_secret_value()),
                 connection_timeout=settings.connect_timeout,
                 connection_acquisition_timeout=settings.connect_timeout + settings.timeout,
-                max_transaction_retry_time=min(MAX_RETRY_TIME, settings.timeout),
                 notifications_min_severity="OFF",
             )
         except (ConfigurationError, ValueError):
@@ -158,6 +177,7 @@ class Neo4jStore:
             groups.setdefault(node.kind, {}).setdefault(node.id, []).append(_node_props(node))
         if not groups:
             return WriteSummary()
+        self._make_room(len(nodes))
         return self._write("writing nodes", _upsert_nodes_tx, groups)
 
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
@@ -182,7 +202,51 @@ class Neo4jStore:
             kinds = (kind_of_id(rel.source), kind_of_id(rel.target))
             by_kinds = groups.setdefault(rel.type, {}).setdefault(kinds, {})
             by_kinds.setdefault((rel.source, rel.target), []).append(rel.to_props())
+        self._make_room(len(rels))
         return self._write("writing relationships", _upsert_relationships_tx, groups)
+
+    @contextmanager
+    def load_transaction(self) -> Iterator[None]:
+        """Writes inside are visible to readers all at once, or not at all.
+
+        The upserts this thread makes inside the block run in one transaction (time limit
+        ``NEO4J_LOAD_TIMEOUT``), committed when the block ends and rolled back when it raises
+        or the process dies: a failed load leaves the graph as it was. Readers, including this
+        thread's own reads inside the block, see the graph as it was until the commit. Nothing
+        is retried inside: a dropped connection fails the load, and a re-run writes it again.
+
+        A load of more than ``NEO4J_ATOMIC_LOAD_LIMIT`` nodes plus relationships would hold too
+        much of the server's heap: when a write would pass the limit, what is written so far is
+        committed and the rest is committed batch by batch, as a warning in the log says.
+
+        Raises:
+            BackendUnavailable: when the server cannot be reached, or fails the load or its commit.
+            InvalidRequest: when a write inside failed but the block went on; nothing is written.
+        """
+        if getattr(self._loads, "current", None) is not None or self._atomic_load_limit == 0:
+            yield  # nested in a load already, or switched off: each batch commits on its own
+            return
+        load = self._retrying("starting a load", self._begin_load)
+        self._loads.current = load
+        try:
+            yield
+        except BaseException:
+            self._loads.current = None
+            load.close()  # rolls back whatever the transaction holds
+            raise
+        self._loads.current = None
+        if load.spilled:
+            return  # committed when it passed the limit; the rest committed batch by batch
+        if load.failed:
+            load.close()
+            raise InvalidRequest(
+                "a write inside the load failed and the load went on; nothing of the load was written"
+            )
+        with self._errors("committing the load"):
+            try:
+                load.commit()
+            finally:
+                load.close()
 
     def clear(self) -> None:
         """Remove every node and relationship, in batches so that no transaction grows large.
@@ -419,37 +483,119 @@ class Neo4jStore:
     def _read(
         self,
         action: str,
-        work: Callable[Concatenate[ManagedTransaction, P], T],
+        work: Callable[Concatenate[Transaction, P], T],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Run ``work`` in a read transaction (routed to a reader in a cluster).
-
-        A connection left stale by a server restart is found dead when the pool hands
-        it out and replaced; one that dies mid-transaction makes the driver retry the
-        whole function, for up to ``MAX_RETRY_TIME`` seconds.
-        """
-        bounded = unit_of_work(timeout=self._timeout)(work)
-        with (
-            self._errors(action),
-            self._driver.session(database=self._database, default_access_mode=READ_ACCESS) as s,
-        ):
-            return s.execute_read(bounded, *args, **kwargs)
+        """Run ``work`` in a read transaction (routed to a reader in a cluster), retried as
+        :meth:`_retrying` says."""
+        return self._retrying(action, partial(self._transact, READ_ACCESS, work, *args, **kwargs))
 
     def _write(
         self,
         action: str,
-        work: Callable[Concatenate[ManagedTransaction, P], T],
+        work: Callable[Concatenate[Transaction, P], T],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Run ``work`` in a write transaction (the driver retries it on transient failures)."""
-        bounded = unit_of_work(timeout=self._timeout)(work)
+        """Run ``work`` in a write transaction of its own, or in this thread's load transaction."""
+        load: _Load | None = getattr(self._loads, "current", None)
+        if load is None:
+            return self._retrying(action, partial(self._transact, WRITE_ACCESS, work, *args, **kwargs))
+        try:
+            with self._errors(action):
+                return work(load.tx, *args, **kwargs)
+        except BaseException:
+            load.failed = True
+            raise
+
+    def _transact(
+        self,
+        mode: str,
+        work: Callable[Concatenate[Transaction, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """One attempt: ``work`` in a new transaction, committed when it returns."""
         with (
-            self._errors(action),
-            self._driver.session(database=self._database, default_access_mode=WRITE_ACCESS) as s,
+            self._driver.session(database=self._database, default_access_mode=mode) as session,
+            session.begin_transaction(timeout=self._timeout) as tx,
         ):
-            return s.execute_write(bounded, *args, **kwargs)
+            result = work(tx, *args, **kwargs)
+            tx.commit()
+            return result
+
+    def _retrying(self, action: str, attempt: Callable[[], T]) -> T:
+        """Run ``attempt``; after a failure worth retrying, run it again while that is still useful.
+
+        A dropped connection (one left stale by a server restart, or cut mid-transaction) and a
+        transient error (a deadlock, a leader switch) are retried with short pauses for up to
+        ``MAX_RETRY_TIME`` seconds from the first failure. Before each retry the server's
+        address is tried: when it refuses the connection or cannot be reached within the connect
+        timeout, the call fails at once: an outage is reported in milliseconds, not after the
+        retries. Writes are idempotent upserts, so a retried commit whose first outcome was lost
+        does no harm.
+        """
+        first_failure: float | None = None
+        pauses = iter(RETRY_DELAYS)
+        with self._errors(action):
+            while True:
+                try:
+                    return attempt()
+                except (DriverError, Neo4jError) as exc:
+                    now = time.monotonic()
+                    first_failure = now if first_failure is None else first_failure
+                    pause = next(pauses, RETRY_DELAYS[-1])
+                    if (
+                        not exc.is_retryable()
+                        or now + pause - first_failure > self._retry_time
+                        or not self._accepts_connections()
+                    ):
+                        raise
+                    log.info(
+                        "Neo4j failed while %s (%s); retrying in %.1f s", action, type(exc).__name__, pause
+                    )
+                    time.sleep(pause)
+
+    def _accepts_connections(self) -> bool:
+        """Whether the server's address takes a TCP connection within the connect timeout."""
+        try:
+            with socket.create_connection(self._address, timeout=self._connect_timeout):
+                return True
+        except OSError:
+            return False
+
+    def _begin_load(self) -> _Load:
+        session = self._driver.session(database=self._database, default_access_mode=WRITE_ACCESS)
+        try:
+            return _Load(
+                session, session.begin_transaction(metadata=LOAD_METADATA, timeout=self._load_timeout)
+            )
+        except BaseException:
+            session.close()
+            raise
+
+    def _make_room(self, rows: int) -> None:
+        """Count a write into this thread's load transaction; past the limit, commit it and go on without."""
+        load: _Load | None = getattr(self._loads, "current", None)
+        if load is None or load.rows + rows <= self._atomic_load_limit:
+            if load is not None:
+                load.rows += rows
+            return
+        log.warning(
+            "this load writes more than %d nodes and relationships (NEO4J_ATOMIC_LOAD_LIMIT): "
+            "the %d written so far are committed now and the rest batch by batch, "
+            "so readers may see the load half-done",
+            self._atomic_load_limit,
+            load.rows,
+        )
+        self._loads.current = None
+        with self._errors("committing the first part of a load"):
+            try:
+                load.commit()
+            finally:
+                load.close()
+        load.spilled = True
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -472,6 +618,20 @@ class Neo4jStore:
             return BackendUnavailable(
                 f"{where} does not allow user {self._user!r} this operation ({action}): check the user's roles."
             )
+        loading = getattr(self._loads, "current", None) is not None
+        if loading and ("TimedOut" in code or "Terminated" in code):
+            return BackendUnavailable(
+                f"{where} did not finish the load within {self._load_timeout:g} s, so nothing of it "
+                "was written; raise NEO4J_LOAD_TIMEOUT, or lower NEO4J_ATOMIC_LOAD_LIMIT to commit "
+                "large loads batch by batch."
+            )
+        if loading and "MemoryPoolOutOfMemoryError" in code:
+            return BackendUnavailable(
+                f"the load needs more memory than {where} lets transactions use "
+                "(dbms.memory.transaction.total.max), so nothing of it was written; lower "
+                "NEO4J_ATOMIC_LOAD_LIMIT so that large loads are committed batch by batch, or give "
+                "the server more heap."
+            )
         if "TimedOut" in code or "Terminated" in code:
             return BackendUnavailable(
                 f"{where} did not finish {action} within {self._timeout:g} s; "
@@ -485,8 +645,9 @@ class Neo4jStore:
                 f"while {action}; nothing of the batch was written."
             )
         if isinstance(exc, (ServiceUnavailable, SessionExpired, OSError)):
+            lost = "; the load was rolled back, run it again" if loading else ""
             return BackendUnavailable(
-                f"cannot reach Neo4j at {self._uri}: is the server running and NEO4J_URI right?"
+                f"cannot reach Neo4j at {self._uri}: is the server running and NEO4J_URI right?{lost}"
             )
         if isinstance(exc, TransientError):
             return BackendUnavailable(f"{where} is busy or restarting ({action}); try again shortly.")
@@ -497,46 +658,65 @@ class Neo4jStore:
         return BackendUnavailable(f"{where} failed while {action} ({type(exc).__name__}); try again.")
 
 
+@dataclass
+class _Load:
+    """A load's transaction, open on one thread."""
+
+    session: Session
+    tx: Transaction
+    rows: int = 0
+    failed: bool = False
+    spilled: bool = False
+
+    def commit(self) -> None:
+        self.tx.commit()
+
+    def close(self) -> None:
+        """Roll back what is not committed, and give the connection back."""
+        with contextlib.suppress(Neo4jError, DriverError, OSError):
+            self.tx.close()
+        with contextlib.suppress(Neo4jError, DriverError, OSError):
+            self.session.close()
+
+
 # ---------------------------------------------------------------------------
 # transaction functions (idempotent: a retry recomputes everything inside the transaction)
 
 
-def _records(tx: ManagedTransaction, query: cypher.CypherQuery) -> list[Record]:
+def _records(tx: Transaction, query: cypher.CypherQuery) -> list[Record]:
     text, params = query
     return list(tx.run(text, params))
 
 
-def _records_of_many(tx: ManagedTransaction, queries: list[cypher.CypherQuery]) -> list[list[Record]]:
+def _records_of_many(tx: Transaction, queries: list[cypher.CypherQuery]) -> list[list[Record]]:
     return [_records(tx, q) for q in queries]
 
 
-def _props_by_id(tx: ManagedTransaction, queries: list[cypher.CypherQuery]) -> dict[str, dict[str, Any]]:
+def _props_by_id(tx: Transaction, queries: list[cypher.CypherQuery]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r["props"] for q in queries for r in _records(tx, q)}
 
 
-def _single_int(tx: ManagedTransaction, query: cypher.CypherQuery) -> int:
+def _single_int(tx: Transaction, query: cypher.CypherQuery) -> int:
     record = tx.run(query[0], query[1]).single(strict=True)
     return int(record[0])
 
 
-def _run_all(
-    tx: ManagedTransaction, texts: list[LiteralString], params: dict[str, Any] | None = None
-) -> None:
+def _run_all(tx: Transaction, texts: list[LiteralString], params: dict[str, Any] | None = None) -> None:
     for text in texts:
         tx.run(text, params or {}).consume()
 
 
-def _counts_tx(tx: ManagedTransaction) -> dict[str, int]:
+def _counts_tx(tx: Transaction) -> dict[str, int]:
     return {r["key"]: int(r["n"]) for r in tx.run(cypher.count_all())}
 
 
 _Cursor = tuple[int, str]
 """Where a paged walk over kinds stands: the index of the kind, and the last id seen in it."""
-_PageFn = Callable[[ManagedTransaction, NodeKind, str, int], tuple[list[Record], str | None]]
+_PageFn = Callable[[Transaction, NodeKind, str, int], tuple[list[Record], str | None]]
 
 
 def _page_tx(
-    tx: ManagedTransaction, kinds: list[NodeKind], cursor: _Cursor, fetch: _PageFn
+    tx: Transaction, kinds: list[NodeKind], cursor: _Cursor, fetch: _PageFn
 ) -> tuple[list[Record], _Cursor | None]:
     """Up to ``PAGE`` nodes' worth of rows, walking on through the kinds from the cursor.
 
@@ -556,15 +736,13 @@ def _page_tx(
     return out, ((index, after) if index < len(kinds) else None)
 
 
-def _node_page(
-    tx: ManagedTransaction, kind: NodeKind, after: str, size: int
-) -> tuple[list[Record], str | None]:
+def _node_page(tx: Transaction, kind: NodeKind, after: str, size: int) -> tuple[list[Record], str | None]:
     records = _records(tx, cypher.nodes_page(kind, after, size))
     return records, (records[-1]["props"]["id"] if len(records) == size else None)
 
 
 def _relationship_page(
-    tx: ManagedTransaction, kind: NodeKind, after: str, size: int, *, types: list[RelType]
+    tx: Transaction, kind: NodeKind, after: str, size: int, *, types: list[RelType]
 ) -> tuple[list[Record], str | None]:
     ids = [r["id"] for r in _records(tx, cypher.node_ids_page(kind, after, size))]
     records = _records(tx, cypher.relationships_from(kind, ids, types)) if ids else []
@@ -572,7 +750,7 @@ def _relationship_page(
 
 
 def _upsert_nodes_tx(
-    tx: ManagedTransaction, groups: dict[NodeKind, dict[str, list[dict[str, Any]]]]
+    tx: Transaction, groups: dict[NodeKind, dict[str, list[dict[str, Any]]]]
 ) -> WriteSummary:
     """Write each kind's nodes with one statement per chunk; count as the embedded store does."""
     summary = WriteSummary()
@@ -588,7 +766,7 @@ def _upsert_nodes_tx(
 
 
 def _upsert_relationships_tx(
-    tx: ManagedTransaction,
+    tx: Transaction,
     groups: dict[RelType, dict[tuple[NodeKind, NodeKind], dict[tuple[str, str], list[dict[str, Any]]]]],
 ) -> WriteSummary:
     """Write each type's relationships, one statement per endpoint kinds and chunk.

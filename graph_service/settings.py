@@ -10,7 +10,12 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Neo4jSettings", "Settings", "default_data_dir", "get_settings"]
+__all__ = ["ATOMIC_LOAD_LIMIT", "Neo4jSettings", "Settings", "default_data_dir", "get_settings"]
+
+ATOMIC_LOAD_LIMIT = 100_000
+"""Default of ``NEO4J_ATOMIC_LOAD_LIMIT``. A load's transaction holds about 3.6 KiB of the server's
+transaction memory per node or relationship (measured, see RELIABILITY.md): 100,000 take some 350 MiB,
+half of what a 1 GiB heap (docker-compose.yml) lets transactions use, leaving the rest to readers."""
 
 
 def default_data_dir() -> Path:
@@ -32,6 +37,17 @@ class Neo4jSettings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a connection.")
     batch_size: int = Field(
         default=10_000, ge=1, le=100_000, description="Rows per write transaction (10,000 measured best)."
+    )
+    atomic_load_limit: int = Field(
+        default=ATOMIC_LOAD_LIMIT,
+        ge=0,
+        description=(
+            "Most nodes plus relationships a load writes in one transaction, so that readers see it all "
+            "at once; past this the rest is committed batch by batch (0: always batch by batch)."
+        ),
+    )
+    load_timeout: float = Field(
+        default=600.0, gt=0, description="Time limit, seconds, of the one transaction a load runs in."
     )
 
 

@@ -7,6 +7,7 @@ the same answers from both.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -216,6 +217,13 @@ class GraphStore(Protocol):
 
     def clear(self) -> None:
         """Remove every node and relationship."""
+        ...
+
+    def load_transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Group a load's writes: writes inside are visible to readers all at once, or not at all.
+
+        A load that fails or is killed inside leaves the graph as it was.
+        """
         ...
 
     def persist(self) -> None:

@@ -172,16 +172,17 @@ def load_dataset(
     summary = WriteSummary()
     total = len(parsed.nodes) + len(parsed.relationships)
     done = 0
-    for stage, items, write in (
-        ("nodes", parsed.nodes, store.upsert_nodes),
-        ("relationships", parsed.relationships, store.upsert_relationships),
-    ):
-        for start in range(0, len(items), batch_size):
-            batch: Sequence[Any] = items[start : start + batch_size]
-            summary.merge(write(batch))
-            done += len(batch)
-            if progress is not None:
-                progress(stage, done, total)
+    with store.load_transaction():
+        for stage, items, write in (
+            ("nodes", parsed.nodes, store.upsert_nodes),
+            ("relationships", parsed.relationships, store.upsert_relationships),
+        ):
+            for start in range(0, len(items), batch_size):
+                batch: Sequence[Any] = items[start : start + batch_size]
+                summary.merge(write(batch))
+                done += len(batch)
+                if progress is not None:
+                    progress(stage, done, total)
     store.persist()
     rejects_file = None
     if parsed.errors and rejects_path is not None:

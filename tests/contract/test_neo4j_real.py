@@ -158,9 +158,15 @@ def test_restart_while_the_process_lives(own_server: object) -> None:
         store.close()
 
 
-def test_stopped_mid_load_keeps_committed_batches_and_a_rerun_completes(
-    own_server: object, tmp_path: Path
-) -> None:
+def _load_transaction_locks(settings: Neo4jSettings) -> int | None:
+    """Locks held by a running load's transaction (``None`` when no load is running)."""
+    with _driver(settings) as driver:
+        records, _, _ = driver.execute_query("SHOW TRANSACTIONS YIELD metaData, activeLockCount")
+    locks = [r["activeLockCount"] for r in records if (r["metaData"] or {}).get("work") == "load"]
+    return max(locks) if locks else None
+
+
+def test_killed_mid_load_commits_nothing_and_a_rerun_completes(own_server: object, tmp_path: Path) -> None:
     settings = _settings_of(own_server)
     data = tmp_path / "eco"
     generate_dataset(data, scale="S", seed=3)
@@ -175,12 +181,16 @@ def test_stopped_mid_load_keeps_committed_batches_and_a_rerun_completes(
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until some relationships are committed, then pull the plug
-        _, types = _counts(settings)
-        if sum(types.values()) > 500:
+    while time.monotonic() < deadline:  # wait until the load's transaction holds a good part of it
+        locks = _load_transaction_locks(settings)
+        if locks is not None and locks > 2000:
             break
-        assert proc.poll() is None, "the load finished before the server could be stopped"
+        assert proc.poll() is None, "the load finished before the server could be killed"
+        labels, types = _counts(settings)
+        assert not labels and not types, "a load in progress is visible to another client"
         time.sleep(0.2)
+    else:
+        raise AssertionError("the load never got going")
     own_server.kill()  # type: ignore[attr-defined]
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode != 0
@@ -189,10 +199,7 @@ def test_stopped_mid_load_keeps_committed_batches_and_a_rerun_completes(
 
     own_server.start()  # type: ignore[attr-defined]
     labels, types = _counts(settings)
-    assert 0 < sum(types.values()) < want.total_relationships, "expected a partial, committed load"
-    with _driver(settings) as driver:
-        orphans, _, _ = driver.execute_query("MATCH (n) WHERE n.id IS NULL RETURN count(n) AS c")
-    assert orphans[0]["c"] == 0
+    assert (labels, types) == ({}, {}), "a killed load left part of itself behind"
 
     done = subprocess.run([*INNOGRAPH, "load", str(data)], env=env, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -204,3 +211,60 @@ def test_stopped_mid_load_keeps_committed_batches_and_a_rerun_completes(
             "MATCH (a)-[r]->(b) WITH a, type(r) AS t, b, count(r) AS c WHERE c > 1 RETURN count(*) AS n"
         )
     assert dupes[0]["n"] == 0
+
+
+# -- a load becomes visible all at once ----------------------------------------------------------------
+
+
+def test_readers_see_a_load_all_at_once_and_a_failed_load_not_at_all(neo4j_settings: Neo4jSettings) -> None:
+    from graph_service.neo4j_store import Neo4jStore
+
+    data = ROOT / "tests" / "data" / "mini"
+    expected = EmbeddedStore(None)
+    load_dataset(data, expected)
+    want = expected.counts()
+    loader, reader = Neo4jStore(neo4j_settings), Neo4jStore(neo4j_settings)
+    try:
+        loader.clear()
+        seen: list[tuple[int, int]] = []
+        with loader.load_transaction():
+            for node in expected.iter_nodes():
+                loader.upsert_nodes([node])
+                counts = reader.counts()
+                seen.append((counts.total_nodes, counts.total_relationships))
+            loader.upsert_relationships(list(expected.iter_relationships()))
+            # the loading thread's own reads see the graph as it was, too
+            seen.append((loader.counts().total_nodes, loader.counts().total_relationships))
+        assert set(seen) == {(0, 0)}, "part of a load was visible before it ended"
+        assert reader.counts() == want
+
+        with pytest.raises(RuntimeError), loader.load_transaction():  # a load that fails half-way
+            for node in expected.iter_nodes():
+                loader.upsert_nodes([node.model_copy(update={"description": "changed"})])
+            raise RuntimeError("the source went away")
+        assert reader.counts() == want
+        assert {n.description for n in reader.iter_nodes()} == {n.description for n in expected.iter_nodes()}
+    finally:
+        loader.clear()
+        loader.close()
+        reader.close()
+
+
+def test_a_load_past_the_atomic_limit_is_committed_batch_by_batch_and_says_so(
+    neo4j_settings: Neo4jSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from graph_service.neo4j_store import Neo4jStore
+
+    data = ROOT / "tests" / "data" / "mini"
+    expected = EmbeddedStore(None)
+    load_dataset(data, expected)
+    store = Neo4jStore(neo4j_settings.model_copy(update={"atomic_load_limit": 5}))
+    try:
+        store.clear()
+        with caplog.at_level("WARNING", logger="graph_service.neo4j_store"):
+            load_dataset(data, store, batch_size=4)
+        assert store.counts() == expected.counts()
+        assert any("NEO4J_ATOMIC_LOAD_LIMIT" in r.getMessage() for r in caplog.records), caplog.text
+    finally:
+        store.clear()
+        store.close()
