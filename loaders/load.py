@@ -71,6 +71,8 @@ MAX_HINTS = 50
 """Unknown endpoints that get a 'did you mean'; past this many, the error alone."""
 MAX_HINT_POOL = 50_000
 """Largest graph whose names are searched for a 'did you mean' (beside the dataset's own)."""
+SHEET_NAME_LIKENESS = 0.8
+"""How close (difflib's ratio) a sheet name must be to a kind's to be taken for a misspelling of it."""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while writing."""
@@ -691,15 +693,63 @@ def _open_workbook(path: Path, max_file_bytes: int | None) -> tuple[Manifest, di
         raise DataError(problems)
     tables: dict[str, Table] = {}
     by_stem = {stem: key for key, stem in FILE_STEMS.items()}
-    for sheet in names:
-        key = by_stem.get(sheet.strip().lower())
-        if key is None:
-            continue
+    sheets = _data_sheets(path.name, names, by_stem)
+    for sheet, key in sheets.items():
         table = read_table(path, sheet=sheet, display_name=path.name)
         if table.rows or table.errors:
             tables[str(key)] = table
     manifest = Manifest(name=path.stem, sources=sources, files={})
     return manifest, tables
+
+
+def _data_sheets(book: str, names: list[str], by_stem: dict[str, str]) -> dict[str, str]:
+    """The sheets of a workbook that hold data, each with the kind (or relationships) it holds.
+
+    A sheet named like a kind is read (case and spaces around aside); any other is ignored, except
+    one whose name is close to a kind's, which is refused rather than silently left out.
+
+    Raises:
+        DataError: naming each misspelt sheet and the name it probably means, and each kind
+            that two sheets hold.
+    """
+    likely = {stem: stem for stem in by_stem} | {kind.value.lower(): FILE_STEMS[kind] for kind in NodeKind}
+    sheets: dict[str, str] = {}
+    holder: dict[str, str] = {}
+    problems = []
+    for sheet in names:
+        folded = sheet.strip().lower()
+        key = by_stem.get(folded)
+        if key is not None:
+            if key in holder:
+                problems.append(
+                    RowError(
+                        f"{book}[{sheet}]",
+                        None,
+                        None,
+                        f"sheet {sheet!r} holds {FILE_STEMS[key]}, and so does sheet {holder[key]!r}; "
+                        "put them in one sheet",
+                    )
+                )
+                continue
+            holder[key] = sheet
+            sheets[sheet] = key
+            continue
+        if sheet == "sources":
+            continue
+        close = difflib.get_close_matches(folded, list(likely), n=1, cutoff=SHEET_NAME_LIKENESS)
+        if close:
+            problems.append(
+                RowError(
+                    f"{book}[{sheet}]",
+                    None,
+                    None,
+                    f"sheet {sheet!r} is not read: did you mean {likely[close[0]]!r}? Rename it; a sheet "
+                    "that holds nothing to load needs a name unlike any kind's",
+                )
+            )
+    if problems:
+        raise DataError(problems)
+    return sheets
 
 
 def _write_rejects(path: Path, rejected: list[tuple[RowError, dict[str, str | None]]]) -> None:

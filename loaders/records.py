@@ -16,6 +16,7 @@ from graph_service.ontology import (
     make_id,
     provenance,
 )
+from loaders.tables import LIST_SEPARATOR
 
 __all__ = [
     "COMMON_COLUMNS",
@@ -55,7 +56,7 @@ RELATIONSHIP_COLUMNS = (
     *PROVENANCE_COLUMNS,
 )
 """Columns the relationships file may have."""
-ALIAS_SEPARATOR = "|"
+ALIAS_SEPARATOR = LIST_SEPARATOR
 
 
 def kind_columns(kind: NodeKind) -> tuple[str, ...]:

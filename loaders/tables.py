@@ -19,6 +19,8 @@ MAX_CELL = 100_000
 """Longest cell a reader accepts at all; the ontology's own limits are tighter per field."""
 MAX_JSON_DEPTH = 3
 """A data file is a list of flat objects; anything deeper is refused before parsing."""
+LIST_SEPARATOR = "|"
+"""What separates the items of a list (aliases) in one cell."""
 
 
 @dataclass
@@ -312,7 +314,22 @@ def _read_json(data: bytes, name: str) -> Table:
                 bad = True
                 continue
             if isinstance(value, list):
-                cells[key] = "|".join(str(v) for v in value)
+                items = [str(v) for v in value]
+                split = [v for v in items if LIST_SEPARATOR in v] if key == "aliases" else []
+                if split:
+                    table.errors.append(
+                        RowError(
+                            name,
+                            index,
+                            key,
+                            f"alias {split[0][:200]!r} contains {LIST_SEPARATOR!r}, which separates aliases in "
+                            "CSV files and exports, so it would come back as several aliases; "
+                            "write it without the character",
+                        )
+                    )
+                    bad = True
+                    continue
+                cells[key] = LIST_SEPARATOR.join(items)
             elif isinstance(value, dict):
                 cells[key] = json.dumps(value, ensure_ascii=False)
             else:

@@ -126,6 +126,42 @@ def xlsx_without_sources(tmp_path: Path) -> Path:
     )
 
 
+def xlsx_misspelt_sheets(tmp_path: Path) -> Path:
+    societies = [["id", "name", "source", "basis"], ["society:x", "Society X", "corpus", "stated"]]
+    return write_workbook(
+        tmp_path / "ecosystem.xlsx",
+        {
+            "README": [["anything"]],
+            "Notes": [["anything"]],
+            "sources": [["key", "title"], ["corpus", "innograph test corpus"]],
+            "Socieites": societies,
+            "enterprise ": [["id", "name", "source", "basis"], ["enterprise:x", "X Co.", "corpus", "stated"]],
+            "Relationship": [["from", "type", "to", "source", "basis"]],
+            "societies": societies,
+        },
+    )
+
+
+def xlsx_two_sheets_of_one_kind(tmp_path: Path) -> Path:
+    societies = [["id", "name", "source", "basis"], ["society:x", "Society X", "corpus", "stated"]]
+    return write_workbook(
+        tmp_path / "ecosystem.xlsx",
+        {
+            "sources": [["key", "title"], ["corpus", "innograph test corpus"]],
+            "societies": societies,
+            "Societies ": societies,
+        },
+    )
+
+
+def json_alias_with_separator(tmp_path: Path) -> Path:
+    doc = [
+        {"id": "society:a", "name": "A", "aliases": ["AS"], "source": "corpus", "basis": "stated"},
+        {"id": "society:b", "name": "B", "aliases": ["BS", "R|D"], "source": "corpus", "basis": "stated"},
+    ]
+    return write_dataset(tmp_path / "json-alias", {"societies.json": json.dumps(doc)})
+
+
 def undecodable(tmp_path: Path) -> Path:
     body = b"id,name,source,basis\nsociety:x,\xff\xfe Society,corpus,stated\n"
     return write_dataset(tmp_path / "undecodable", {"societies.csv": body})
@@ -358,6 +394,37 @@ CORPUS = [
         xlsx_without_sources,
     ),
     Case(
+        "xlsx-misspelt-sheets",
+        (
+            e(
+                "ecosystem.xlsx[Socieites]",
+                None,
+                None,
+                "sheet 'Socieites' is not read: did you mean 'societies'?",
+            ),
+            e("ecosystem.xlsx[enterprise ]", None, None, "did you mean 'enterprises'?"),
+            e("ecosystem.xlsx[Relationship]", None, None, "did you mean 'relationships'?"),
+        ),
+        xlsx_misspelt_sheets,
+    ),
+    Case(
+        "xlsx-two-sheets-of-one-kind",
+        (
+            e(
+                "ecosystem.xlsx[Societies ]",
+                None,
+                None,
+                "sheet 'Societies ' holds societies, and so does sheet 'societies'",
+            ),
+        ),
+        xlsx_two_sheets_of_one_kind,
+    ),
+    Case(
+        "json-alias-with-separator",
+        (e("societies.json", 2, "aliases", "alias 'R|D' contains '|'", "would come back as several"),),
+        json_alias_with_separator,
+    ),
+    Case(
         "undecodable-bytes",
         (
             e(
@@ -553,6 +620,53 @@ def test_json_dataset_loads(store: GraphStore, tmp_path: Path) -> None:
     assert node is not None
     assert (node.aliases, node.since) == (("CSM", "金属学会"), "1956")
     assert store.counts().relationships == {"MEMBER_OF": 1}
+
+
+def test_workbook_sheets_load_in_any_case_and_unrelated_sheets_are_ignored(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    header = ["id", "name", "source", "basis"]
+    path = write_workbook(
+        tmp_path / "ecosystem.xlsx",
+        {
+            "README": [["anything"]],
+            "Notes": [["a note", "that is not data"]],
+            "sources": [["key", "title"], ["corpus", "innograph test corpus"]],
+            "Societies ": [header, ["society:x", "Society X", "corpus", "stated"]],
+            "ORGANIZATIONS": [header, ["organization:y", "Org Y", "corpus", "stated"]],
+            " Relationships": [
+                ["from", "type", "to", "source", "basis"],
+                ["society:x", "MEMBER_OF", "organization:y", "corpus", "stated"],
+            ],
+        },
+    )
+    load_dataset(path, store)
+    assert store.counts().nodes == {"Organization": 1, "Society": 1}
+    assert store.counts().relationships == {"MEMBER_OF": 1}
+
+
+def test_csv_export_loads_back_with_the_same_aliases(store: GraphStore, tmp_path: Path) -> None:
+    from graph_service.exports import export_graph
+
+    doc = [
+        {
+            "id": "society:rd",
+            "name": "R and D Society",
+            "aliases": ["R/D", "R&D", "研发"],
+            "source": "corpus",
+            "basis": "stated",
+        }
+    ]
+    load_dataset(write_dataset(tmp_path / "json", {"societies.json": json.dumps(doc)}), store)
+    before = graph_state(store)
+    out = tmp_path / "exported"
+    export_graph(store, "csv", out)
+    store.clear()
+    load_dataset(out, store)
+    assert graph_state(store) == before
+    node = store.get_node("society:rd")
+    assert node is not None
+    assert node.aliases == ("R/D", "R&D", "研发")
 
 
 # -- partial loads and cascades ---------------------------------------------------------
