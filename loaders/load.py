@@ -478,10 +478,21 @@ class _CheckedRelationships:
         self, source: str, rel_type: RelType, target: str, fields: dict[str, Any]
     ) -> Relationship | None:
         """The relationship, or ``None`` when any field needs the model's full validation."""
-        for name, value in fields.items():
-            if name != "provenance" and not self._valid(name, value):
+        provenance = fields.get("provenance")
+        if not isinstance(provenance, Provenance):
+            return None
+        valid = self.valid
+        for item in fields.items():
+            if item[1] is provenance:
+                continue
+            ok = valid.get(item)
+            if ok is None:
+                ok = self._check(*item)
+            if not ok:
                 return None
-        source_kind, target_kind = self._kind(source), self._kind(target)
+        kinds = self.kinds
+        source_kind = kinds.get(source) or self._kind(source)
+        target_kind = kinds.get(target) or self._kind(target)
         if source_kind is None or target_kind is None:
             return None
         triple = (rel_type, source_kind, target_kind)
@@ -490,51 +501,43 @@ class _CheckedRelationships:
             allowed = self.pairs[triple] = (source_kind, target_kind) in ALLOWED_PAIRS[rel_type]
         if not allowed or (source == target and rel_type in ACYCLIC_TYPES):
             return None
-        provenance = fields.get("provenance")
-        if not isinstance(provenance, Provenance):
-            return None
+        get = fields.get
         rel: Relationship = Relationship.__new__(Relationship)
         values = {  # the model's field order, as validation leaves it
             "provenance": provenance,
-            "since": fields.get("since"),
-            "until": fields.get("until"),
+            "since": get("since"),
+            "until": get("until"),
             "source": source,
             "type": rel_type,
             "target": target,
-            "role": fields.get("role", ""),
+            "role": get("role", ""),
         }
-        object.__setattr__(rel, "__dict__", values)
-        object.__setattr__(rel, "__pydantic_fields_set__", {"source", "type", "target", *fields})
-        object.__setattr__(rel, "__pydantic_extra__", None)
-        object.__setattr__(rel, "__pydantic_private__", None)
+        _set(rel, "__dict__", values)
+        _set(rel, "__pydantic_fields_set__", {"source", "type", "target", *fields})
+        _set(rel, "__pydantic_extra__", None)
+        _set(rel, "__pydantic_private__", None)
         return rel
 
-    def _valid(self, name: str, value: object) -> bool:
-        key = (name, value)
-        ok = self.valid.get(key)
-        if ok is None:
-            adapter = self.adapters.get(name)
-            try:
-                ok = (
-                    adapter is not None and isinstance(value, str) and adapter.validate_python(value) == value
-                )
-            except ValidationError:
-                ok = False
-            self.valid[key] = ok
+    def _check(self, name: str, value: object) -> bool:
+        """Whether a field's value passes the field's validator unchanged (remembered per value)."""
+        adapter = self.adapters.get(name)
+        try:
+            ok = adapter is not None and isinstance(value, str) and adapter.validate_python(value) == value
+        except ValidationError:
+            ok = False
+        self.valid[(name, value)] = ok
         return ok
 
     def _kind(self, node_id: str) -> NodeKind | None:
-        kind = self.kinds.get(node_id, _UNSEEN)
-        if kind is _UNSEEN:
-            try:
-                kind = kind_of_id(node_id)
-            except GraphServiceError:
-                kind = None
-            self.kinds[node_id] = kind
-        return kind  # type: ignore[return-value]
+        try:
+            kind: NodeKind | None = kind_of_id(node_id)
+        except GraphServiceError:
+            kind = None
+        self.kinds[node_id] = kind
+        return kind
 
 
-_UNSEEN = object()
+_set = object.__setattr__
 
 
 @cache
@@ -552,22 +555,22 @@ def _relationship(
 ) -> tuple[Relationship | None, list[RowError]]:
     starts, ends_at = _ENDS[raw.type]
     problems = []
-    ends: dict[str, str] = {}
-    for column, ref, kind, allowed in (
-        ("from", raw.source_ref, raw.source_kind, starts),
-        ("to", raw.target_ref, raw.target_kind, ends_at),
-    ):
-        try:
-            ends[column] = resolver.resolve(ref, kind, allowed)
-        except GraphServiceError as exc:
-            problems.append(RowError(raw.file, raw.row, column, exc.message))
+    source = target = ""
+    try:
+        source = resolver.resolve(raw.source_ref, raw.source_kind, starts)
+    except GraphServiceError as exc:
+        problems.append(RowError(raw.file, raw.row, "from", exc.message))
+    try:
+        target = resolver.resolve(raw.target_ref, raw.target_kind, ends_at)
+    except GraphServiceError as exc:
+        problems.append(RowError(raw.file, raw.row, "to", exc.message))
     if problems:
         return None, problems
-    rel = checked.build(ends["from"], raw.type, ends["to"], raw.fields)
+    rel = checked.build(source, raw.type, target, raw.fields)
     if rel is not None:
         return rel, []
     try:
-        return Relationship(source=ends["from"], type=raw.type, target=ends["to"], **raw.fields), []
+        return Relationship(source=source, type=raw.type, target=target, **raw.fields), []
     except ValidationError as exc:
         return None, validation_errors(exc, raw.file, raw.row, {"source": "from", "target": "to"})
     except GraphServiceError as exc:
