@@ -164,8 +164,10 @@ def load_dataset(
     Raises:
         DataError: listing every problem, when ``partial`` is off and any row is bad;
             nothing has been written.
-        BackendUnavailable: when the store fails during the write; the batches written
-            before are intact and a re-run completes the load.
+        BackendUnavailable: when the store fails during the write. Inside the store's
+            load transaction nothing is written (Neo4j below ``NEO4J_ATOMIC_LOAD_LIMIT``);
+            beyond it the batches written before are intact. Either way a re-run completes
+            the load without duplicates.
     """
     started = time.perf_counter()
     parsed = read_dataset(path, store, encoding=encoding, max_file_bytes=max_file_bytes)

@@ -121,7 +121,10 @@ def communities(
     if graph.number_of_nodes() == 0:
         return Communities(count=0, modularity=0.0, results=[])
     parts = nx_community.louvain_communities(graph, resolution=resolution, seed=SEED)
-    modularity = nx_community.modularity(graph, parts, resolution=resolution)
+    # modularity is undefined on a graph without edges (every node is its own community)
+    modularity = (
+        nx_community.modularity(graph, parts, resolution=resolution) if graph.number_of_edges() else 0.0
+    )
     ordered = sorted((sorted(p) for p in parts), key=lambda p: (-len(p), p[0]))
     results = []
     for number, members in enumerate(ordered[:limit], start=1):

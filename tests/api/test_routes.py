@@ -737,3 +737,11 @@ def test_every_route_is_described_with_examples(client: TestClient, keyed: TestC
 def test_docs_pages_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "innograph"
+
+
+def test_communities_with_filters_that_leave_no_relationships_answer_modularity_zero(
+    client: TestClient,
+) -> None:
+    response = client.get("/api/communities", params={"types": "ADVISES", "as_of": "2021-10"})
+    assert response.status_code == 200, response.text
+    assert response.json()["modularity"] == 0.0

@@ -71,7 +71,9 @@ def version_1_doc(store: EmbeddedStore) -> dict[str, object]:
         "format": SNAPSHOT_FORMAT,
         "version": 1,
         "nodes": [n.to_props() for n in store.iter_nodes()],
-        "relationships": [[r.source, r.type.value, r.target, r.to_props()] for r in store.iter_relationships()],
+        "relationships": [
+            [r.source, r.type.value, r.target, r.to_props()] for r in store.iter_relationships()
+        ],
     }
 
 
