@@ -18,8 +18,14 @@ Targets (issue "Scale"), on this 2-core machine:
 """
 
 
+KEEP_MARKER = "<!-- written by hand below this line: kept when the tables above are regenerated -->"
+
+
 def write_markdown(results: dict[str, Any], path: Path) -> None:
-    """Write the results as Markdown tables, with the machine, the command and the date."""
+    """Write the results as Markdown tables, with the machine, the command and the date.
+
+    Whatever follows ``KEEP_MARKER`` in the existing file (commentary, the targets) is kept.
+    """
     m = results["machine"]
     lines = [
         "# Benchmarks",
@@ -72,4 +78,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     views = results.get("views", {})
     if views:
         lines += ["", "## Views", "", "```", *(f"{k}: {v}" for k, v in views.items()), "```"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        if KEEP_MARKER in old:
+            kept = old[old.index(KEEP_MARKER) :]
+    lines += ["", kept or KEEP_MARKER]
+    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
