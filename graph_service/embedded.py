@@ -45,6 +45,7 @@ from graph_service.ontology import (
     Relationship,
     RelType,
     Text,
+    assemble_relationship,
     normalize_name,
     provenance,
     relationship_from_props,
@@ -484,7 +485,7 @@ class EmbeddedStore:
                 rel = data["m"]
                 if type(rel) is tuple:
                     source, target = (node_id, other) if way == "out" else (other, node_id)
-                    rel = data["m"] = _assemble(source, rel_type, target, *rel)
+                    rel = data["m"] = assemble_relationship(source, rel_type, target, *rel)
                 yield rel, other, way
 
     def _hops(
@@ -501,7 +502,7 @@ class EmbeddedStore:
                     for other, data in succ.items():
                         rel = data["m"]
                         if type(rel) is tuple:
-                            rel = data["m"] = _assemble(node_id, rel_type, other, *rel)
+                            rel = data["m"] = assemble_relationship(node_id, rel_type, other, *rel)
                         yield rel, other, "out"
             if direction != "out":
                 pred = layer._pred.get(node_id)
@@ -509,7 +510,7 @@ class EmbeddedStore:
                     for other, data in pred.items():
                         rel = data["m"]
                         if type(rel) is tuple:
-                            rel = data["m"] = _assemble(other, rel_type, node_id, *rel)
+                            rel = data["m"] = assemble_relationship(other, rel_type, node_id, *rel)
                         yield rel, other, "in"
 
     def _load_snapshot(self, path: FsPath) -> None:
@@ -634,7 +635,7 @@ def _rel_of(data: dict[str, Any], source: str, rel_type: RelType, target: str) -
     """The relationship an edge holds, built (once) when it is still packed."""
     rel = data["m"]
     if type(rel) is tuple:
-        rel = data["m"] = _assemble(source, rel_type, target, *rel)
+        rel = data["m"] = assemble_relationship(source, rel_type, target, *rel)
     return rel  # type: ignore[no-any-return]
 
 
@@ -646,44 +647,8 @@ def _packed(rel: Relationship | _Packed) -> _Packed:
 
 
 _ALL_COLUMNS = frozenset({"source", "target", "provenance", *_OPTIONAL_COLUMNS})
-_FIELDS_SET = frozenset(Relationship.model_fields)
 _TEXT: TypeAdapter[str] = TypeAdapter(Text)
 _DATE: TypeAdapter[str] = TypeAdapter(PartialDate)
-
-
-def _assemble(
-    source: str,
-    rel_type: RelType,
-    target: str,
-    prov: Provenance,
-    role: str,
-    since: str | None,
-    until: str | None,
-) -> Relationship:
-    """A relationship from values that were each checked already, without checking them again.
-
-    Equal to ``Relationship(...)`` on the same values (pydantic compares fields, not
-    how the object was made); the set of fields given is shared by all of them.
-    """
-    rel = Relationship.__new__(Relationship)
-    _set = object.__setattr__
-    _set(
-        rel,
-        "__dict__",
-        {
-            "provenance": prov,
-            "since": since,
-            "until": until,
-            "source": source,
-            "type": rel_type,
-            "target": target,
-            "role": role,
-        },
-    )
-    _set(rel, "__pydantic_fields_set__", _FIELDS_SET)
-    _set(rel, "__pydantic_extra__", None)
-    _set(rel, "__pydantic_private__", None)
-    return rel
 
 
 @lru_cache(maxsize=1 << 14)

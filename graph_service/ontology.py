@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -46,6 +46,7 @@ __all__ = [
     "Relationship",
     "Society",
     "Talent",
+    "assemble_relationship",
     "check_pair",
     "kind_of_id",
     "make_id",
@@ -491,6 +492,47 @@ class Relationship(_Fact):
         if self.until:
             props["until"] = self.until
         return props
+
+
+_ALL_RELATIONSHIP_FIELDS = frozenset(Relationship.model_fields)
+
+
+def assemble_relationship(
+    source: str,
+    rel_type: RelType,
+    target: str,
+    provenance: Provenance,
+    role: str = "",
+    since: str | None = None,
+    until: str | None = None,
+    fields_set: Set[str] = _ALL_RELATIONSHIP_FIELDS,
+) -> Relationship:
+    """A relationship from values that were each checked already, without checking them again.
+
+    For bulk paths (loaders, snapshots) that check each distinct value, kind pair and
+    provenance once: the result equals ``Relationship(...)`` on the same values (pydantic
+    compares fields, not how the object was made). ``fields_set`` is what pydantic reports
+    as explicitly given; the default, shared by all, says every field was.
+    """
+    rel = Relationship.__new__(Relationship)
+    _set = object.__setattr__
+    _set(
+        rel,
+        "__dict__",
+        {  # the model's field order, as validation leaves it
+            "provenance": provenance,
+            "since": since,
+            "until": until,
+            "source": source,
+            "type": rel_type,
+            "target": target,
+            "role": role,
+        },
+    )
+    _set(rel, "__pydantic_fields_set__", fields_set)
+    _set(rel, "__pydantic_extra__", None)
+    _set(rel, "__pydantic_private__", None)
+    return rel
 
 
 @lru_cache(maxsize=1 << 14)

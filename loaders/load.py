@@ -37,6 +37,7 @@ from graph_service.ontology import (
     Provenance,
     Relationship,
     RelType,
+    assemble_relationship,
     kind_of_id,
     normalize_name,
 )
@@ -504,20 +505,16 @@ class _CheckedRelationships:
         if not allowed or (source == target and rel_type in ACYCLIC_TYPES):
             return None
         get = fields.get
-        rel: Relationship = Relationship.__new__(Relationship)
-        values = {  # the model's field order, as validation leaves it
-            "provenance": provenance,
-            "since": get("since"),
-            "until": get("until"),
-            "source": source,
-            "type": rel_type,
-            "target": target,
-            "role": get("role", ""),
-        }
-        _set(rel, "__dict__", values)
-        _set(rel, "__pydantic_fields_set__", {"source", "type", "target", *fields})
-        _set(rel, "__pydantic_extra__", None)
-        _set(rel, "__pydantic_private__", None)
+        rel = assemble_relationship(
+            source,
+            rel_type,
+            target,
+            provenance,
+            get("role", ""),
+            get("since"),
+            get("until"),
+            fields_set={"source", "type", "target", *fields},
+        )
         return rel
 
     def _check(self, name: str, value: object) -> bool:
@@ -537,9 +534,6 @@ class _CheckedRelationships:
             kind = None
         self.kinds[node_id] = kind
         return kind
-
-
-_set = object.__setattr__
 
 
 @cache
