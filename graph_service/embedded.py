@@ -482,11 +482,8 @@ class EmbeddedStore:
                 continue
             merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_first_two)
             for other, way, data in merged:
-                rel = data["m"]
-                if type(rel) is tuple:
-                    source, target = (node_id, other) if way == "out" else (other, node_id)
-                    rel = data["m"] = assemble_relationship(source, rel_type, target, *rel)
-                yield rel, other, way
+                source, target = (node_id, other) if way == "out" else (other, node_id)
+                yield _rel_of(data, source, rel_type, target), other, way
 
     def _hops(
         self, node_id: str, direction: Direction, types: Sequence[RelType]
@@ -500,18 +497,12 @@ class EmbeddedStore:
                 succ = layer._succ.get(node_id)
                 if succ:
                     for other, data in succ.items():
-                        rel = data["m"]
-                        if type(rel) is tuple:
-                            rel = data["m"] = assemble_relationship(node_id, rel_type, other, *rel)
-                        yield rel, other, "out"
+                        yield _rel_of(data, node_id, rel_type, other), other, "out"
             if direction != "out":
                 pred = layer._pred.get(node_id)
                 if pred:
                     for other, data in pred.items():
-                        rel = data["m"]
-                        if type(rel) is tuple:
-                            rel = data["m"] = assemble_relationship(other, rel_type, node_id, *rel)
-                        yield rel, other, "in"
+                        yield _rel_of(data, other, rel_type, node_id), other, "in"
 
     def _load_snapshot(self, path: FsPath) -> None:
         try:
