@@ -20,11 +20,13 @@ previous snapshot or the new one, whole.
 from __future__ import annotations
 
 import contextlib
+import gc
 import glob
 import heapq
+import itertools
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path as FsPath
 from typing import Any
@@ -38,6 +40,7 @@ from graph_service.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
     NODE_MODELS,
+    Basis,
     Node,
     NodeKind,
     PartialDate,
@@ -45,18 +48,22 @@ from graph_service.ontology import (
     Relationship,
     RelType,
     Text,
+    alive,
     assemble_relationship,
+    in_period,
     normalize_name,
     provenance,
     relationship_from_props,
 )
 from graph_service.store import (
     DEFAULT_LIMIT,
+    UNIT_WEIGHTS,
     Direction,
     GraphCounts,
     Neighbor,
     Path,
     PathStep,
+    PathTally,
     Subgraph,
     WriteCounts,
     WriteSummary,
@@ -70,6 +77,9 @@ READABLE_VERSIONS = (1, 2)
 """Snapshot versions this innograph opens: 1 (one entry per row) and 2 (column-wise)."""
 
 RelKey = tuple[str, str, str]
+
+SETTLE_AT = 50_000
+"""Nodes plus relationships from which a loaded graph is frozen out of the garbage collector."""
 
 
 class EmbeddedStore:
@@ -93,6 +103,7 @@ class EmbeddedStore:
         self._reset()
         if self.path is not None and self.path.exists():
             self._load_snapshot(self.path)
+            self._settle()
         self._dirty = False
 
     # -- writes -------------------------------------------------------------
@@ -154,10 +165,13 @@ class EmbeddedStore:
             self._reset()
             self._dirty = True
 
-    def load_transaction(self) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def load_transaction(self) -> Iterator[None]:
         """Nothing to group: loading into a :meth:`clone` and swapping it in is what makes a
-        load appear at once here (see the upload route)."""
-        return contextlib.nullcontext()
+        load appear at once here (see the upload route). A finished load settles the graph
+        (see :meth:`_settle`)."""
+        yield
+        self._settle()
 
     # -- reads --------------------------------------------------------------
 
@@ -237,45 +251,255 @@ class EmbeddedStore:
         self, start_id: str, steps: Sequence[PathStep], limit: int | None = DEFAULT_LIMIT
     ) -> list[Path]:
         """Every simple path from ``start_id`` that follows the steps in order."""
+        walk = self._walk(start_id, steps)
+        return [self._path(ids, hops) for ids, hops in itertools.islice(walk, limit)]
+
+    def tally_paths(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        *,
+        weights: Mapping[Basis, float],
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+        keep: int = 0,
+    ) -> dict[str, PathTally]:
+        """The paths of :meth:`match_paths` grouped by their last node, counted and weighed on
+        the graph's own adjacency: only the ``keep`` paths per end that are returned get built."""
         start = self._nodes.get(start_id)
         if start is None:
-            return []
+            return {}
+        if as_of is None and _is_chain(steps):
+            return self._tally_chain(start, steps, weights, limit, keep)
         nodes = self._nodes
-        results: list[tuple[list[str], list[Relationship]]] = []
-        # With one type and one direction per step, each step meets a neighbour once and in
-        # id order, so the walk finds paths already sorted and may stop at the limit.
-        in_order = all(len(s.types) == 1 and s.direction != "both" for s in steps)
-        hops = self._ordered_hops if in_order else self._hops
-        enough = limit if in_order and limit is not None else None
+        out: dict[str, PathTally] = {}
+        for ids, hops in itertools.islice(self._walk(start_id, steps), limit):
+            weight = 1.0
+            for data, _, _ in hops:
+                fact = data["m"]
+                if type(fact) is tuple:  # packed: provenance, role, since, until
+                    basis, since, until = fact[0].basis, fact[2], fact[3]
+                else:
+                    basis, since, until = fact.provenance.basis, fact.since, fact.until
+                if as_of is not None and not in_period(since, until, as_of):
+                    weight = -1.0
+                    break
+                weight *= weights[basis]
+            if weight < 0 or (as_of is not None and not all(alive(nodes[i], as_of) for i in ids)):
+                continue
+            tally = out.get(ids[-1])
+            if tally is None:
+                tally = out[ids[-1]] = PathTally()
+            tally.weight += weight
+            tally.count += 1
+            if len(tally.examples) < keep:
+                tally.examples.append(self._path(ids, hops))
+        return out
 
-        def walk(depth: int, ids: list[str], rels: list[Relationship]) -> None:
-            if depth == len(steps):
-                results.append((list(ids), list(rels)))
-                if enough is not None and len(results) >= enough:
+    def path_ends(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        *,
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> set[str]:
+        """Where the paths of :meth:`match_paths` end; for a chain at the present, the last
+        hop's neighbours are taken a whole neighbour list at a time."""
+        start = self._nodes.get(start_id)
+        if start is None:
+            return set()
+        if as_of is not None or not _is_chain(steps):
+            return set(self.tally_paths(start_id, steps, weights=UNIT_WEIGHTS, as_of=as_of, limit=limit))
+        chain = _Chain(self, start, steps)
+        ends: set[str] = set()
+        budget = [limit if limit is not None else -1]
+
+        def last_hop(adjacency: dict[str, Any], kinds: frozenset[NodeKind] | None, repeats: bool) -> None:
+            if kinds is None and not repeats:
+                if budget[0] < 0 or len(adjacency) <= budget[0]:
+                    ends.update(adjacency)
+                    budget[0] -= len(adjacency) if budget[0] >= 0 else 0
+                    return
+                ends.update(itertools.islice(adjacency, budget[0]))
+                raise _Enough
+            for other in adjacency:
+                if chain.skip(other, kinds, repeats):
+                    continue
+                if budget[0] == 0:
                     raise _Enough
+                budget[0] -= 1
+                ends.add(other)
+
+        def visit(depth: int, node_id: str) -> None:
+            adjacency = chain.neighbours(depth, node_id)
+            if not adjacency:
                 return
-            step = steps[depth]
-            for rel, other, _ in hops(ids[-1], step.direction, step.types):
-                if other in ids:
+            kinds, repeats = chain.checks[depth]
+            if depth == chain.last:
+                if budget[0] == 0:
+                    raise _Enough
+                last_hop(adjacency, kinds, repeats)
+                return
+            for other in adjacency:
+                if chain.skip(other, kinds, repeats):
                     continue
-                if step.kinds and nodes[other].kind not in step.kinds:
-                    continue
-                ids.append(other)
-                rels.append(rel)
-                walk(depth + 1, ids, rels)
-                ids.pop()
-                rels.pop()
+                chain.ids.append(other)
+                visit(depth + 1, other)
+                chain.ids.pop()
 
         with contextlib.suppress(_Enough):
-            walk(0, [start_id], [])
-        if not in_order:
-            results.sort(key=lambda r: (r[0], [x.type.value for x in r[1]]))
-        if limit is not None:
-            results = results[:limit]
-        return [
-            Path.model_construct(nodes=tuple(nodes[i] for i in ids), relationships=tuple(rels))
-            for ids, rels in results
-        ]
+            visit(0, start.id)
+        return ends
+
+    def _tally_chain(
+        self,
+        start: Node,
+        steps: Sequence[PathStep],
+        weights: Mapping[Basis, float],
+        limit: int | None,
+        keep: int,
+    ) -> dict[str, PathTally]:
+        """:meth:`tally_paths` for a chain at the present: a depth-first walk over the
+        neighbour dicts in id order that adds up weights as it goes."""
+        chain = _Chain(self, start, steps)
+        ids, hops = chain.ids, chain.hops
+        out: dict[str, PathTally] = {}
+        budget = [limit if limit is not None else -1]
+        by_provenance: dict[int, float] = {}  # few distinct provenances, hashed by identity
+
+        def weight_of(fact: Relationship | _Packed) -> float:
+            prov = fact[0] if type(fact) is tuple else fact.provenance  # type: ignore[union-attr]
+            found = by_provenance.get(id(prov))
+            if found is None:
+                found = by_provenance[id(prov)] = weights[prov.basis]
+            return found
+
+        def visit(depth: int, node_id: str, weight: float) -> None:
+            adjacency = chain.neighbours(depth, node_id)
+            if not adjacency:
+                return
+            kinds, repeats = chain.checks[depth]
+            name, _, forward = chain.tables[depth]
+            deeper = visit_last if depth + 1 == chain.last else visit
+            for other, data in adjacency.items():
+                if chain.skip(other, kinds, repeats):
+                    continue
+                ids.append(other)
+                hops.append((data, name, forward))
+                deeper(depth + 1, other, weight * weight_of(data["m"]))
+                ids.pop()
+                hops.pop()
+
+        def visit_last(depth: int, node_id: str, weight: float) -> None:
+            adjacency = chain.neighbours(depth, node_id)
+            if not adjacency:
+                return
+            kinds, repeats = chain.checks[depth]
+            name, _, forward = chain.tables[depth]
+            for other, data in adjacency.items():
+                if chain.skip(other, kinds, repeats):
+                    continue
+                if budget[0] == 0:
+                    raise _Enough
+                budget[0] -= 1
+                tally = out.get(other)
+                if tally is None:
+                    tally = out[other] = PathTally()
+                tally.weight += weight * weight_of(data["m"])
+                tally.count += 1
+                if len(tally.examples) < keep:
+                    tally.examples.append(self._path([*ids, other], [*hops, (data, name, forward)]))
+
+        with contextlib.suppress(_Enough):
+            (visit_last if chain.last == 0 else visit)(0, start.id, 1.0)
+        return out
+
+    def _walk(self, start_id: str, steps: Sequence[PathStep]) -> Iterator[tuple[list[str], list[_Hop]]]:
+        """The simple paths that follow the steps, in :meth:`match_paths`' order, as the ids
+        along each and its hops. The two lists are reused between paths: copy what you keep.
+
+        With one type and one direction per step, each step meets a neighbour once and in id
+        order, so paths come out already sorted and lazily: a caller that stops after a few
+        pays for a few. Other patterns are collected and sorted first.
+        """
+        if start_id not in self._nodes:
+            return
+        if all(len(s.types) == 1 and s.direction != "both" for s in steps):
+            yield from self._depth_first(start_id, steps, self._ordered_id_hops)
+            return
+        found = [(list(ids), list(hops)) for ids, hops in self._depth_first(start_id, steps, self._id_hops)]
+        found.sort(key=lambda r: (r[0], [hop[1] for hop in r[1]]))
+        yield from found
+
+    def _depth_first(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        hops_of: Callable[[str, PathStep], Iterator[tuple[str, _Hop]]],
+    ) -> Iterator[tuple[list[str], list[_Hop]]]:
+        nodes = self._nodes
+        ids: list[str] = [start_id]
+        hops: list[_Hop] = []
+        last = len(steps) - 1
+        if last < 0:
+            yield ids, hops
+            return
+        stack = [hops_of(start_id, steps[0])]
+        while stack:
+            depth = len(stack) - 1
+            kinds = steps[depth].kinds
+            for other, hop in stack[-1]:
+                if other in ids or (kinds and nodes[other].kind not in kinds):
+                    continue
+                ids.append(other)
+                hops.append(hop)
+                if depth == last:
+                    yield ids, hops
+                    ids.pop()
+                    hops.pop()
+                    continue
+                stack.append(hops_of(other, steps[depth + 1]))
+                break
+            else:  # this level is exhausted: back up one
+                stack.pop()
+                if stack:
+                    ids.pop()
+                    hops.pop()
+
+    def _ordered_id_hops(self, node_id: str, step: PathStep) -> Iterator[tuple[str, _Hop]]:
+        """A step of one type and one direction, neighbours in id order."""
+        name = step.types[0].value
+        layer = self._layers.get(name)
+        forward = step.direction == "out"
+        adjacency = self._sorted_adjacency(name, layer, node_id, forward) if layer is not None else None
+        if adjacency:
+            for other, data in adjacency.items():
+                yield other, (data, name, forward)
+
+    def _id_hops(self, node_id: str, step: PathStep) -> Iterator[tuple[str, _Hop]]:
+        """A step of any types and directions, neighbours in no particular order."""
+        names = [t.value for t in step.types] if step.types else list(self._layers)
+        for name in names:
+            layer = self._layers.get(name)
+            if layer is None:
+                continue
+            if step.direction != "in" and (succ := layer._succ.get(node_id)):
+                for other, data in succ.items():
+                    yield other, (data, name, True)
+            if step.direction != "out" and (pred := layer._pred.get(node_id)):
+                for other, data in pred.items():
+                    yield other, (data, name, False)
+
+    def _path(self, ids: list[str], hops: list[_Hop]) -> Path:
+        """The path a walk found, its packed relationships built."""
+        rels = tuple(
+            _rel_of(data, ids[i], _REL_TYPES[name], ids[i + 1])
+            if forward
+            else _rel_of(data, ids[i + 1], _REL_TYPES[name], ids[i])
+            for i, (data, name, forward) in enumerate(hops)
+        )
+        return Path.model_construct(nodes=tuple(self._nodes[i] for i in ids), relationships=rels)
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes and every relationship among them."""
@@ -418,6 +642,18 @@ class EmbeddedStore:
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
+
+    def _settle(self) -> None:
+        """Take a large graph out of the cyclic garbage collector's sight once it is loaded.
+
+        Nodes and relationships hold no reference cycles and live as long as the store, but
+        a full collection walks every tracked object: at 900k relationships that is ~1.5 s,
+        landing on whichever query allocates at that moment (it was the p99 of the hub
+        queries). Freezing moves what exists now to the permanent generation; reference
+        counting still frees it when the store lets go of it.
+        """
+        if len(self._nodes) + sum(self._rel_counts.values()) >= SETTLE_AT:
+            gc.freeze()
 
     def _layer(self, rel_type: str) -> nx.DiGraph:
         layer = self._layers.get(rel_type)
@@ -604,8 +840,56 @@ def _copy_layer(layer: nx.DiGraph) -> nx.DiGraph:
     return twin
 
 
+def _is_chain(steps: Sequence[PathStep]) -> bool:
+    """Whether a pattern has one type and one direction per step (and at least one step)."""
+    return bool(steps) and all(len(s.types) == 1 and s.direction != "both" for s in steps)
+
+
+class _Chain:
+    """A chain pattern walked from one node: per step, the neighbour table to read and the
+    checks the ontology leaves to make, and the ids along the path being walked."""
+
+    def __init__(self, store: EmbeddedStore, start: Node, steps: Sequence[PathStep]) -> None:
+        self.store = store
+        self.nodes = store._nodes
+        self.unsorted = store._unsorted
+        self.last = len(steps) - 1
+        self.ids: list[str] = [start.id]
+        self.hops: list[_Hop] = []
+        self.tables: list[tuple[str, nx.DiGraph | None, bool]] = []
+        self.checks: list[tuple[frozenset[NodeKind] | None, bool]] = []
+        seen_kinds = arriving = {start.kind}
+        for step in steps:
+            rel_type, forward = step.types[0], step.direction == "out"
+            pairs = ALLOWED_PAIRS.get(rel_type, frozenset())
+            possible = {t if forward else s for s, t in pairs if (s if forward else t) in arriving}
+            wanted = frozenset(step.kinds) if step.kinds else None
+            arriving = possible & wanted if wanted is not None else possible
+            # A kind test is needed only where the ontology allows kinds the step does not want;
+            # a repeat test only where a kind seen earlier on the path may come back.
+            kind_test = wanted if wanted is not None and not possible <= wanted else None
+            self.checks.append((kind_test, bool(arriving & seen_kinds)))
+            seen_kinds = seen_kinds | arriving
+            self.tables.append((rel_type.value, store._layers.get(rel_type.value), forward))
+
+    def neighbours(self, depth: int, node_id: str) -> dict[str, dict[str, Any]] | None:
+        """The neighbours of step ``depth``, in id order."""
+        name, layer, forward = self.tables[depth]
+        if layer is None:
+            return None
+        if self.unsorted:
+            return self.store._sorted_adjacency(name, layer, node_id, forward)
+        table: dict[str, dict[str, dict[str, Any]]] = layer._succ if forward else layer._pred
+        return table.get(node_id)
+
+    def skip(self, node_id: str, kinds: frozenset[NodeKind] | None, repeats: bool) -> bool:
+        return (kinds is not None and self.nodes[node_id].kind not in kinds) or (
+            repeats and node_id in self.ids
+        )
+
+
 class _Enough(Exception):
-    """Raised inside a walk that has found as many paths as were asked for."""
+    """Raised inside a walk that has met its limit."""
 
 
 def _first(item: tuple[str, Any]) -> str:
@@ -617,6 +901,9 @@ def _first_two(item: tuple[str, str, Any]) -> tuple[str, str]:
 
 
 _REL_TYPES = {t.value: t for t in RelType}
+
+_Hop = tuple[dict[str, Any], str, bool]
+"""One hop of a walk: the edge's attributes, its type's name, and whether it was followed forwards."""
 
 _Packed = tuple[Provenance, str, str | None, str | None]
 """A relationship read from a snapshot and not built yet: provenance, role, since, until."""

@@ -59,6 +59,7 @@ from graph_service import cypher
 from graph_service.errors import BackendUnavailable, Conflict, GraphServiceError, InvalidRequest
 from graph_service.ontology import (
     ALLOWED_PAIRS,
+    Basis,
     Node,
     NodeKind,
     Relationship,
@@ -71,14 +72,17 @@ from graph_service.ontology import (
 from graph_service.settings import Neo4jSettings
 from graph_service.store import (
     DEFAULT_LIMIT,
+    UNIT_WEIGHTS,
     Direction,
     GraphCounts,
     Neighbor,
     Path,
     PathStep,
+    PathTally,
     Subgraph,
     WriteCounts,
     WriteSummary,
+    tally_of_paths,
 )
 
 __all__ = ["NAMES_KEY", "Neo4jStore"]
@@ -411,6 +415,30 @@ class Neo4jStore:
             Path(nodes=tuple(node(p) for p in r["nodes"]), relationships=tuple(rel(x) for x in r["rels"]))
             for r in records
         ]
+
+    def tally_paths(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        *,
+        weights: Mapping[Basis, float],
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+        keep: int = 0,
+    ) -> dict[str, PathTally]:
+        """:meth:`match_paths` grouped by the node each path ends at (see ``GraphStore.tally_paths``)."""
+        return tally_of_paths(self.match_paths(start_id, steps, limit), weights, as_of, keep)
+
+    def path_ends(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        *,
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> set[str]:
+        """Where the paths of :meth:`match_paths` end (see ``GraphStore.path_ends``)."""
+        return set(tally_of_paths(self.match_paths(start_id, steps, limit), UNIT_WEIGHTS, as_of, 0))
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes that exist, by id, and every relationship among them, by key."""

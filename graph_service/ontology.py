@@ -46,8 +46,10 @@ __all__ = [
     "Relationship",
     "Society",
     "Talent",
+    "alive",
     "assemble_relationship",
     "check_pair",
+    "in_period",
     "kind_of_id",
     "make_id",
     "node_from_props",
@@ -145,6 +147,24 @@ _KIND_BY_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
 
 _ID_RE = re.compile(r"^[a-z]+:[^\s:][^\s]{0,199}$")
 _DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def alive(fact: object, as_of: str | None) -> bool:
+    """Whether a node or relationship existed at ``as_of`` (a partial date; ``None`` means now).
+
+    A fact with no start date is taken to have always existed; an end date counts
+    to the end of its period (``until='2023'`` holds through 31 December 2023).
+    """
+    if as_of is None:
+        return True
+    return in_period(getattr(fact, "since", None), getattr(fact, "until", None), as_of)
+
+
+def in_period(since: str | None, until: str | None, as_of: str) -> bool:
+    """Whether the date ``as_of`` falls within ``since``–``until`` (partial dates, either open)."""
+    if since is not None and since[: len(as_of)] > as_of:
+        return False
+    return not (until is not None and as_of[: len(until)] > until)
 
 
 def check_pair(rel_type: RelType, source: NodeKind, target: NodeKind) -> None:

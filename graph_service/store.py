@@ -14,18 +14,21 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.ontology import Node, NodeKind, Relationship, RelType
+from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType, alive
 
 __all__ = [
+    "UNIT_WEIGHTS",
     "Direction",
     "GraphCounts",
     "GraphStore",
     "Neighbor",
     "Path",
     "PathStep",
+    "PathTally",
     "Subgraph",
     "WriteCounts",
     "WriteSummary",
+    "tally_of_paths",
 ]
 
 Direction = Literal["out", "in", "both"]
@@ -123,6 +126,45 @@ class Path(BaseModel):
     relationships: tuple[Relationship, ...]
 
 
+@dataclass(slots=True)
+class PathTally:
+    """The paths of a pattern that end at one node: how many, their summed weight, the first few."""
+
+    weight: float = 0.0
+    """Sum over the paths of the product of their relationships' basis weights."""
+    count: int = 0
+    examples: list[Path] = field(default_factory=list)
+    """The first paths, in the order :meth:`GraphStore.match_paths` gives them."""
+
+
+def tally_of_paths(
+    paths: Iterable[Path], weights: Mapping[Basis, float], as_of: str | None, keep: int
+) -> dict[str, PathTally]:
+    """:meth:`GraphStore.tally_paths` over paths already found: what a backend without a
+    native tally returns, and the definition a native one must agree with."""
+    out: dict[str, PathTally] = {}
+    for path in paths:
+        if as_of is not None and not (
+            all(alive(n, as_of) for n in path.nodes) and all(alive(r, as_of) for r in path.relationships)
+        ):
+            continue
+        weight = 1.0
+        for rel in path.relationships:
+            weight *= weights[rel.provenance.basis]
+        tally = out.get(path.nodes[-1].id)
+        if tally is None:
+            tally = out[path.nodes[-1].id] = PathTally()
+        tally.weight += weight
+        tally.count += 1
+        if len(tally.examples) < keep:
+            tally.examples.append(path)
+    return out
+
+
+UNIT_WEIGHTS: Mapping[Basis, float] = dict.fromkeys(Basis, 1.0)
+"""Every basis counting the same: for tallies that only count."""
+
+
 class Subgraph(BaseModel):
     """Nodes and the relationships among them."""
 
@@ -197,6 +239,34 @@ class GraphStore(Protocol):
     ) -> list[Path]:
         """Every path from ``start_id`` that follows the steps in order, visiting no node twice,
         ordered by the ids along it."""
+        ...
+
+    def tally_paths(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        *,
+        weights: Mapping[Basis, float],
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+        keep: int = 0,
+    ) -> dict[str, PathTally]:
+        """The first ``limit`` paths of :meth:`match_paths`, those alive at ``as_of``, grouped by
+        the node they end at: count, summed weight (``weights`` per basis, multiplied along a
+        path) and the first ``keep`` paths. Equal to :func:`tally_of_paths` over ``match_paths``;
+        a backend may compute it without building every path."""
+        ...
+
+    def path_ends(
+        self,
+        start_id: str,
+        steps: Sequence[PathStep],
+        *,
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> set[str]:
+        """The nodes that the first ``limit`` paths of :meth:`match_paths`, those alive at
+        ``as_of``, end at: the keys of :meth:`tally_paths`, without weighing anything."""
         ...
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:

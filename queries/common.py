@@ -10,6 +10,7 @@ from graph_service.ontology import (
     Node,
     NodeKind,
     RelType,
+    alive,
     kind_of_id,
     normalize_name,
 )
@@ -61,21 +62,6 @@ BASIS_WEIGHT: dict[Basis, float] = {
 PREFIX_SCORE = 75.0
 """A search hit this good (a name starting with the text), when it is the only one, resolves a name."""
 _BASIS_ORDER = [Basis.INFERRED, Basis.SYNTHETIC, Basis.REFERENCE, Basis.STATED]
-
-
-def alive(fact: Node | object, as_of: str | None) -> bool:
-    """Whether a node or relationship existed at ``as_of`` (a partial date; ``None`` means now).
-
-    A fact with no start date is taken to have always existed; an end date counts
-    to the end of its period (``until='2023'`` holds through 31 December 2023).
-    """
-    if as_of is None:
-        return True
-    since = getattr(fact, "since", None)
-    until = getattr(fact, "until", None)
-    if since is not None and since[: len(as_of)] > as_of:
-        return False
-    return not (until is not None and as_of[: len(until)] > until)
 
 
 def resolve_entity(store: GraphStore, ref: str, kind: NodeKind | None = None) -> Node:

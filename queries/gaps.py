@@ -23,10 +23,10 @@ from pydantic import Field
 
 from graph_service.errors import InvalidRequest
 from graph_service.ontology import Node, NodeKind, RelType
-from graph_service.store import GraphStore, PathStep
+from graph_service.store import Direction, GraphStore, PathStep
 from queries.common import alive, resolve_entity, sub_industries
 from queries.models import Channel, NodeRef, ResultModel
-from queries.serving import CHANNELS, serving_paths
+from queries.serving import CHANNELS, MAX_PATHS
 
 __all__ = [
     "SUPPORT_KINDS",
@@ -347,47 +347,42 @@ class _Own:
 
 def _own_figures(store: GraphStore, industry_id: str, as_of: str | None) -> _Own:
     mine = _Own()
-    mine.enterprises = _count_in(store, industry_id, RelType.OPERATES_IN, NodeKind.ENTERPRISE, as_of)
-    mine.parks = _count_in(store, industry_id, RelType.FOCUSES_ON, NodeKind.PARK, as_of)
-    mine.programs = _count_in(store, industry_id, RelType.FOCUSES_ON, NodeKind.PROGRAM, as_of)
-    for channel, path in serving_paths(store, industry_id, as_of=as_of):
-        mine.by_channel[channel].add(path.nodes[-1].id)
-        if channel == "agreement":
-            mine.agreements.add(path.nodes[1].id)
-    for nb in store.neighbors(
-        industry_id, direction="in", types=[RelType.COVERS], kinds=[NodeKind.AGREEMENT]
-    ):
-        if alive(nb.node, as_of) and alive(nb.relationship, as_of):
-            mine.agreements.add(nb.node.id)
+    mine.enterprises = len(
+        _ends(store, industry_id, (_step(RelType.OPERATES_IN, NodeKind.ENTERPRISE),), as_of)
+    )
+    mine.parks = len(_ends(store, industry_id, (_step(RelType.FOCUSES_ON, NodeKind.PARK),), as_of))
+    mine.programs = len(_ends(store, industry_id, (_step(RelType.FOCUSES_ON, NodeKind.PROGRAM),), as_of))
+    for channel in CHANNELS:
+        for steps in CHANNELS[channel]:
+            mine.by_channel[channel] |= _ends(store, industry_id, steps, as_of, limit=MAX_PATHS)
+    # every agreement of the agreement channel covers the industry, so this holds them all
+    mine.agreements = _ends(store, industry_id, (_step(RelType.COVERS, NodeKind.AGREEMENT),), as_of)
     mine.talents = _talents(store, industry_id, as_of)
     return mine
 
 
-def _count_in(store: GraphStore, node_id: str, rel_type: RelType, kind: NodeKind, as_of: str | None) -> int:
-    return sum(
-        1
-        for nb in store.neighbors(node_id, direction="in", types=[rel_type], kinds=[kind], limit=None)
-        if alive(nb.node, as_of) and alive(nb.relationship, as_of)
-    )
+def _step(rel_type: RelType, kind: NodeKind, direction: Direction = "in") -> PathStep:
+    return PathStep(types=(rel_type,), direction=direction, kinds=(kind,))
+
+
+def _ends(
+    store: GraphStore,
+    start_id: str,
+    steps: tuple[PathStep, ...],
+    as_of: str | None,
+    limit: int | None = None,
+) -> set[str]:
+    """The nodes the pattern's paths from ``start_id`` end at (paths alive at ``as_of``)."""
+    return store.path_ends(start_id, steps, as_of=as_of, limit=limit)
+
+
+_ADVISERS = (_step(RelType.OPERATES_IN, NodeKind.ENTERPRISE), _step(RelType.ADVISES, NodeKind.TALENT))
 
 
 def _talents(store: GraphStore, industry_id: str, as_of: str | None) -> set[str]:
     """Talents serving an industry or advising one of its enterprises."""
-    found = {
-        nb.node.id
-        for nb in store.neighbors(
-            industry_id, direction="in", types=[RelType.SERVES], kinds=[NodeKind.TALENT], limit=None
-        )
-        if alive(nb.node, as_of) and alive(nb.relationship, as_of)
-    }
-    steps = (
-        PathStep(types=(RelType.OPERATES_IN,), direction="in", kinds=(NodeKind.ENTERPRISE,)),
-        PathStep(types=(RelType.ADVISES,), direction="in", kinds=(NodeKind.TALENT,)),
-    )
-    for path in store.match_paths(industry_id, steps, limit=None):
-        if all(alive(n, as_of) for n in path.nodes) and all(alive(r, as_of) for r in path.relationships):
-            found.add(path.nodes[-1].id)
-    return found
+    found = _ends(store, industry_id, (_step(RelType.SERVES, NodeKind.TALENT),), as_of)
+    return found | _ends(store, industry_id, _ADVISERS, as_of)
 
 
 def _industries_in_region(store: GraphStore, region_id: str, as_of: str | None) -> set[str]:

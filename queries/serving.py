@@ -23,11 +23,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 from pydantic import Field
 
-from graph_service.ontology import NodeKind, RelType
-from graph_service.store import GraphStore, Path, PathStep
-from queries.common import evidence_path, path_alive, path_weight, resolve_entity, sub_industries
+from graph_service.ontology import Node, NodeKind, RelType
+from graph_service.store import GraphStore, Path, PathStep, PathTally
+from queries.common import BASIS_WEIGHT, evidence_path, path_alive, resolve_entity, sub_industries
 from queries.models import Channel, EvidencePath, NodeRef, ResultModel
 
 __all__ = [
@@ -153,6 +157,63 @@ def serving_paths(
     return out
 
 
+@dataclass(slots=True)
+class _Found:
+    """What the channels found for one society (or industry), before it is ranked."""
+
+    node: Node
+    score: float = 0.0
+    count: int = 0
+    channels: list[Channel] = field(default_factory=list)
+    examples: list[tuple[Channel, Path]] = field(default_factory=list)
+
+    def add(self, channel: Channel, tally: PathTally, factor: float) -> None:
+        self.score += CHANNEL_WEIGHT[channel] * tally.weight * factor
+        self.count += tally.count
+        if channel not in self.channels:
+            self.channels.append(channel)
+        room = MAX_EVIDENCE - len(self.examples)
+        self.examples.extend((channel, path) for path in tally.examples[:room])
+
+    def by_score_then_channels(self) -> tuple[float, int, str, str]:
+        return (-round(self.score, 9), -len(self.channels), self.node.name, self.node.id)
+
+    def by_score(self) -> tuple[float, str, str]:
+        return (-round(self.score, 9), self.node.name, self.node.id)
+
+
+def _tally(
+    store: GraphStore,
+    start_id: str,
+    patterns: list[tuple[Channel, tuple[PathStep, ...]]],
+    as_of: str | None,
+    found: dict[str, _Found],
+    factor: float = 1.0,
+) -> None:
+    """Add the evidence paths of each (channel, pattern) from ``start_id`` to ``found``, by end node."""
+    for channel, steps in patterns:
+        tallies = store.tally_paths(
+            start_id, steps, weights=BASIS_WEIGHT, as_of=as_of, limit=MAX_PATHS, keep=MAX_EVIDENCE
+        )
+        for end_id, tally in tallies.items():
+            entry = found.get(end_id)
+            if entry is None:
+                entry = found[end_id] = _Found(node=tally.examples[0].nodes[-1])
+            entry.add(channel, tally, factor)
+
+
+def _ranked(
+    found: dict[str, _Found], key: Callable[[_Found], tuple[Any, ...]], offset: int, limit: int | None
+) -> tuple[int, list[_Found]]:
+    """The total and one page of the findings, best first."""
+    ranked = sorted(found.values(), key=key)
+    return len(ranked), ranked[offset : None if limit is None else offset + limit]
+
+
+def _channels(entry: _Found) -> list[Channel]:
+    return sorted(entry.channels, key=list(CHANNELS).index)
+
+
 def societies_serving(
     store: GraphStore,
     industry: str,
@@ -164,6 +225,9 @@ def societies_serving(
     limit: int | None = None,
 ) -> SocietiesServing:
     """The societies that serve an industry, through every channel, ranked, with evidence.
+
+    Paths are counted and weighed where they lie; evidence is put into words only for the
+    societies of the page asked for.
 
     Args:
         store: the graph.
@@ -181,28 +245,21 @@ def societies_serving(
     industries = [target]
     if include_sub_industries:
         industries += sub_industries(store, target.id, as_of)
-    found: dict[str, SocietyServing] = {}
+    patterns = [(channel, steps) for channel in channels for steps in CHANNELS[channel]]
+    found: dict[str, _Found] = {}
     for ind in industries:
-        factor = 1.0 if ind.id == target.id else SUB_INDUSTRY_FACTOR
-        for channel, path in serving_paths(store, ind.id, channels, as_of):
-            society = path.nodes[-1]
-            entry = found.setdefault(
-                society.id, SocietyServing(society=NodeRef.of(society), score=0.0, channels=[], paths=[])
-            )
-            entry.score += CHANNEL_WEIGHT[channel] * path_weight(path) * factor
-            if channel not in entry.channels:
-                entry.channels.append(channel)
-            entry.paths_total += 1
-            if len(entry.paths) < MAX_EVIDENCE:
-                entry.paths.append(evidence_path(path, channel, reverse=True))
-    results = sorted(
-        found.values(), key=lambda s: (-round(s.score, 9), -len(s.channels), s.society.name, s.society.id)
-    )
-    for entry in results:
-        entry.score = round(entry.score, 4)
-        entry.channels.sort(key=list(CHANNELS).index)
-    total = len(results)
-    results = results[offset : None if limit is None else offset + limit]
+        _tally(store, ind.id, patterns, as_of, found, 1.0 if ind.id == target.id else SUB_INDUSTRY_FACTOR)
+    total, page = _ranked(found, _Found.by_score_then_channels, offset, limit)
+    results = [
+        SocietyServing(
+            society=NodeRef.of(entry.node),
+            score=round(entry.score, 4),
+            channels=_channels(entry),
+            paths_total=entry.count,
+            paths=[evidence_path(path, channel, reverse=True) for channel, path in entry.examples],
+        )
+        for entry in page
+    ]
     return SocietiesServing(
         industry=NodeRef.of(target),
         industries=[NodeRef.of(i) for i in industries],
@@ -222,30 +279,24 @@ def industries_served_by(
         NotFound: no such society (with suggestions).
     """
     origin = resolve_entity(store, society, NodeKind.SOCIETY)
-    found: dict[str, IndustryServed] = {}
-    for channel, pattern_list in CHANNELS.items():
-        for steps in pattern_list:
-            reverse_steps = _reverse(steps, NodeKind.INDUSTRY)
-            for path in store.match_paths(origin.id, reverse_steps, limit=MAX_PATHS):
-                if not path_alive(path, as_of):
-                    continue
-                industry = path.nodes[-1]
-                entry = found.setdefault(
-                    industry.id,
-                    IndustryServed(industry=NodeRef.of(industry), score=0.0, channels=[], paths=[]),
-                )
-                entry.score += CHANNEL_WEIGHT[channel] * path_weight(path)
-                if channel not in entry.channels:
-                    entry.channels.append(channel)
-                entry.paths_total += 1
-                if len(entry.paths) < MAX_EVIDENCE:
-                    entry.paths.append(evidence_path(path, channel))
-    results = sorted(found.values(), key=lambda s: (-round(s.score, 9), s.industry.name, s.industry.id))
-    for entry in results:
-        entry.score = round(entry.score, 4)
-        entry.channels.sort(key=list(CHANNELS).index)
-    total = len(results)
-    results = results[offset : None if limit is None else offset + limit]
+    patterns = [
+        (channel, _reverse(steps, NodeKind.INDUSTRY))
+        for channel, options in CHANNELS.items()
+        for steps in options
+    ]
+    found: dict[str, _Found] = {}
+    _tally(store, origin.id, patterns, as_of, found)
+    total, page = _ranked(found, _Found.by_score, offset, limit)
+    results = [
+        IndustryServed(
+            industry=NodeRef.of(entry.node),
+            score=round(entry.score, 4),
+            channels=_channels(entry),
+            paths_total=entry.count,
+            paths=[evidence_path(path, channel) for channel, path in entry.examples],
+        )
+        for entry in page
+    ]
     return IndustriesServed(
         society=NodeRef.of(origin), as_of=as_of, total=total, count=len(results), results=results
     )
