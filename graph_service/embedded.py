@@ -269,8 +269,9 @@ class EmbeddedStore:
         start = self._nodes.get(start_id)
         if start is None:
             return {}
-        if as_of is None and _is_chain(steps):
-            return self._tally_chain(start, steps, weights, limit, keep)
+        plan = _chain_plan(start.kind, tuple(steps)) if as_of is None else None
+        if plan is not None:
+            return self._tally_chain(_Chain(self, start, plan), weights, limit, keep)
         nodes = self._nodes
         out: dict[str, PathTally] = {}
         for ids, hops in itertools.islice(self._walk(start_id, steps), limit):
@@ -304,25 +305,84 @@ class EmbeddedStore:
         as_of: str | None = None,
         limit: int | None = DEFAULT_LIMIT,
     ) -> set[str]:
-        """Where the paths of :meth:`match_paths` end; for a chain at the present, the last
-        hop's neighbours are taken a whole neighbour list at a time."""
+        """Where the paths of :meth:`match_paths` end.
+
+        The order of the paths matters only where the cap cuts them, so at the present the
+        paths are first gathered in no order, a chain's last hop a whole neighbour list at a
+        time; only when there are more than ``limit`` is the ordered, capped walk needed.
+        """
         start = self._nodes.get(start_id)
         if start is None:
             return set()
-        if as_of is not None or not _is_chain(steps):
-            return set(self.tally_paths(start_id, steps, weights=UNIT_WEIGHTS, as_of=as_of, limit=limit))
-        chain = _Chain(self, start, steps)
+        if as_of is None:
+            plan = _chain_plan(start.kind, tuple(steps))
+            found = self._ends_in_any_order(start, steps, plan, limit)
+            if found is not None:
+                return found
+            if plan is not None:
+                return self._ends_in_order(_Chain(self, start, plan), limit)
+        return set(self.tally_paths(start_id, steps, weights=UNIT_WEIGHTS, as_of=as_of, limit=limit))
+
+    def _ends_in_any_order(
+        self, start: Node, steps: Sequence[PathStep], plan: _Plan | None, limit: int | None
+    ) -> set[str] | None:
+        """The ends of all paths, or ``None`` when there are more than ``limit`` paths."""
+        if plan is None or plan[2][-1] != (None, False):
+            found = [ids[-1] for ids, _ in self._depth_first(start.id, steps, self._id_hops)]
+            return set(found) if limit is None or len(found) <= limit else None
+        chain = _Chain(self, start, plan)
+        ends: set[str] = set()
+        counted = [0]
+        last_table = chain.table(chain.last)
+        if last_table is None:
+            return ends
+
+        def visit(depth: int, node_id: str) -> None:
+            adjacency = chain.table(depth)
+            neighbours = adjacency.get(node_id) if adjacency is not None else None
+            if not neighbours:
+                return
+            kinds, repeats = chain.checks[depth]
+            if depth + 1 < chain.last:
+                for other in neighbours:
+                    if not chain.skip(other, kinds, repeats):
+                        chain.ids.append(other)
+                        visit(depth + 1, other)
+                        chain.ids.pop()
+                return
+            for other in neighbours:  # the hop before the last: take each last list whole
+                if not chain.skip(other, kinds, repeats) and (found := last_table.get(other)):
+                    ends.update(found)
+                    counted[0] += len(found)
+            if limit is not None and counted[0] > limit:
+                raise _Enough
+
+        if chain.last == 0:
+            only = last_table.get(start.id) or {}
+            return set(only) if limit is None or len(only) <= limit else None
+        try:
+            visit(0, start.id)
+        except _Enough:
+            return None
+        return ends
+
+    def _ends_in_order(self, chain: _Chain, limit: int | None) -> set[str]:
+        """The ends of the first ``limit`` paths of a chain, walked in id order."""
         ends: set[str] = set()
         budget = [limit if limit is not None else -1]
 
-        def last_hop(adjacency: dict[str, Any], kinds: frozenset[NodeKind] | None, repeats: bool) -> None:
-            if kinds is None and not repeats:
-                if budget[0] < 0 or len(adjacency) <= budget[0]:
-                    ends.update(adjacency)
-                    budget[0] -= len(adjacency) if budget[0] >= 0 else 0
-                    return
-                ends.update(itertools.islice(adjacency, budget[0]))
-                raise _Enough
+        def visit(depth: int, node_id: str) -> None:
+            adjacency = chain.neighbours(depth, node_id)
+            if not adjacency:
+                return
+            kinds, repeats = chain.checks[depth]
+            if depth < chain.last:
+                for other in adjacency:
+                    if not chain.skip(other, kinds, repeats):
+                        chain.ids.append(other)
+                        visit(depth + 1, other)
+                        chain.ids.pop()
+                return
             for other in adjacency:
                 if chain.skip(other, kinds, repeats):
                     continue
@@ -331,38 +391,15 @@ class EmbeddedStore:
                 budget[0] -= 1
                 ends.add(other)
 
-        def visit(depth: int, node_id: str) -> None:
-            adjacency = chain.neighbours(depth, node_id)
-            if not adjacency:
-                return
-            kinds, repeats = chain.checks[depth]
-            if depth == chain.last:
-                if budget[0] == 0:
-                    raise _Enough
-                last_hop(adjacency, kinds, repeats)
-                return
-            for other in adjacency:
-                if chain.skip(other, kinds, repeats):
-                    continue
-                chain.ids.append(other)
-                visit(depth + 1, other)
-                chain.ids.pop()
-
         with contextlib.suppress(_Enough):
-            visit(0, start.id)
+            visit(0, chain.ids[0])
         return ends
 
     def _tally_chain(
-        self,
-        start: Node,
-        steps: Sequence[PathStep],
-        weights: Mapping[Basis, float],
-        limit: int | None,
-        keep: int,
+        self, chain: _Chain, weights: Mapping[Basis, float], limit: int | None, keep: int
     ) -> dict[str, PathTally]:
         """:meth:`tally_paths` for a chain at the present: a depth-first walk over the
         neighbour dicts in id order that adds up weights as it goes."""
-        chain = _Chain(self, start, steps)
         ids, hops = chain.ids, chain.hops
         out: dict[str, PathTally] = {}
         budget = [limit if limit is not None else -1]
@@ -412,7 +449,7 @@ class EmbeddedStore:
                     tally.examples.append(self._path([*ids, other], [*hops, (data, name, forward)]))
 
         with contextlib.suppress(_Enough):
-            (visit_last if chain.last == 0 else visit)(0, start.id, 1.0)
+            (visit_last if chain.last == 0 else visit)(0, ids[0], 1.0)
         return out
 
     def _walk(self, start_id: str, steps: Sequence[PathStep]) -> Iterator[tuple[list[str], list[_Hop]]]:
@@ -840,37 +877,57 @@ def _copy_layer(layer: nx.DiGraph) -> nx.DiGraph:
     return twin
 
 
-def _is_chain(steps: Sequence[PathStep]) -> bool:
-    """Whether a pattern has one type and one direction per step (and at least one step)."""
-    return bool(steps) and all(len(s.types) == 1 and s.direction != "both" for s in steps)
+_Plan = tuple[tuple[str, ...], tuple[bool, ...], tuple[tuple[frozenset[NodeKind] | None, bool], ...]]
+"""Per step of a chain: its type's name, whether it is followed forwards, the checks left to make."""
+
+
+@lru_cache(maxsize=256)
+def _chain_plan(start: NodeKind, steps: tuple[PathStep, ...]) -> _Plan | None:
+    """How to walk a chain (one type and one direction per step, at least one step) from a
+    node of a kind, or ``None`` for other patterns. A kind test is left only where the
+    ontology allows kinds the step does not want; a repeat test only where a kind seen
+    earlier on the path may come back."""
+    if not steps or not all(len(s.types) == 1 and s.direction != "both" for s in steps):
+        return None
+    names, forwards, checks = [], [], []
+    seen_kinds = arriving = {start}
+    for step in steps:
+        rel_type, forward = step.types[0], step.direction == "out"
+        pairs = ALLOWED_PAIRS.get(rel_type, frozenset())
+        possible = {t if forward else s for s, t in pairs if (s if forward else t) in arriving}
+        wanted = frozenset(step.kinds) if step.kinds else None
+        arriving = possible & wanted if wanted is not None else possible
+        kind_test = wanted if wanted is not None and not possible <= wanted else None
+        checks.append((kind_test, bool(arriving & seen_kinds)))
+        seen_kinds = seen_kinds | arriving
+        names.append(rel_type.value)
+        forwards.append(forward)
+    return tuple(names), tuple(forwards), tuple(checks)
 
 
 class _Chain:
     """A chain pattern walked from one node: per step, the neighbour table to read and the
     checks the ontology leaves to make, and the ids along the path being walked."""
 
-    def __init__(self, store: EmbeddedStore, start: Node, steps: Sequence[PathStep]) -> None:
+    def __init__(self, store: EmbeddedStore, start: Node, plan: _Plan) -> None:
         self.store = store
         self.nodes = store._nodes
         self.unsorted = store._unsorted
-        self.last = len(steps) - 1
+        names, forwards, self.checks = plan
+        self.last = len(names) - 1
         self.ids: list[str] = [start.id]
         self.hops: list[_Hop] = []
-        self.tables: list[tuple[str, nx.DiGraph | None, bool]] = []
-        self.checks: list[tuple[frozenset[NodeKind] | None, bool]] = []
-        seen_kinds = arriving = {start.kind}
-        for step in steps:
-            rel_type, forward = step.types[0], step.direction == "out"
-            pairs = ALLOWED_PAIRS.get(rel_type, frozenset())
-            possible = {t if forward else s for s, t in pairs if (s if forward else t) in arriving}
-            wanted = frozenset(step.kinds) if step.kinds else None
-            arriving = possible & wanted if wanted is not None else possible
-            # A kind test is needed only where the ontology allows kinds the step does not want;
-            # a repeat test only where a kind seen earlier on the path may come back.
-            kind_test = wanted if wanted is not None and not possible <= wanted else None
-            self.checks.append((kind_test, bool(arriving & seen_kinds)))
-            seen_kinds = seen_kinds | arriving
-            self.tables.append((rel_type.value, store._layers.get(rel_type.value), forward))
+        self.tables = [
+            (name, store._layers.get(name), forward) for name, forward in zip(names, forwards, strict=True)
+        ]
+
+    def table(self, depth: int) -> dict[str, dict[str, dict[str, Any]]] | None:
+        """Step ``depth``'s neighbour lists, by node, in no particular order."""
+        _, layer, forward = self.tables[depth]
+        if layer is None:
+            return None
+        table: dict[str, dict[str, dict[str, Any]]] = layer._succ if forward else layer._pred
+        return table
 
     def neighbours(self, depth: int, node_id: str) -> dict[str, dict[str, Any]] | None:
         """The neighbours of step ``depth``, in id order."""

@@ -37,8 +37,8 @@ class NodeRef(ResultModel):
 
     @classmethod
     def of(cls, node: Node) -> NodeRef:
-        """The reference to a node."""
-        return cls(id=node.id, kind=node.kind, name=node.name, name_zh=node.name_zh)
+        """The reference to a node (already checked as a node: not validated again)."""
+        return cls.model_construct(id=node.id, kind=node.kind, name=node.name, name_zh=node.name_zh)
 
 
 class EvidenceStep(ResultModel):
@@ -54,8 +54,8 @@ class EvidenceStep(ResultModel):
 
     @classmethod
     def of(cls, rel: Relationship) -> EvidenceStep:
-        """The evidence step for a relationship."""
-        return cls(
+        """The evidence step for a relationship (already checked: not validated again)."""
+        return cls.model_construct(
             source=rel.source,
             type=rel.type,
             target=rel.target,
