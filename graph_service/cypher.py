@@ -45,6 +45,7 @@ __all__ = [
     "CypherQuery",
     "count_all",
     "create_names_index",
+    "create_relationships",
     "drop_names_index",
     "existing_relationships",
     "find_nodes",
@@ -52,6 +53,7 @@ __all__ = [
     "kinds_in_id_order",
     "label",
     "match_paths",
+    "missing_ids",
     "neighbors",
     "node_ids_page",
     "node_props_by_ids",
@@ -242,7 +244,8 @@ def upsert_nodes(kind: NodeKind, rows: list[dict[str, Any]]) -> CypherQuery:
     the batch gives, ``first`` its first version when that differs. ``SET n = props``
     replaces the whole map, so keys a node no longer has disappear. The one result row
     has ``existing`` (ids already present) and ``same_first`` (present and equal to
-    the first version), from which the caller derives created / updated / unchanged.
+    the first version), from which the caller derives created / updated / unchanged,
+    and ``existing_ids``, so that the caller knows which ids it created.
     """
     return (
         "UNWIND $rows AS row OPTIONAL MATCH (old:"
@@ -252,7 +255,8 @@ def upsert_nodes(kind: NodeKind, rows: list[dict[str, Any]]) -> CypherQuery:
         + label(kind)
         + " {id: row.id}) SET n = row.props) "
         "RETURN count(before) AS existing, "
-        "count(CASE WHEN before = coalesce(row.first, row.props) THEN 1 END) AS same_first",
+        "count(CASE WHEN before = coalesce(row.first, row.props) THEN 1 END) AS same_first, "
+        "collect(CASE WHEN before IS NOT NULL THEN row.id END) AS existing_ids",
         {"rows": rows},
     )
 
@@ -281,6 +285,39 @@ def upsert_relationships(
         "collect(DISTINCT CASE WHEN a IS NULL THEN row.s END) "
         "+ collect(DISTINCT CASE WHEN b IS NULL THEN row.t END) AS missing",
         {"rows": rows},
+    )
+
+
+def create_relationships(
+    rtype: RelType, source: NodeKind, target: NodeKind, rows: list[list[Any]]
+) -> CypherQuery:
+    """Create relationships that are known not to exist yet, without looking for them first.
+
+    Each row is ``[source id, target id, props]``. Both endpoints are found through the
+    ``id`` uniqueness index of their label. The result row has ``created``: fewer than the
+    rows when an endpoint is missing (the caller then asks :func:`missing_ids` which, and
+    rolls the transaction back). Only for a caller that knows no such relationship exists:
+    one at a node its own transaction created and that it has not written before.
+    """
+    return (
+        "UNWIND $rows AS row MATCH (a:"
+        + label(source)
+        + " {id: row[0]}) MATCH (b:"
+        + label(target)
+        + " {id: row[1]}) CREATE (a)-[r:"
+        + rel_type(rtype)
+        + "]->(b) SET r = row[2] RETURN count(r) AS created",
+        {"rows": rows},
+    )
+
+
+def missing_ids(kind: NodeKind, ids: Sequence[str]) -> CypherQuery:
+    """The ids among ``ids`` that no node of the kind has, as one list ``missing``."""
+    return (
+        "UNWIND $ids AS id OPTIONAL MATCH (n:"
+        + label(kind)
+        + " {id: id}) WITH id, n WHERE n IS NULL RETURN collect(id) AS missing",
+        {"ids": list(ids)},
     )
 
 

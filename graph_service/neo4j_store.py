@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
 from urllib.parse import urlsplit
@@ -94,8 +94,10 @@ NAMES_KEY = "names_norm"
 CHUNK = 10_000
 """Rows per ``UNWIND`` statement; a larger batch runs as several statements in one transaction."""
 LOAD_CHUNK = 500
-"""Rows per statement inside a load's transaction, where large statements slow down as the
+"""Rows per upsert statement inside a load's transaction, where large upserts slow down as the
 transaction grows (at M: 2,780 relationships/s with 500, 1,438 with 10,000; RELIABILITY.md)."""
+CREATE_CHUNK = 5_000
+"""Rows per statement that creates relationships known to be new (a load's fast path)."""
 PAGE = 5_000
 """Nodes per page when streaming the whole graph."""
 CLEAR_BATCH = 10_000
@@ -185,7 +187,7 @@ class Neo4jStore:
         if not groups:
             return WriteSummary()
         self._make_room(len(nodes))
-        return self._write("writing nodes", _upsert_nodes_tx, groups, self._chunk())
+        return self._write("writing nodes", _upsert_nodes_tx, groups, self._chunk(), self._tracked_load())
 
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
         """Create or replace relationships by (source, type, target), in one transaction.
@@ -210,7 +212,9 @@ class Neo4jStore:
             by_kinds = groups.setdefault(rel.type, {}).setdefault(kinds, {})
             by_kinds.setdefault((rel.source, rel.target), []).append(rel.to_props())
         self._make_room(len(rels))
-        return self._write("writing relationships", _upsert_relationships_tx, groups, self._chunk())
+        return self._write(
+            "writing relationships", _upsert_relationships_tx, groups, self._chunk(), self._tracked_load()
+        )
 
     @contextmanager
     def load_transaction(self) -> Iterator[None]:
@@ -263,6 +267,9 @@ class Neo4jStore:
         for text in (cypher.CLEAR_RELATIONSHIPS, cypher.CLEAR_NODES):
             while self._write("clearing the graph", _single_int, (text, {"batch": CLEAR_BATCH})):
                 pass
+        load = self._tracked_load()
+        if load is not None:  # cleared inside a load: the nodes it created are gone
+            load.created.clear()
 
     # -- reads --------------------------------------------------------------
 
@@ -606,6 +613,11 @@ class Neo4jStore:
             session.close()
             raise
 
+    def _tracked_load(self) -> _Load | None:
+        """This thread's load transaction, whose writes the upserts note down (``None`` outside one)."""
+        load: _Load | None = getattr(self._loads, "current", None)
+        return load
+
     def _chunk(self) -> int:
         """Rows per write statement: fewer inside a load's transaction."""
         size = CHUNK  # read at call time, so that tests can shrink it
@@ -696,13 +708,22 @@ class Neo4jStore:
 
 @dataclass
 class _Load:
-    """A load's transaction, open on one thread."""
+    """A load's transaction, open on one thread, and what its upserts wrote.
+
+    A node the transaction created is invisible to every other transaction until the commit,
+    so a relationship at it exists only if this transaction wrote it: a relationship at a node
+    of ``created`` whose key is not in ``written`` is new, and is created without a look for it.
+    """
 
     session: Session
     tx: Transaction
     rows: int = 0
     failed: bool = False
     spilled: bool = False
+    created: set[str] = field(default_factory=set)
+    """Ids of the nodes this transaction created."""
+    written: set[tuple[str, RelType, str]] = field(default_factory=set)
+    """Keys of the relationships this transaction wrote."""
 
     def commit(self) -> None:
         self.tx.commit()
@@ -786,9 +807,15 @@ def _relationship_page(
 
 
 def _upsert_nodes_tx(
-    tx: Transaction, groups: dict[NodeKind, dict[str, list[dict[str, Any]]]], chunk_rows: int
+    tx: Transaction,
+    groups: dict[NodeKind, dict[str, list[dict[str, Any]]]],
+    chunk_rows: int,
+    load: _Load | None = None,
 ) -> WriteSummary:
-    """Write each kind's nodes with one statement per chunk; count as the embedded store does."""
+    """Write each kind's nodes with one statement per chunk; count as the embedded store does.
+
+    Inside a load, the ids created are noted in ``load.created``.
+    """
     summary = WriteSummary()
     for kind, versions in groups.items():
         counts = summary.nodes.setdefault(kind.value, WriteCounts())
@@ -797,6 +824,9 @@ def _upsert_nodes_tx(
             text, params = cypher.upsert_nodes(kind, list(chunk))
             record = tx.run(text, params).single(strict=True)
             _count_first(counts, len(chunk), record["existing"], record["same_first"])
+            if load is not None:
+                existing = set(record["existing_ids"])
+                load.created.update(row["id"] for row in chunk if row["id"] not in existing)
         _count_repeats(counts, versions.values())
     return summary
 
@@ -805,8 +835,12 @@ def _upsert_relationships_tx(
     tx: Transaction,
     groups: dict[RelType, dict[tuple[NodeKind, NodeKind], dict[tuple[str, str], list[dict[str, Any]]]]],
     chunk_rows: int,
+    load: _Load | None = None,
 ) -> WriteSummary:
     """Write each type's relationships, one statement per endpoint kinds and chunk.
+
+    Inside a load, relationships that cannot exist yet (see :class:`_Load`) are created
+    outright, in larger chunks; the others are upserted.
 
     A missing endpoint raises ``InvalidRequest`` after every statement has run (so the
     message lists them all); the driver then rolls the whole transaction back.
@@ -816,17 +850,46 @@ def _upsert_relationships_tx(
     for rtype, by_kinds in groups.items():
         counts = summary.relationships.setdefault(rtype.value, WriteCounts())
         for (source, target), versions in by_kinds.items():
-            rows = [_row({"s": s, "t": t}, props) for (s, t), props in versions.items()]
+            fresh: list[list[Any]] = []
+            rows = []
+            if load is None:
+                rows = [_row({"s": s, "t": t}, props) for (s, t), props in versions.items()]
+            else:
+                created, written = load.created, load.written
+                for (s, t), props in versions.items():
+                    key = (s, rtype, t)
+                    if (s in created or t in created) and key not in written:
+                        fresh.append([s, t, props[-1]])
+                    else:
+                        rows.append(_row({"s": s, "t": t}, props))
+                    written.add(key)
             for chunk in _chunks(rows, chunk_rows):
                 text, params = cypher.upsert_relationships(rtype, source, target, list(chunk))
                 record = tx.run(text, params).single(strict=True)
                 missing.update(record["missing"])
                 _count_first(counts, len(chunk), record["existing"], record["same_first"])
+            for start in range(0, len(fresh), CREATE_CHUNK):
+                new = fresh[start : start + CREATE_CHUNK]
+                text, params = cypher.create_relationships(rtype, source, target, new)
+                if tx.run(text, params).single(strict=True)["created"] != len(new):
+                    missing.update(_missing_endpoints(tx, source, target, new))
+                counts.created += len(new)
             _count_repeats(counts, versions.values())
     if missing:
         shown = sorted(missing)
         raise InvalidRequest(f"relationships point at {len(shown)} missing node(s): " + ", ".join(shown[:10]))
     return summary
+
+
+def _missing_endpoints(
+    tx: Transaction, source: NodeKind, target: NodeKind, rows: list[list[Any]]
+) -> list[str]:
+    """The endpoint ids among ``[s, t, props]`` rows that no node of their kind has."""
+    out: list[str] = []
+    for kind, ids in ((source, {row[0] for row in rows}), (target, {row[1] for row in rows})):
+        text, params = cypher.missing_ids(kind, sorted(ids))
+        out.extend(tx.run(text, params).single(strict=True)["missing"])
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -110,6 +110,31 @@ def test_relationships_to_missing_nodes_are_refused_and_nothing_is_written(store
     assert store.counts().relationships == {}
 
 
+def test_inside_a_load_a_relationship_is_created_once_and_missing_endpoints_are_refused(
+    store: GraphStore,
+) -> None:
+    industry = Industry(id="industry:x", name="X", taxonomy="local", provenance=PROV)
+    with store.load_transaction():
+        store.upsert_nodes([society("a", "A"), industry])
+        first = store.upsert_relationships([serves("society:a", "industry:x")])
+        again = store.upsert_relationships([serves("society:a", "industry:x")])
+        changed = store.upsert_relationships([serves("society:a", "industry:x", role="adviser")])
+    assert [vars(s.relationships["SERVES"]) for s in (first, again, changed)] == [
+        {"created": 1, "updated": 0, "unchanged": 0},
+        {"created": 0, "updated": 0, "unchanged": 1},
+        {"created": 0, "updated": 1, "unchanged": 0},
+    ]
+    key = ("society:a", "SERVES", "industry:x")
+    assert store.get_relationships([key])[key].role == "adviser"
+    assert store.counts().relationships == {"SERVES": 1}
+
+    with pytest.raises(InvalidRequest) as info, store.load_transaction():
+        store.upsert_nodes([society("b", "B")])
+        store.upsert_relationships([serves("society:b", "industry:x"), serves("society:b", "industry:gone")])
+    assert "industry:gone" in info.value.message
+    assert store.counts().relationships == {"SERVES": 1}
+
+
 # -- reads ------------------------------------------------------------------------------
 
 
