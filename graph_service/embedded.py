@@ -417,10 +417,12 @@ class EmbeddedStore:
             if not adjacency:
                 return
             kinds, repeats = chain.checks[depth]
+            checked = kinds is not None or repeats
             name, _, forward = chain.tables[depth]
             deeper = visit_last if depth + 1 == chain.last else visit
+            onward = chain.table(depth + 1) or {}  # who has neighbours one step further at all
             for other, data in adjacency.items():
-                if chain.skip(other, kinds, repeats):
+                if other not in onward or (checked and chain.skip(other, kinds, repeats)):
                     continue
                 ids.append(other)
                 hops.append((data, name, forward))
@@ -433,9 +435,10 @@ class EmbeddedStore:
             if not adjacency:
                 return
             kinds, repeats = chain.checks[depth]
+            checked = kinds is not None or repeats
             name, _, forward = chain.tables[depth]
             for other, data in adjacency.items():
-                if chain.skip(other, kinds, repeats):
+                if checked and chain.skip(other, kinds, repeats):
                     continue
                 if budget[0] == 0:
                     raise _Enough
