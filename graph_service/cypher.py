@@ -463,6 +463,67 @@ def match_paths(
 
     Each step is ``(types, direction, kinds)``; empty types or kinds mean any.
     """
+    params: dict[str, Any] = {"start": start_id}
+    text: LiteralString = (
+        _ordered_paths(kind, steps, limit, params)
+        + " RETURN [x IN nodes(p) | properties(x)] AS nodes, "
+        + _RELS_OF_P
+    )
+    return text, params
+
+
+def tally_paths(
+    kind: NodeKind,
+    start_id: str,
+    steps: Sequence[tuple[Sequence[RelType], str, Sequence[NodeKind]]],
+    *,
+    limit: int | None,
+    as_of: str | None,
+    weights: Mapping[str, float],
+    keep: int,
+) -> CypherQuery:
+    """The paths of :func:`match_paths` alive at ``as_of``, grouped by the node they end at:
+    one row per end with the summed weight (``weights`` by basis, multiplied along a path),
+    the count, and the first ``keep`` paths as ``[nodes, rels]``.
+
+    A fact is alive when its ``since`` (cut to the length of ``as_of``) is not after
+    ``as_of`` and ``as_of`` (cut to the length of its ``until``) is not after its ``until``.
+    """
+    params: dict[str, Any] = {
+        "start": start_id,
+        "as_of": as_of,
+        "weights": dict(weights),
+        "keep": max(keep, 0),
+    }
+    text: LiteralString = (
+        _ordered_paths(kind, steps, limit, params) + " WITH p WHERE $as_of IS NULL OR ("
+        "all(x IN nodes(p) WHERE " + _ALIVE_X + ") AND all(x IN relationships(p) WHERE " + _ALIVE_X + "))"
+        " WITH last(nodes(p)).id AS end, p, reduce(w = 1.0, r IN relationships(p) | w * $weights[r.basis]) AS weight"
+        " WITH end, sum(weight) AS weight, count(p) AS n, collect(p)[..$keep] AS examples"
+        " RETURN end, weight, n, [p IN examples | [[x IN nodes(p) | properties(x)], "
+        + _RELS_OF_P_LIST
+        + "]] AS examples"
+    )
+    return text, params
+
+
+_ALIVE_X: LiteralString = (
+    "(x.since IS NULL OR left(x.since, size($as_of)) <= $as_of)"
+    " AND (x.until IS NULL OR left($as_of, size(x.until)) <= x.until)"
+)
+_RELS_OF_P_LIST: LiteralString = (
+    "[r IN relationships(p) | [startNode(r).id, type(r), endNode(r).id, properties(r)]]"
+)
+_RELS_OF_P: LiteralString = _RELS_OF_P_LIST + " AS rels"
+
+
+def _ordered_paths(
+    kind: NodeKind,
+    steps: Sequence[tuple[Sequence[RelType], str, Sequence[NodeKind]]],
+    limit: int | None,
+    params: dict[str, Any],
+) -> LiteralString:
+    """``MATCH`` the pattern from ``$start`` and keep ``p`` in the order of :func:`match_paths`."""
     pattern: LiteralString = "(s:" + label(kind) + " {id: $start})"
     for types, direction, kinds in steps:
         rel: LiteralString = "[" + _type_expr(types) + "]"
@@ -475,18 +536,13 @@ def match_paths(
         else:
             raise InvalidRequest(f"direction must be 'out', 'in' or 'both', not {direction!r}")
         pattern += "(" + _label_expr(kinds) + ")"
-    params: dict[str, Any] = {"start": start_id}
-    text: LiteralString = (
+    return (
         "MATCH p = " + pattern + " WHERE all(x IN nodes(p) WHERE single(y IN nodes(p) WHERE y = x))"
         " WITH p, [x IN nodes(p) | x.id] AS ids, [r IN relationships(p) | type(r)] AS types,"
         " [i IN range(0, size(relationships(p)) - 1) |"
         " CASE WHEN startNode(relationships(p)[i]) = nodes(p)[i] THEN 0 ELSE 1 END] AS ways"
-        " ORDER BY ids, types, ways"
-        + _limit(limit, params)
-        + " RETURN [x IN nodes(p) | properties(x)] AS nodes,"
-        " [r IN relationships(p) | [startNode(r).id, type(r), endNode(r).id, properties(r)]] AS rels"
+        " ORDER BY ids, types, ways" + _limit(limit, params)
     )
-    return text, params
 
 
 def count_all() -> LiteralString:

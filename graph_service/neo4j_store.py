@@ -82,7 +82,6 @@ from graph_service.store import (
     Subgraph,
     WriteCounts,
     WriteSummary,
-    tally_of_paths,
 )
 
 __all__ = ["NAMES_KEY", "Neo4jStore"]
@@ -406,22 +405,8 @@ class Neo4jStore:
             return []
         spec = [(step.types, step.direction, step.kinds) for step in steps]
         records = self._read("matching paths", _records, cypher.match_paths(kind, start_id, spec, limit))
-        nodes: dict[str, Node] = {}
-        rels: dict[RelKey, Relationship] = {}
-
-        def node(props: Mapping[str, Any]) -> Node:
-            found = nodes.get(props["id"])
-            return found if found is not None else nodes.setdefault(props["id"], _to_node(props))
-
-        def rel(row: list[Any]) -> Relationship:
-            key: RelKey = (row[0], row[1], row[2])
-            found = rels.get(key)
-            return found if found is not None else rels.setdefault(key, _to_relationship(*key, row[3]))
-
-        return [
-            Path(nodes=tuple(node(p) for p in r["nodes"]), relationships=tuple(rel(x) for x in r["rels"]))
-            for r in records
-        ]
+        build = _PathBuilder()
+        return [build.path(r["nodes"], r["rels"]) for r in records]
 
     def tally_paths(
         self,
@@ -433,8 +418,29 @@ class Neo4jStore:
         limit: int | None = DEFAULT_LIMIT,
         keep: int = 0,
     ) -> dict[str, PathTally]:
-        """:meth:`match_paths` grouped by the node each path ends at (see ``GraphStore.tally_paths``)."""
-        return tally_of_paths(self.match_paths(start_id, steps, limit), weights, as_of, keep)
+        """:meth:`match_paths` grouped by the node each path ends at, counted and weighed on
+        the server: only the first ``keep`` paths per end travel (see ``GraphStore.tally_paths``)."""
+        try:
+            kind = kind_of_id(start_id)
+        except InvalidRequest:
+            return {}
+        spec = [(step.types, step.direction, step.kinds) for step in steps]
+        query = cypher.tally_paths(
+            kind,
+            start_id,
+            spec,
+            limit=limit,
+            as_of=as_of,
+            weights={basis.value: w for basis, w in weights.items()},
+            keep=keep,
+        )
+        build = _PathBuilder()
+        return {
+            r["end"]: PathTally(
+                weight=float(r["weight"]), count=r["n"], examples=[build.path(n, x) for n, x in r["examples"]]
+            )
+            for r in sorted(self._read("tallying paths", _records, query), key=lambda r: str(r["end"]))
+        }
 
     def path_ends(
         self,
@@ -445,7 +451,7 @@ class Neo4jStore:
         limit: int | None = DEFAULT_LIMIT,
     ) -> set[str]:
         """Where the paths of :meth:`match_paths` end (see ``GraphStore.path_ends``)."""
-        return set(tally_of_paths(self.match_paths(start_id, steps, limit), UNIT_WEIGHTS, as_of, 0))
+        return set(self.tally_paths(start_id, steps, weights=UNIT_WEIGHTS, as_of=as_of, limit=limit))
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes that exist, by id, and every relationship among them, by key."""
@@ -969,3 +975,24 @@ def _chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+class _PathBuilder:
+    """Paths from rows of node property maps and ``[source, type, target, props]`` lists,
+    each node and relationship built once however many paths share it."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.rels: dict[RelKey, Relationship] = {}
+
+    def path(self, nodes: list[Mapping[str, Any]], rels: list[list[Any]]) -> Path:
+        return Path(nodes=tuple(self.node(p) for p in nodes), relationships=tuple(self.rel(x) for x in rels))
+
+    def node(self, props: Mapping[str, Any]) -> Node:
+        found = self.nodes.get(props["id"])
+        return found if found is not None else self.nodes.setdefault(props["id"], _to_node(props))
+
+    def rel(self, row: list[Any]) -> Relationship:
+        key: RelKey = (row[0], row[1], row[2])
+        found = self.rels.get(key)
+        return found if found is not None else self.rels.setdefault(key, _to_relationship(*key, row[3]))

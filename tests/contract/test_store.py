@@ -401,3 +401,26 @@ def test_clear_empties_the_graph(mini: GraphStore) -> None:
     assert list(mini.iter_relationships()) == []
     mini.upsert_nodes([society("a", "A")])
     assert mini.counts().nodes == {"Society": 1}
+
+
+def test_tally_paths_and_path_ends_group_what_match_paths_finds(mini: GraphStore) -> None:
+    from graph_service.store import tally_of_paths
+    from queries.common import BASIS_WEIGHT
+    from queries.serving import CHANNELS
+
+    # the multi-step channels; each pattern is one query text per primitive (planning is what costs)
+    patterns = [*CHANNELS["talent"], *CHANNELS["program"], *CHANNELS["agreement"]]
+    paths = 0
+    for start in ("industry:wz:electrical", "industry:wz:digital", "society:csee"):
+        for steps in patterns:
+            for limit, as_of in ((1000, None), (1, "2021-06")):
+                expected = tally_of_paths(mini.match_paths(start, steps, limit), BASIS_WEIGHT, as_of, keep=2)
+                tallied = mini.tally_paths(
+                    start, steps, weights=BASIS_WEIGHT, as_of=as_of, limit=limit, keep=2
+                )
+                assert {e: (round(t.weight, 9), t.count, t.examples) for e, t in tallied.items()} == {
+                    e: (round(t.weight, 9), t.count, t.examples) for e, t in expected.items()
+                }, (start, steps, limit, as_of)
+                assert mini.path_ends(start, steps, as_of=as_of, limit=limit) == set(expected)
+                paths += sum(t.count for t in tallied.values())
+    assert paths >= 4  # the channels do reach societies in the mini dataset
