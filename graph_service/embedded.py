@@ -410,20 +410,25 @@ class EmbeddedStore:
                 position.update(zip(ids, range(len(position), len(position) + len(ids)), strict=True))
                 nodes[kind.value] = _node_columns(kind, [self._nodes[i] for i in ids], prov_index)
         layers: dict[str, dict[str, list[Any]]] = {}
+        size = len(position)
         for name in sorted(self._layers):
-            edges = sorted(
-                (position[u], position[v], _packed(data["m"]))
-                for u, v, data in self._layers[name].edges(data=True)
-            )
+            # (source, target) as one number that sorts the same way
+            edges = [
+                (position[u] * size + position[v], data["m"])
+                for u, nbrs in self._layers[name]._succ.items()
+                for v, data in nbrs.items()
+            ]
             if not edges:
                 continue
+            edges.sort(key=operator.itemgetter(0))
+            packs = [_packed(m) for _, m in edges]
             cols: dict[str, list[Any]] = {
-                "source": [e[0] for e in edges],
-                "target": [e[1] for e in edges],
-                "provenance": [prov_index.setdefault(e[2][0], len(prov_index)) for e in edges],
+                "source": [key // size for key, _ in edges],
+                "target": [key % size for key, _ in edges],
+                "provenance": _indexes_in(prov_index, [pack[0] for pack in packs]),
             }
             for place, field in enumerate(_OPTIONAL_COLUMNS, start=1):
-                column = [e[2][place] for e in edges]
+                column = [pack[place] for pack in packs]
                 if any(column):
                     cols[field] = column
             layers[name] = cols
@@ -782,13 +787,21 @@ def _node_columns(
     for name, info in NODE_MODELS[kind].model_fields.items():
         values = list(map(operator.attrgetter(name), nodes))
         if name == "provenance":
-            values = [prov_index.setdefault(p, len(prov_index)) for p in values]
+            values = _indexes_in(prov_index, values)
         elif not info.is_required() and values.count(info.get_default(call_default_factory=True)) == len(
             values
         ):
             continue
         columns[name] = values
     return columns
+
+
+def _indexes_in(table: dict[Provenance, int], values: list[Provenance]) -> list[int]:
+    """Each value's index in a table of distinct values, added to it when new. A graph
+    shares a few provenance objects among millions of facts: each object is hashed once."""
+    objects = dict(zip(map(id, values), values, strict=True))
+    by_object = {key: table.setdefault(value, len(table)) for key, value in objects.items()}
+    return list(map(by_object.__getitem__, map(id, values)))
 
 
 def _nodes_of_kind(kind: NodeKind, columns: Any, provs: list[Provenance]) -> list[Node]:
