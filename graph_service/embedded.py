@@ -559,29 +559,28 @@ class EmbeddedStore:
                 f"the snapshot {path} has version {doc.get('version')!r}; "
                 f"this innograph reads versions {', '.join(map(str, READABLE_VERSIONS))}."
             )
-        # Reading makes a few objects per node and relationship, which form no cycles and
-        # live on: the cycle collector would go over them all again and again for nothing.
-        collecting = gc.isenabled()
-        gc.disable()
         self._names = None  # built when first needed (see _name_index)
         try:
-            if doc["version"] == 3:
-                ids, kinds = self._add_node_columns(doc)
-            else:
-                self.upsert_nodes(_nodes_from_snapshot(doc["nodes"]))
-                ids = sorted(self._nodes)
-                kinds = [self._nodes[i].kind for i in ids]
-            if doc["version"] == 1:
-                rels = [relationship_from_props(s, t, o, p) for s, t, o, p in doc["relationships"]]
-                self.upsert_relationships(rels)
-            else:
-                self._add_relationship_columns(doc, ids, kinds)
+            with _collector_paused():
+                if doc["version"] == 3:
+                    ids, kinds = self._add_node_columns(doc)
+                else:
+                    self.upsert_nodes(_nodes_from_snapshot(doc["nodes"]))
+                    ids = sorted(self._nodes)
+                    kinds = [self._nodes[i].kind for i in ids]
+                if doc["version"] == 1:
+                    rels = [relationship_from_props(s, t, o, p) for s, t, o, p in doc["relationships"]]
+                    self.upsert_relationships(rels)
+                else:
+                    self._add_relationship_columns(doc, ids, kinds)
         except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError, IndexError) as exc:
             message = exc.message if isinstance(exc, GraphServiceError) else _first_line(exc)
             raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {message}") from None
-        finally:
-            if collecting:
-                gc.enable()
+        if gc.isenabled():
+            # All of it is new to the collector, which would go over it within moments and
+            # again at the next full collection; one full pass now makes it old for good,
+            # and is part of the reload's time rather than the first requests'.
+            gc.collect()
 
     def _add_node_columns(self, doc: dict[str, Any]) -> tuple[list[str], list[NodeKind]]:
         """Add the nodes of a version-3 snapshot, each column checked as the kind's model checks
@@ -620,16 +619,7 @@ class EmbeddedStore:
         if index is None:
             with self._lock:
                 if self._names is None:
-                    nodes = list(self._nodes.values())
-                    names = list(map(Node.names, nodes))
-                    keys = list(map(normalize_name, chain.from_iterable(names)))
-                    ids = map(operator.attrgetter("id"), nodes)
-                    owners = list(chain.from_iterable(map(repeat, ids, map(len, names))))
-                    built = dict(zip(keys, [{owner} for owner in owners], strict=True))
-                    if len(built) < len(keys):  # some nodes share a name: gather every owner
-                        for key, owner in zip(keys, owners, strict=True):
-                            built[key].add(owner)
-                    self._names = built
+                    self._names = _names_of(self._nodes.values())
                 index = self._names
         return index
 
@@ -923,6 +913,35 @@ def _ends(column: list[Any], ids: list[str], position: dict[str, int] | None, wh
 
 def _consume(iterator: Iterator[object]) -> None:
     deque(iterator, maxlen=0)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while objects that form no cycles and live on are made
+    by the hundred thousand: it would go over all of them, again and again, for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _names_of(nodes: Iterable[Node]) -> dict[str, set[str]]:
+    """The name index of these nodes (folded name → ids): :meth:`EmbeddedStore._index_names`
+    for each, in bulk."""
+    with _collector_paused():
+        nodes = list(nodes)
+        names = list(map(Node.names, nodes))
+        keys = list(map(normalize_name, chain.from_iterable(names)))
+        ids = map(operator.attrgetter("id"), nodes)
+        owners = list(chain.from_iterable(map(repeat, ids, map(len, names))))
+        index = dict(zip(keys, [{owner} for owner in owners], strict=True))
+        if len(index) < len(keys):  # some nodes share a name: gather every owner
+            for key, owner in zip(keys, owners, strict=True):
+                index[key].add(owner)
+    return index
 
 
 def _pairs_increase(firsts: list[Any], seconds: list[Any]) -> bool:
