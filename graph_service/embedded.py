@@ -401,6 +401,10 @@ class EmbeddedStore:
         Provenance, of nodes and relationships, is an index into one table of
         distinct provenances.
         """
+        with _collector_paused():  # millions of short-lived tuples and lists, no cycles
+            return self._snapshot_json()
+
+    def _snapshot_json(self) -> bytes:
         prov_index: dict[Provenance, int] = {}
         position: dict[str, int] = {}
         nodes: dict[str, dict[str, list[Any]]] = {}
@@ -576,7 +580,7 @@ class EmbeddedStore:
         except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError, IndexError) as exc:
             message = exc.message if isinstance(exc, GraphServiceError) else _first_line(exc)
             raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {message}") from None
-        if gc.isenabled():
+        if gc.isenabled() and len(self._nodes) + sum(self._rel_counts.values()) > _BIG_GRAPH:
             # All of it is new to the collector, which would go over it within moments and
             # again at the next full collection; one full pass now makes it old for good,
             # and is part of the reload's time rather than the first requests'.
@@ -692,6 +696,9 @@ class EmbeddedStore:
 
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")
+_BIG_GRAPH = 50_000
+"""Nodes and relationships beyond which a reload ends with a full collection; below, the
+collector's passes over what was read take milliseconds wherever they fall."""
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 _REQUIRED_COLUMNS = frozenset({"source", "target", "provenance"})
 _KINDS = {k.value: k for k in NodeKind}

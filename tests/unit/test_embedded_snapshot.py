@@ -495,6 +495,7 @@ SAVER = textwrap.dedent(
     from loaders.load import WENZHOU_DATASET, load_dataset
 
     path = sys.argv[1]
+    EmbeddedStore(path)  # warm: what a first read prepares (validators of each column) is inherited
     print("ready", flush=True)
     for _ in sys.stdin:  # one line per round: fork a child that loads and saves until killed
         pid = os.fork()
