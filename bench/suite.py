@@ -177,11 +177,13 @@ def measure_queries(store: GraphStore, quick: bool = False) -> dict[str, Any]:
 
 
 def measure_snapshot(path: Path, runs: int = 3) -> dict[str, Any]:
-    """Median save and reload time of the embedded snapshot, its size, and the peak memory of a load.
+    """Median save and reload time of the embedded snapshot, its size, and peak memory.
 
-    Each run is a fresh process, so peak memory (ru_maxrss) belongs to one load alone.
+    Loading and saving run in a fresh process each run, so their peak memory (ru_maxrss)
+    belongs to one load alone; each reload runs in a fresh process of its own, as when a
+    server starts on the snapshot, so its time and peak memory are the reload's alone.
     """
-    code = (
+    load_and_save = (
         "import json,resource,sys,time\n"
         "from pathlib import Path\n"
         "from graph_service.embedded import EmbeddedStore\n"
@@ -190,29 +192,39 @@ def measure_snapshot(path: Path, runs: int = 3) -> dict[str, Any]:
         "t=time.perf_counter(); s=EmbeddedStore(snap); load_dataset(Path(sys.argv[1]), s, batch_size=20000)\n"
         "load=time.perf_counter()-t\n"
         "t=time.perf_counter(); s.save(snap); save=time.perf_counter()-t\n"
-        "del s\n"
-        "t=time.perf_counter(); EmbeddedStore(snap); reload=time.perf_counter()-t\n"
-        "print(json.dumps({'load':load,'save':save,'reload':reload,'peak_kib':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,'bytes':snap.stat().st_size}))\n"
+        "print(json.dumps({'load':load,'save':save,'peak_kib':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,'bytes':snap.stat().st_size}))\n"
     )
-    results = []
+    reload = (
+        "import json,resource,sys,time\n"
+        "from graph_service.embedded import EmbeddedStore\n"
+        "t=time.perf_counter(); c=time.process_time(); EmbeddedStore(sys.argv[1])\n"
+        "print(json.dumps({'reload':time.perf_counter()-t,'cpu':time.process_time()-c,'peak_kib':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    )
+    results, reloads = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        snapshot = Path(tmp) / "graph.json"
         for _ in range(runs):
-            done = subprocess.run(
-                [sys.executable, "-c", code, str(path), str(Path(tmp) / "graph.json")],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            results.append(_json_of(load_and_save, str(path), str(snapshot)))
+            reloads.append(_json_of(reload, str(snapshot)))
     return {
         "load_seconds_median": round(statistics.median(r["load"] for r in results), 3),
         "save_seconds_median": round(statistics.median(r["save"] for r in results), 3),
-        "reload_seconds_median": round(statistics.median(r["reload"] for r in results), 3),
+        "reload_seconds_median": round(statistics.median(r["reload"] for r in reloads), 3),
+        "reload_cpu_seconds_median": round(statistics.median(r["cpu"] for r in reloads), 3),
         "peak_memory_mib": round(max(r["peak_kib"] for r in results) / 1024),
+        "reload_peak_memory_mib": round(max(r["peak_kib"] for r in reloads) / 1024),
         "snapshot_mib": round(results[0]["bytes"] / 2**20, 1),
         "runs": runs,
     }
+
+
+def _json_of(code: str, *args: str) -> dict[str, Any]:
+    """What a fresh interpreter running ``code`` from the checkout prints last, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def measure_api(path: Path, workers: int, seconds: int = 10, connections: int = 16) -> dict[str, Any]:

@@ -9,9 +9,13 @@ it?" without looking at them.
 
 The snapshot is plain JSON (no pickle), validated through the ontology when it is
 opened, so a snapshot from someone else can do no more than fail to load. It is
-written column-wise (one array per field and relationship type, provenance as an
-index into a shared table) so that a million relationships are validated per
-distinct value rather than per row when it is read. Saving
+written column-wise: per node kind one array per field, per relationship type one
+array per field with the ends given by the nodes' positions, provenance as an index
+into a shared table. A column is checked as a whole (by the field's own pydantic
+validator, which runs over a list in one call, or one regular expression over all
+the ids of a kind), and relationships per distinct value (kind pair, provenance,
+date, role), so that reading a city's million relationships costs a few seconds
+and never trusts what it reads. Saving
 writes a temporary file beside the snapshot, fsyncs it, renames it over the old
 one and fsyncs the directory: a process killed at any point leaves either the
 previous snapshot or the new one, whole.
@@ -24,21 +28,34 @@ import gc
 import glob
 import heapq
 import itertools
+import operator
 import os
+import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
+from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
-from typing import Any
+from types import MappingProxyType
+from typing import Annotated, Any
 
 import networkx as nx
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WrapValidator,
+)
 
 from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
 from graph_service.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
+    ID_PREFIX,
     NODE_MODELS,
     Basis,
     Node,
@@ -49,6 +66,7 @@ from graph_service.ontology import (
     RelType,
     Text,
     alive,
+    assemble_nodes,
     assemble_relationship,
     in_period,
     normalize_name,
@@ -72,9 +90,10 @@ from graph_service.store import (
 __all__ = ["SNAPSHOT_FORMAT", "EmbeddedStore"]
 
 SNAPSHOT_FORMAT = "innograph-snapshot"
-SNAPSHOT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-"""Snapshot versions this innograph opens: 1 (one entry per row) and 2 (column-wise)."""
+SNAPSHOT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+"""Snapshot versions this innograph opens: 1 (one entry per row), 2 (relationships
+column-wise) and 3 (nodes column-wise per kind too, relationships' ends by position)."""
 
 RelKey = tuple[str, str, str]
 
@@ -209,7 +228,7 @@ class EmbeddedStore:
         out: dict[str, list[str]] = {}
         for name in names:
             key = normalize_name(name)
-            out[key] = sorted(self._names.get(key, ()))
+            out[key] = sorted(self._name_index().get(key, ()))
         return out
 
     def get_relationships(self, keys: Iterable[RelKey]) -> dict[RelKey, Relationship]:
@@ -590,7 +609,7 @@ class EmbeddedStore:
             twin._layers = {name: _copy_layer(layer) for name, layer in self._layers.items()}
             twin._nodes = dict(self._nodes)
             twin._by_kind = {k: set(v) for k, v in self._by_kind.items()}
-            twin._names = {k: set(v) for k, v in self._names.items()}
+            twin._names = None if self._names is None else {k: set(v) for k, v in self._names.items()}
             twin._rel_counts = dict(self._rel_counts)
             twin._unsorted = set(self._unsorted)
             twin._dirty = self._dirty
@@ -637,26 +656,46 @@ class EmbeddedStore:
     def to_bytes(self) -> bytes:
         """The snapshot's JSON, ordered so that the same graph gives the same bytes.
 
-        Relationships are stored per type as parallel columns, sorted by (source,
-        target); provenance is an index into one table of distinct provenances.
+        Nodes are stored per kind, one column per field of the kind's model (a column
+        whose values are all the field's default is left out), each kind in id order
+        and the kinds in the order of their id prefixes: a node's position in that
+        sequence is its place in id order. Relationships are stored per type as
+        parallel columns sorted by (source, target), whose ends are those positions.
+        Provenance, of nodes and relationships, is an index into one table of
+        distinct provenances.
         """
+        with _collector_paused():  # millions of short-lived tuples and lists, no cycles
+            return self._snapshot_json()
+
+    def _snapshot_json(self) -> bytes:
         prov_index: dict[Provenance, int] = {}
-        nodes = [self._nodes[i].to_props() for i in sorted(self._nodes)]
+        position: dict[str, int] = {}
+        nodes: dict[str, dict[str, list[Any]]] = {}
+        for kind in _KINDS_IN_ID_ORDER:
+            ids = sorted(self._by_kind[kind])
+            if ids:
+                position.update(zip(ids, range(len(position), len(position) + len(ids)), strict=True))
+                nodes[kind.value] = _node_columns(kind, [self._nodes[i] for i in ids], prov_index)
         layers: dict[str, dict[str, list[Any]]] = {}
+        size = len(position)
         for name in sorted(self._layers):
-            edges = sorted(
-                ((u, v, _packed(data["m"])) for u, v, data in self._layers[name].edges(data=True)),
-                key=lambda e: (e[0], e[1]),
-            )
+            # (source, target) as one number that sorts the same way
+            edges = [
+                (position[u] * size + position[v], data["m"])
+                for u, nbrs in self._layers[name]._succ.items()
+                for v, data in nbrs.items()
+            ]
             if not edges:
                 continue
+            edges.sort(key=operator.itemgetter(0))
+            packs = [_packed(m) for _, m in edges]
             cols: dict[str, list[Any]] = {
-                "source": [e[0] for e in edges],
-                "target": [e[1] for e in edges],
-                "provenance": [prov_index.setdefault(e[2][0], len(prov_index)) for e in edges],
+                "source": [key // size for key, _ in edges],
+                "target": [key % size for key, _ in edges],
+                "provenance": _indexes_in(prov_index, [pack[0] for pack in packs]),
             }
-            for position, field in enumerate(_OPTIONAL_COLUMNS, start=1):
-                column = [e[2][position] for e in edges]
+            for place, field in enumerate(_OPTIONAL_COLUMNS, start=1):
+                column = [pack[place] for pack in packs]
                 if any(column):
                     cols[field] = column
             layers[name] = cols
@@ -678,7 +717,8 @@ class EmbeddedStore:
         self._layers: dict[str, nx.DiGraph] = {}
         self._nodes: dict[str, Node] = {}
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}
-        self._names: dict[str, set[str]] = {}
+        self._names: dict[str, set[str]] | None = {}
+        """Folded name → ids; ``None`` until first needed after a snapshot is read (see _name_index)."""
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
@@ -702,10 +742,14 @@ class EmbeddedStore:
         return layer
 
     def _index_names(self, node: Node) -> None:
+        if self._names is None:  # not built yet: it will be, from every node
+            return
         for name in node.names():
             self._names.setdefault(normalize_name(name), set()).add(node.id)
 
     def _unindex_names(self, node: Node) -> None:
+        if self._names is None:
+            return
         for name in node.names():
             ids = self._names.get(normalize_name(name))
             if ids is not None:
@@ -794,80 +838,140 @@ class EmbeddedStore:
                 f"the snapshot {path} has version {doc.get('version')!r}; "
                 f"this innograph reads versions {', '.join(map(str, READABLE_VERSIONS))}."
             )
+        self._names = None  # built when first needed (see _name_index)
         try:
-            nodes = _nodes_from_snapshot(doc["nodes"])
-            self.upsert_nodes(nodes)
-            if doc["version"] == 1:
-                rels = [relationship_from_props(s, t, o, p) for s, t, o, p in doc["relationships"]]
-                self.upsert_relationships(rels)
-            else:
-                self._add_columns(doc["provenance"], doc["relationships"])
+            with _collector_paused():
+                if doc["version"] == 3:
+                    ids, kinds = self._add_node_columns(doc)
+                else:
+                    self.upsert_nodes(_nodes_from_snapshot(doc["nodes"]))
+                    ids = sorted(self._nodes)
+                    kinds = [self._nodes[i].kind for i in ids]
+                if doc["version"] == 1:
+                    rels = [relationship_from_props(s, t, o, p) for s, t, o, p in doc["relationships"]]
+                    self.upsert_relationships(rels)
+                else:
+                    self._add_relationship_columns(doc, ids, kinds)
         except (ValidationError, GraphServiceError, KeyError, TypeError, ValueError, IndexError) as exc:
             message = exc.message if isinstance(exc, GraphServiceError) else _first_line(exc)
             raise InvalidRequest(f"the snapshot {path} holds an invalid entry: {message}") from None
 
-    def _add_columns(self, prov_table: Any, layers: Any) -> None:
-        """Add the column-wise relationships of a version-2 snapshot, checking each as the
-        ontology would, but each distinct value (kind pair, provenance, date, role) once."""
-        if not isinstance(prov_table, list) or not isinstance(layers, dict):
-            raise InvalidRequest("provenance must be a list and relationships an object")
-        provs = [provenance(*_three_texts(entry)) for entry in prov_table]
-        nodes = self._nodes
+    def _add_node_columns(self, doc: dict[str, Any]) -> tuple[list[str], list[NodeKind]]:
+        """Add the nodes of a version-3 snapshot, each column checked as the kind's model checks
+        that field; the nodes, one sequence in id order, must not repeat an id.
+
+        Returns:
+            every id in id order, and the kind of each.
+        """
+        blocks = doc["nodes"]
+        if not isinstance(blocks, dict):
+            raise InvalidRequest("nodes must be an object of columns per kind")
+        unknown = sorted(set(blocks) - set(_KINDS))
+        if unknown:
+            raise InvalidRequest(f"unknown node kind {unknown[0][:50]!r}")
+        provs = _provenances(doc["provenance"])
+        ids: list[str] = []
+        kinds: list[NodeKind] = []
+        for kind in _KINDS_IN_ID_ORDER:
+            if kind.value in blocks:
+                nodes = _nodes_of_kind(kind, blocks[kind.value], provs)
+                kind_ids = list(map(operator.attrgetter("id"), nodes))
+                self._nodes.update(zip(kind_ids, nodes, strict=True))
+                self._by_kind[kind].update(kind_ids)
+                ids += kind_ids
+                kinds += [kind] * len(kind_ids)
+        if (i := _first_unordered(ids)) is not None:
+            problem = "repeated" if ids[i] == ids[i + 1] else "out of id order"
+            raise InvalidRequest(f"node {ids[i + 1][:250]!r} is {problem}")
+        return ids, kinds
+
+    def _name_index(self) -> dict[str, set[str]]:
+        """The name index. A store read from a snapshot builds it on first use, in bulk (what
+        :meth:`_index_names` gives for every node): only loading more data asks for names,
+        and a store that only answers questions never spends the time (half a second at L)."""
+        index = self._names
+        if index is None:
+            with self._lock:
+                if self._names is None:
+                    self._names = _names_of(self._nodes.values())
+                index = self._names
+        return index
+
+    def _add_relationship_columns(self, doc: dict[str, Any], ids: list[str], kinds: list[NodeKind]) -> None:
+        """Add the column-wise relationships of a version-2 or -3 snapshot, checking each as the
+        ontology would, but a column or a distinct value (kind pair, provenance, date, role)
+        at a time. Their ends are node ids (version 2) or positions in ``ids`` (version 3),
+        every node's id in id order; ``kinds`` holds the kind of each."""
+        layers = doc["relationships"]
+        if not isinstance(layers, dict):
+            raise InvalidRequest("relationships must be an object of columns per type")
+        provs = _provenances(doc["provenance"])
+        position = {node_id: i for i, node_id in enumerate(ids)} if doc["version"] == 2 else None
         for name, cols in layers.items():
-            rel_type = RelType(name)
-            allowed = ALLOWED_PAIRS[rel_type]
-            acyclic = rel_type in ACYCLIC_TYPES
-            if not isinstance(cols, dict) or set(cols) - _ALL_COLUMNS:
+            rel_type = _REL_TYPES.get(name)
+            if rel_type is None:
+                raise InvalidRequest(f"unknown relationship type {name[:50]!r}")
+            if not isinstance(cols, dict) or set(cols) - _ALL_COLUMNS or not set(cols) >= _REQUIRED_COLUMNS:
                 raise InvalidRequest(
-                    f"the {name} columns are not source, target, provenance, role, since, until"
+                    f"the {name} columns are not source, target, provenance (and role, since, until)"
                 )
-            sources, targets, prov_ids = cols["source"], cols["target"], cols["provenance"]
-            size = len(sources)
-            extra = {f: cols.get(f) for f in _OPTIONAL_COLUMNS}
-            if (
-                len(targets) != size
-                or len(prov_ids) != size
-                or any(c is not None and len(c) != size for c in extra.values())
-            ):
+            if any(type(column) is not list for column in cols.values()):
+                raise InvalidRequest(f"the {name} columns are not all lists")
+            size = len(cols["source"])
+            if any(len(column) != size for column in cols.values()):
                 raise InvalidRequest(f"the {name} columns have different lengths")
-            roles = [_role(v) for v in extra["role"]] if extra["role"] is not None else [""] * size
-            since = [_date(v) for v in extra["since"]] if extra["since"] is not None else [None] * size
-            until = [_date(v) for v in extra["until"]] if extra["until"] is not None else [None] * size
+            if not size:
+                continue
+            sources = _ends(cols["source"], ids, position, f"{name} source")
+            targets = _ends(cols["target"], ids, position, f"{name} target")
+            prov_ids = _positions(cols["provenance"], len(provs), f"{name} provenance index")
+            extra = [cols.get(field) for field in _OPTIONAL_COLUMNS]
+            if not _pairs_increase(sources, targets):  # written in order; put a hand-edited file in order
+                keys = list(map(operator.add, map(operator.mul, sources, repeat(len(ids))), targets))
+                order = sorted(range(size), key=keys.__getitem__)
+                sources, targets, prov_ids, keys = (
+                    [column[j] for j in order] for column in (sources, targets, prov_ids, keys)
+                )
+                extra = [None if column is None else [column[j] for j in order] for column in extra]
+                if (i := _first_unordered(keys)) is not None:
+                    raise InvalidRequest(f"the {name} columns repeat {ids[sources[i]]} → {ids[targets[i]]}")
+            pairs = set(zip(map(kinds.__getitem__, sources), map(kinds.__getitem__, targets), strict=True))
+            if not pairs <= ALLOWED_PAIRS[rel_type]:
+                source_kind, target_kind = min(pairs - ALLOWED_PAIRS[rel_type])
+                raise InvalidRequest(f"{name} cannot join {source_kind} → {target_kind}")
+            if rel_type in ACYCLIC_TYPES and any(map(operator.eq, sources, targets)):
+                loop = next(s for s, t in zip(sources, targets, strict=True) if s == t)
+                raise InvalidRequest(f"{name} cannot join {ids[loop]} to itself")
+            packed = _packed_column(provs, prov_ids, *extra)
             # Written straight into the layer's dict-of-dicts (networkx's documented
-            # structure: _node, _succ, _pred), one shared attribute dict per edge as
-            # add_edge makes; the relationship is built on first read (see _rel_of).
-            layer = self._layer(name)
-            node_attrs, succ, pred = layer._node, layer._succ, layer._pred
-            for i in range(size):
-                source = nodes[sources[i]]
-                target = nodes[targets[i]]
-                if (source.kind, target.kind) not in allowed:
-                    raise InvalidRequest(f"{name} cannot join {source.kind} → {target.kind}")
-                sid, tid = source.id, target.id
-                if acyclic and sid == tid:
-                    raise InvalidRequest(f"{name} cannot join {sid} to itself")
-                prov_id = prov_ids[i]
-                if type(prov_id) is not int or prov_id < 0:
-                    raise InvalidRequest(f"provenance index {prov_id!r} is not in the table")
-                for node_id in (sid, tid):
-                    if node_id not in node_attrs:
-                        node_attrs[node_id] = {}
-                        succ[node_id] = {}
-                        pred[node_id] = {}
-                out = succ[sid]
-                if tid in out:
-                    raise InvalidRequest(f"the {name} columns repeat {sid} → {tid}")
-                if out and next(reversed(out)) > tid:
-                    self._unsorted.add((name, sid, True))
-                into = pred[tid]
-                if into and next(reversed(into)) > sid:
-                    self._unsorted.add((name, tid, False))
-                out[tid] = pred[tid][sid] = {"m": (provs[prov_id], roles[i], since[i], until[i])}
-            self._rel_counts[name] = self._rel_counts.get(name, 0) + size
-        self._dirty = True
+            # structure: _node, _succ, _pred), one attribute dict per edge shared by both
+            # directions as add_edge makes; the relationship is built on first read (see
+            # _rel_of). The columns are in (source, target) order, so every neighbour list
+            # comes out in id order. The loops run in C (map over operator.setitem), a few
+            # times faster than a Python loop over the relationships.
+            source_ids = list(map(ids.__getitem__, sources))
+            target_ids = list(map(ids.__getitem__, targets))
+            layer = self._layer(name)  # new and empty: its tables are replaced whole
+            # Every end of the layer, with one read-only attribute map for all: a layer
+            # keeps nothing on its nodes.
+            layer._node = dict.fromkeys(chain(source_ids, target_ids), _NO_ATTRIBUTES)
+            layer._succ = layer._adj = dict(
+                zip(layer._node, map(dict, repeat((), len(layer._node))), strict=True)
+            )
+            layer._pred = dict(zip(layer._node, map(dict, repeat((), len(layer._node))), strict=True))
+            edges = [{"m": pack} for pack in packed]
+            _consume(map(operator.setitem, map(layer._succ.__getitem__, source_ids), target_ids, edges))
+            _consume(map(operator.setitem, map(layer._pred.__getitem__, target_ids), source_ids, edges))
+            self._rel_counts[name] = size
 
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+_REQUIRED_COLUMNS = frozenset({"source", "target", "provenance"})
+_KINDS = {k.value: k for k in NodeKind}
+_KINDS_IN_ID_ORDER = sorted(NodeKind, key=ID_PREFIX.__getitem__)
+"""Kinds ordered so that their nodes, each kind in id order, are in id order: ``:`` sorts
+before any letter of a prefix."""
 
 
 def _copy_layer(layer: nx.DiGraph) -> nx.DiGraph:
@@ -1007,6 +1111,221 @@ def _three_texts(entry: object) -> tuple[str, str, str]:
     if not isinstance(entry, list) or len(entry) != 3 or not all(isinstance(v, str) for v in entry):
         raise InvalidRequest(f"provenance entry {str(entry)[:80]} is not [source, evidence, basis]")
     return entry[0], entry[1], entry[2]
+
+
+def _node_columns(
+    kind: NodeKind, nodes: list[Node], prov_index: dict[Provenance, int]
+) -> dict[str, list[Any]]:
+    """The columns of a kind's nodes: one per field, with provenance as an index into the
+    table; a column whose every value is the field's default is left out."""
+    columns: dict[str, list[Any]] = {}
+    for name, info in NODE_MODELS[kind].model_fields.items():
+        values = list(map(operator.attrgetter(name), nodes))
+        if name == "provenance":
+            values = _indexes_in(prov_index, values)
+        elif not info.is_required() and values.count(info.get_default(call_default_factory=True)) == len(
+            values
+        ):
+            continue
+        columns[name] = values
+    return columns
+
+
+def _indexes_in(table: dict[Provenance, int], values: list[Provenance]) -> list[int]:
+    """Each value's index in a table of distinct values, added to it when new. A graph
+    shares a few provenance objects among millions of facts: each object is hashed once."""
+    objects = dict(zip(map(id, values), values, strict=True))
+    by_object = {key: table.setdefault(value, len(table)) for key, value in objects.items()}
+    return list(map(by_object.__getitem__, map(id, values)))
+
+
+def _nodes_of_kind(kind: NodeKind, columns: Any, provs: list[Provenance]) -> list[Node]:
+    """The nodes of one kind from their columns, each column checked as the model checks the field."""
+    model = NODE_MODELS[kind]
+    fields = model.model_fields
+    if not isinstance(columns, dict):
+        raise InvalidRequest(f"the {kind} nodes are not an object of columns")
+    unknown = sorted(set(columns) - set(fields))
+    if unknown:
+        raise InvalidRequest(f"the {kind} nodes have an unknown field {unknown[0][:50]!r}")
+    missing = [name for name, info in fields.items() if info.is_required() and name not in columns]
+    if missing:
+        raise InvalidRequest(f"the {kind} nodes have no {missing[0]} column")
+    if any(type(column) is not list for column in columns.values()):
+        raise InvalidRequest(f"the {kind} columns are not all lists")
+    size = len(columns["id"])
+    if any(len(column) != size for column in columns.values()):
+        raise InvalidRequest(f"the {kind} columns have different lengths")
+    ids = _checked_ids(kind, columns["id"])
+    values: list[list[Any]] = []
+    for name, info in fields.items():
+        column = columns.get(name)
+        if name == "id":
+            column = ids
+        elif name == "provenance":
+            column = list(
+                map(provs.__getitem__, _positions(columns[name], len(provs), f"{kind} provenance index"))
+            )
+        elif column is not None:
+            column = _checked_column(kind, name, column, ids)
+        elif info.default_factory is not None:
+            column = [info.get_default(call_default_factory=True) for _ in range(size)]
+        else:
+            column = [info.default] * size
+        values.append(column)
+    return assemble_nodes(model, values)
+
+
+def _checked_ids(kind: NodeKind, column: list[Any]) -> list[str]:
+    """A kind's id column, checked by one regular expression over all of it; anything it does
+    not pass goes through the model's own id check, which names the id at fault."""
+    try:
+        whole = "\n".join(column)
+    except TypeError:
+        whole = None
+    if whole is not None and (not column or _id_column_pattern(kind).fullmatch(whole)):
+        return column
+    return _checked_column(kind, "id", column, None)
+
+
+@cache
+def _id_column_pattern(kind: NodeKind) -> re.Pattern[str]:
+    """Ids of one kind joined by newlines: each as ``kind_of_id`` accepts it, with the kind's prefix."""
+    one = re.escape(ID_PREFIX[kind]) + r":[^\s:][^\s]{0,199}"
+    return re.compile(rf"{one}(?:\n{one})*")
+
+
+def _checked_column(kind: NodeKind, name: str, column: list[Any], ids: list[str] | None) -> list[Any]:
+    """A column of one field, checked (and normalised, as validation does) by the field's validator."""
+    try:
+        return _column_adapter(kind, name).validate_python(column)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        row = error["loc"][0] if error["loc"] else None
+        which = f" of {ids[row]}" if ids is not None and isinstance(row, int) else f" #{row}"
+        raise InvalidRequest(f"the {kind} {name}{which}: {error['msg']}") from None
+
+
+_VALIDATORS = {
+    "before": BeforeValidator,
+    "after": AfterValidator,
+    "wrap": WrapValidator,
+    "plain": PlainValidator,
+}
+
+
+@cache
+def _column_adapter(kind: NodeKind, name: str) -> TypeAdapter[list[Any]]:
+    """A validator of a list of one field's values that checks each as the kind's model checks
+    the field: its type, its constraints and the model's validators of that field."""
+    model = NODE_MODELS[kind]
+    info = model.model_fields[name]
+    own = [
+        _VALIDATORS[d.info.mode](d.func)
+        for d in model.__pydantic_decorators__.field_validators.values()
+        if name in d.info.fields or "*" in d.info.fields
+    ]
+    extras = (*info.metadata, *own)
+    item: Any = Annotated[(info.annotation, *extras)] if extras else info.annotation
+    adapter: TypeAdapter[list[Any]] = TypeAdapter(list[item], config=model.model_config)
+    return adapter
+
+
+def _provenances(table: Any) -> list[Provenance]:
+    if not isinstance(table, list):
+        raise InvalidRequest("provenance must be a list")
+    return [provenance(*_three_texts(entry)) for entry in table]
+
+
+def _positions(column: list[Any], size: int, what: str) -> list[int]:
+    """The column, when every value is a position in a sequence of ``size``."""
+    if column and (set(map(type, column)) != {int} or min(column) < 0 or max(column) >= size):
+        bad = next(v for v in column if type(v) is not int or not 0 <= v < size)
+        raise InvalidRequest(f"{what} {str(bad)[:80]} is not a position in 0..{size - 1}")
+    return column
+
+
+def _ends(column: list[Any], ids: list[str], position: dict[str, int] | None, what: str) -> list[int]:
+    """Positions (in id order) of the nodes a column of relationship ends names, by position or by id."""
+    if position is None:
+        return _positions(column, len(ids), what)
+    try:
+        return list(map(position.__getitem__, column))
+    except (KeyError, TypeError):
+        missing = next(v for v in column if not isinstance(v, str) or v not in position)
+        raise InvalidRequest(f"{what} {str(missing)[:250]!r} is not a node") from None
+
+
+def _consume(iterator: Iterator[object]) -> None:
+    deque(iterator, maxlen=0)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while objects that form no cycles and live on are made
+    by the hundred thousand: it would go over all of them, again and again, for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _names_of(nodes: Iterable[Node]) -> dict[str, set[str]]:
+    """The name index of these nodes (folded name → ids): :meth:`EmbeddedStore._index_names`
+    for each, in bulk."""
+    with _collector_paused():
+        nodes = list(nodes)
+        names = list(map(Node.names, nodes))
+        keys = list(map(normalize_name, chain.from_iterable(names)))
+        ids = map(operator.attrgetter("id"), nodes)
+        owners = list(chain.from_iterable(map(repeat, ids, map(len, names))))
+        index = dict(zip(keys, [{owner} for owner in owners], strict=True))
+        if len(index) < len(keys):  # some nodes share a name: gather every owner
+            for key, owner in zip(keys, owners, strict=True):
+                index[key].add(owner)
+    return index
+
+
+def _pairs_increase(firsts: list[Any], seconds: list[Any]) -> bool:
+    """Whether the pairs (firsts[i], seconds[i]) strictly increase."""
+    pairs = zip(firsts, seconds, strict=True)
+    following = zip(islice(firsts, 1, None), islice(seconds, 1, None), strict=True)
+    return all(map(operator.lt, pairs, following))
+
+
+def _first_unordered(values: list[Any]) -> int | None:
+    """The first ``i`` where ``values[i] >= values[i + 1]``, or ``None`` when they strictly increase."""
+    if all(map(operator.lt, values, islice(values, 1, None))):
+        return None
+    return next(i for i, (a, b) in enumerate(zip(values, islice(values, 1, None), strict=False)) if a >= b)
+
+
+def _packed_column(
+    provs: list[Provenance],
+    prov_ids: list[int],
+    roles: list[Any] | None,
+    since: list[Any] | None,
+    until: list[Any] | None,
+) -> Iterable[_Packed]:
+    """Each relationship's packed (provenance, role, since, until), the values checked once
+    each and equal tuples shared."""
+    if roles is None and since is None and until is None:
+        packs = [(p, "", None, None) for p in provs]
+        return map(packs.__getitem__, prov_ids)
+    shared: dict[_Packed, _Packed] = {}
+    return [
+        shared.setdefault(pack, pack)
+        for pack in zip(
+            map(provs.__getitem__, prov_ids),
+            repeat("") if roles is None else map(_role, roles),
+            repeat(None) if since is None else map(_date, since),
+            repeat(None) if until is None else map(_date, until),
+            strict=False,  # the absent columns repeat their default
+        )
+    ]
 
 
 def _nodes_from_snapshot(entries: Any) -> list[Node]:

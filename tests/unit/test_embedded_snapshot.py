@@ -10,16 +10,21 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import BaseModel
 
 from graph_service.embedded import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, EmbeddedStore
 from graph_service.errors import BackendUnavailable, InvalidRequest
+from graph_service.ontology import NODE_MODELS, NodeKind, Program, RelType
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "mini"
+MINI_V2 = MINI.parent / "snapshots" / "mini-v2.json"
+"""The mini dataset as the previous release saved it (snapshot version 2)."""
 CRASH_ROUNDS = 50
 """Saves killed at a random moment; each round takes a fraction of a second."""
 
@@ -62,7 +67,7 @@ def test_the_snapshot_is_the_same_bytes_for_the_same_graph(tmp_path: Path) -> No
     assert a.to_bytes() == b.to_bytes()
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     doc = orjson.loads(a.to_bytes())
-    assert (doc["format"], doc["version"]) == (SNAPSHOT_FORMAT, SNAPSHOT_VERSION) == (SNAPSHOT_FORMAT, 2)
+    assert (doc["format"], doc["version"]) == (SNAPSHOT_FORMAT, SNAPSHOT_VERSION) == (SNAPSHOT_FORMAT, 3)
 
 
 def version_1_doc(store: EmbeddedStore) -> dict[str, object]:
@@ -87,16 +92,95 @@ def test_a_snapshot_of_the_previous_version_opens_as_the_same_graph(tmp_path: Pa
     assert orjson.loads((tmp_path / "old.json").read_bytes())["version"] == 1
 
 
-def test_relationships_are_stored_column_wise_with_shared_provenance(tmp_path: Path) -> None:
+def test_a_snapshot_of_version_2_opens_as_the_same_graph(tmp_path: Path) -> None:
+    store = mini_store(None)
+    old = EmbeddedStore(MINI_V2)
+    assert old.to_bytes() == store.to_bytes()
+    assert list(old.iter_nodes()) == list(store.iter_nodes())
+    assert list(old.iter_relationships()) == list(store.iter_relationships())
+    assert old.neighbors("society:cmes") == store.neighbors("society:cmes")
+    assert old.ids_by_name(["CMES", "中国机械工程学会"]) == store.ids_by_name(["CMES", "中国机械工程学会"])
+
+
+def test_nodes_and_relationships_are_stored_column_wise_with_shared_provenance(tmp_path: Path) -> None:
     store = mini_store(None)
     doc = orjson.loads(store.to_bytes())
+    ids = [i for kind in sorted(doc["nodes"]) for i in doc["nodes"][kind]["id"]]
+    assert ids == sorted(store._nodes)  # each kind in id order, the kinds in the order of their prefixes
+    societies = doc["nodes"]["Society"]
+    assert len(societies["name"]) == len(societies["id"]) == store.counts().nodes["Society"]
+    assert "description" not in doc["nodes"]["Region"]  # all default: left out
     serves = doc["relationships"]["SERVES"]
     assert set(serves) >= {"source", "target", "provenance"}
     assert len(serves["source"]) == len(serves["target"]) == store.counts().relationships["SERVES"]
-    assert serves["source"] == sorted(serves["source"])
+    pairs = list(zip(serves["source"], serves["target"], strict=True))
+    assert pairs == sorted(pairs)
+    assert {ids[i] for i in serves["source"]} == {
+        r.source for r in store.iter_relationships([RelType.SERVES])
+    }
     used = {i for cols in doc["relationships"].values() for i in cols["provenance"]}
+    used |= {i for cols in doc["nodes"].values() for i in cols["provenance"]}
     assert used == set(range(len(doc["provenance"])))  # every entry used, none repeated
     assert len({tuple(p) for p in doc["provenance"]}) == len(doc["provenance"])
+
+
+def test_nodes_read_from_a_snapshot_are_indistinguishable_from_validated_ones(tmp_path: Path) -> None:
+    store = mini_store(tmp_path / "graph.json")
+    load_dataset(WENZHOU_DATASET, store)
+    again = EmbeddedStore(tmp_path / "graph.json")
+    for node in again.iter_nodes():
+        validated = type(node).model_validate(node.model_dump())
+        assert node == validated
+        assert list(node.__dict__.items()) == list(validated.__dict__.items())
+        assert node.to_props() == validated.to_props()
+        assert node.model_copy(update={"name": "x"}) == validated.model_copy(update={"name": "x"})
+        assert pickle.loads(pickle.dumps(node)) == validated
+    program = next(n for n in again.iter_nodes(NodeKind.PROGRAM) if isinstance(n, Program) and n.targets)
+    other = next(n for n in again.iter_nodes(NodeKind.PROGRAM) if n is not program)
+    assert isinstance(other, Program)
+    assert program.targets is not other.targets  # each node has its own dict
+    rel = next(again.iter_relationships())
+    assert rel.model_copy(update={"role": "x"}).role == "x"
+
+
+def test_the_snapshot_checks_every_field_the_models_check() -> None:
+    """A new validator on a node model is applied by the snapshot reader, or fails here."""
+    for model in NODE_MODELS.values():
+        decorators = model.__pydantic_decorators__
+        assert not decorators.model_validators
+        assert not decorators.validators
+        assert not decorators.root_validators
+        assert model.model_post_init is BaseModel.model_post_init
+        modes = {d.info.mode for d in decorators.field_validators.values()}
+        assert modes <= {"before", "after", "wrap", "plain"}
+
+
+def test_the_name_index_of_a_reopened_store_follows_later_writes(tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    mini_store(path)
+    again = EmbeddedStore(path)
+    cmes = again.get_node("society:cmes")
+    assert cmes is not None
+    again.upsert_nodes([cmes.model_copy(update={"name": "Mechanical Society", "aliases": ()})])
+    twin = again.clone()
+    for store in (again, twin):
+        assert store.ids_by_name(["CMES", "mechanical society", "中国机械工程学会"]) == {
+            "cmes": [],
+            "mechanical society": ["society:cmes"],
+            "中国机械工程学会": ["society:cmes"],
+        }
+
+
+def test_relationships_out_of_order_in_a_hand_edited_snapshot_are_put_in_order(tmp_path: Path) -> None:
+    store = mini_store(None)
+    doc = orjson.loads(store.to_bytes())
+    for cols in doc["relationships"].values():
+        for values in cols.values():
+            values.reverse()
+    again = EmbeddedStore(write_doc(tmp_path / "graph.json", doc))
+    assert again.to_bytes() == store.to_bytes()
+    for node_id in ("society:cmes", "industry:gbt4754:c38"):
+        assert again.neighbors(node_id) == store.neighbors(node_id)
 
 
 def test_persist_without_a_path_or_without_changes_writes_nothing(tmp_path: Path) -> None:
@@ -152,8 +236,13 @@ def test_pickle_bytes_are_refused_without_being_unpickled(tmp_path: Path) -> Non
         (b'{"nodes": [], "relationships": []}', "is not an innograph snapshot"),
         (b'{"format": "graphml", "version": 1}', "is not an innograph snapshot"),
         (
-            b'{"format": "innograph-snapshot", "version": 3, "nodes": [], "relationships": []}',
-            "has version 3",
+            b'{"format": "innograph-snapshot", "version": 4, "nodes": {}, "relationships": {}}',
+            "has version 4",
+        ),
+        (b'{"format": "innograph-snapshot", "version": 3, "nodes": []}', "holds an invalid entry"),
+        (
+            b'{"format": "innograph-snapshot", "version": 3, "nodes": {}, "provenance": [], "relationships": []}',
+            "holds an invalid entry",
         ),
         (b'{"format": "innograph-snapshot", "version": 1}', "holds an invalid entry"),
         (b'{"format": "innograph-snapshot", "version": 2, "nodes": []}', "holds an invalid entry"),
@@ -175,28 +264,98 @@ def test_malformed_snapshots_are_refused_clearly(tmp_path: Path, content: bytes,
 
 def test_version_mismatch_says_which_version_is_read(tmp_path: Path) -> None:
     doc = good_doc()
-    doc["version"] = 3
+    doc["version"] = 4
     with pytest.raises(InvalidRequest) as info:
         EmbeddedStore(write_doc(tmp_path / "graph.json", doc))
     assert info.value.message == (
-        f"the snapshot {tmp_path / 'graph.json'} has version 3; this innograph reads versions 1, 2."
+        f"the snapshot {tmp_path / 'graph.json'} has version 4; this innograph reads versions 1, 2, 3."
     )
 
 
+# Each spoils a good snapshot of version 3 (nodes per kind) or 2 (a list of nodes) in one way.
+
+
 def _bad_kind(doc: dict) -> None:
-    doc["nodes"][0]["kind"] = "Gadget"
+    if doc["version"] == 2:
+        doc["nodes"][0]["kind"] = "Gadget"
+    else:
+        doc["nodes"]["Gadget"] = doc["nodes"].pop("Society")
 
 
 def _extra_field(doc: dict) -> None:
-    doc["nodes"][0]["__class__"] = "os.system"
+    if doc["version"] == 2:
+        doc["nodes"][0]["__class__"] = "os.system"
+    else:
+        doc["nodes"]["Society"]["__class__"] = ["os.system"] * len(doc["nodes"]["Society"]["id"])
 
 
 def _bad_id(doc: dict) -> None:
-    doc["nodes"][0]["id"] = "society:has a space"
+    if doc["version"] == 2:
+        doc["nodes"][0]["id"] = "society:has a space"
+    else:
+        doc["nodes"]["Society"]["id"][0] = "society:has a space"
 
 
 def _node_not_object(doc: dict) -> None:
-    doc["nodes"].append(42)
+    if doc["version"] == 2:
+        doc["nodes"].append(42)
+    else:
+        doc["nodes"]["Park"] = 42
+
+
+def _id_of_another_kind(doc: dict) -> None:
+    doc["nodes"]["Society"]["id"][-1] = "talent:zz"  # still in id order
+
+
+def _id_not_text(doc: dict) -> None:
+    doc["nodes"]["Society"]["id"][0] = 7
+
+
+def _repeated_node(doc: dict) -> None:
+    ids = doc["nodes"]["Society"]["id"]
+    ids[1] = ids[0]
+
+
+def _nodes_out_of_order(doc: dict) -> None:
+    cols = doc["nodes"]["Society"]
+    for values in cols.values():
+        values.reverse()
+
+
+def _no_name_column(doc: dict) -> None:
+    del doc["nodes"]["Society"]["name"]
+
+
+def _short_node_column(doc: dict) -> None:
+    doc["nodes"]["Society"]["name"].pop()
+
+
+def _node_column_not_a_list(doc: dict) -> None:
+    doc["nodes"]["Society"]["name"] = "CMES"
+
+
+def _empty_name(doc: dict) -> None:
+    doc["nodes"]["Society"]["name"][0] = "   "
+
+
+def _bad_level(doc: dict) -> None:
+    doc["nodes"]["Society"]["level"] = ["galactic"] * len(doc["nodes"]["Society"]["id"])
+
+
+def _negative_companies(doc: dict) -> None:
+    doc["nodes"]["Park"]["companies"] = [-1] * len(doc["nodes"]["Park"]["id"])
+
+
+def _negative_target(doc: dict) -> None:
+    doc["nodes"]["Program"]["targets"][0] = {"doctoral_station": -1}
+
+
+def _node_provenance_out_of_range(doc: dict) -> None:
+    doc["nodes"]["Society"]["provenance"][0] = len(doc["provenance"])
+
+
+def _node_provenance_not_a_number(doc: dict) -> None:
+    doc["nodes"]["Society"]["provenance"][0] = True
 
 
 def _bad_pair(doc: dict) -> None:
@@ -216,8 +375,19 @@ def _unknown_column(doc: dict) -> None:
 
 
 def _dangling(doc: dict) -> None:
-    cols = doc["relationships"]["SERVES"]
-    cols["target"][0] = "industry:nowhere"
+    doc["relationships"]["SERVES"]["target"][0] = "industry:nowhere"
+
+
+def _dangling_position(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["target"][0] = sum(len(cols["id"]) for cols in doc["nodes"].values())
+
+
+def _negative_position(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["source"][0] = -1
+
+
+def _position_not_a_number(doc: dict) -> None:
+    doc["relationships"]["SERVES"]["source"][0] = True
 
 
 def _repeated(doc: dict) -> None:
@@ -253,35 +423,60 @@ def _self_loop(doc: dict) -> None:
     cols["target"][0] = cols["source"][0]
 
 
+_EITHER_VERSION = [
+    _bad_kind,
+    _extra_field,
+    _bad_id,
+    _node_not_object,
+    _bad_pair,
+    _unknown_type,
+    _short_column,
+    _unknown_column,
+    _dangling,
+    _repeated,
+    _bad_basis,
+    _provenance_out_of_range,
+    _negative_provenance,
+    _bad_date,
+    _long_role,
+    _self_loop,
+]
+_VERSION_3 = [
+    _id_of_another_kind,
+    _id_not_text,
+    _repeated_node,
+    _nodes_out_of_order,
+    _no_name_column,
+    _short_node_column,
+    _node_column_not_a_list,
+    _empty_name,
+    _bad_level,
+    _negative_companies,
+    _negative_target,
+    _node_provenance_out_of_range,
+    _node_provenance_not_a_number,
+    _dangling_position,
+    _negative_position,
+    _position_not_a_number,
+]
+
+
 @pytest.mark.parametrize(
-    "spoil",
-    [
-        _bad_kind,
-        _extra_field,
-        _bad_id,
-        _node_not_object,
-        _bad_pair,
-        _unknown_type,
-        _short_column,
-        _unknown_column,
-        _dangling,
-        _repeated,
-        _bad_basis,
-        _provenance_out_of_range,
-        _negative_provenance,
-        _bad_date,
-        _long_role,
-        _self_loop,
-    ],
+    ("version", "spoil"),
+    [(3, spoil) for spoil in _EITHER_VERSION + _VERSION_3] + [(2, spoil) for spoil in _EITHER_VERSION],
+    ids=lambda value: value.__name__.strip("_") if callable(value) else f"v{value}",
 )
-def test_a_snapshot_with_an_invalid_entry_is_refused(tmp_path: Path, spoil: object) -> None:
-    doc = good_doc()
+def test_a_snapshot_with_an_invalid_entry_is_refused(
+    tmp_path: Path, version: int, spoil: Callable[[dict], None]
+) -> None:
+    doc = good_doc() if version == 3 else orjson.loads(MINI_V2.read_bytes())
     spoil(doc)
     path = write_doc(tmp_path / "graph.json", doc)
     with pytest.raises(InvalidRequest) as info:
         EmbeddedStore(path)
     assert info.value.message.startswith(f"the snapshot {path} holds an invalid entry: ")
     assert "\n" not in info.value.message
+    assert "Traceback" not in info.value.message
 
 
 def test_an_unreadable_snapshot_is_a_backend_error(tmp_path: Path) -> None:
@@ -300,6 +495,7 @@ SAVER = textwrap.dedent(
     from loaders.load import WENZHOU_DATASET, load_dataset
 
     path = sys.argv[1]
+    EmbeddedStore(path)  # warm: what a first read prepares (validators of each column) is inherited
     print("ready", flush=True)
     for _ in sys.stdin:  # one line per round: fork a child that loads and saves until killed
         pid = os.fork()
