@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import heapq
+import itertools
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -71,6 +72,9 @@ READABLE_VERSIONS = (1, 2)
 
 RelKey = tuple[str, str, str]
 
+_GENERATIONS = itertools.count(1)
+"""Generations of every embedded store of the process: two different graphs never share one."""
+
 
 class EmbeddedStore:
     """A ``GraphStore`` on networkx graphs (one per relationship type), optionally backed by a snapshot file.
@@ -116,6 +120,8 @@ class EmbeddedStore:
                 self._nodes[node.id] = node
                 self._index_names(node)
                 self._dirty = True
+            if summary.changed:
+                self._generation = next(_GENERATIONS)
         return summary
 
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
@@ -146,6 +152,8 @@ class EmbeddedStore:
                     # a new attribute dict, not an update of the old one: clones share them
                     layer._succ[rel.source][rel.target] = layer._pred[rel.target][rel.source] = {"m": rel}
                 self._dirty = True
+            if summary.changed:
+                self._generation = next(_GENERATIONS)
         return summary
 
     def clear(self) -> None:
@@ -158,6 +166,13 @@ class EmbeddedStore:
         """Nothing to group: loading into a :meth:`clone` and swapping it in is what makes a
         load appear at once here (see the upload route)."""
         return contextlib.nullcontext()
+
+    def generation(self) -> str:
+        """A number unique in the process to this state of the graph: every write that changes
+        it takes a new one once it is done (a reader that saw the old number may have read
+        the graph mid-write; one that sees the new number reads it whole). A :meth:`clone`
+        shares its original's until either changes."""
+        return f"embedded:{self._generation}"
 
     # -- reads --------------------------------------------------------------
 
@@ -330,6 +345,7 @@ class EmbeddedStore:
             twin._rel_counts = dict(self._rel_counts)
             twin._unsorted = set(self._unsorted)
             twin._dirty = self._dirty
+            twin._generation = self._generation
         return twin
 
     # -- persistence --------------------------------------------------------
@@ -411,6 +427,7 @@ class EmbeddedStore:
     # -- internals ----------------------------------------------------------
 
     def _reset(self) -> None:
+        self._generation = next(_GENERATIONS)  # a new graph; writes take a new one as they finish
         self._layers: dict[str, nx.DiGraph] = {}
         self._nodes: dict[str, Node] = {}
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}
