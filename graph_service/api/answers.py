@@ -16,6 +16,10 @@ answer is never served after the graph it came from has changed:
   coalesced: one at a time, each serving every question that arrived while the previous
   one ran. There is no staleness window; the cost is that round trip (a few ms).
 
+A question that is being answered when the same one arrives is not asked twice: the
+newcomer waits for the first answer and is sent it (whatever its status), so fifty
+planners opening the same page right after a load cost one query, not fifty.
+
 Not kept: ``/api/health`` (it must say whether the store answers now), requests carrying
 an ``X-API-Key`` (key holders may see private fields), anything but a 200, and any
 answer when the generation cannot be read (the request then runs as if there were no
@@ -48,6 +52,8 @@ ENTRY_OVERHEAD = 256
 
 Key = tuple[str, str, tuple[tuple[str, str], ...]]
 Headers = list[tuple[bytes, bytes]]
+Sent = tuple[int, Headers, bytes]
+"""An answer as sent: status, headers, body."""
 
 
 class AnswerCache:
@@ -141,12 +147,17 @@ class Generations:
 
 
 class CachedAnswers:
-    """ASGI middleware: repeated ``GET /api/...`` questions answered from an :class:`AnswerCache`."""
+    """ASGI middleware: repeated ``GET /api/...`` questions answered from an :class:`AnswerCache`.
+
+    A question already being answered is not asked of the store a second time: those asking
+    it meanwhile wait for that answer and are sent the same (whatever its status).
+    """
 
     def __init__(self, app: ASGIApp, holder: StoreHolder, max_bytes: int, max_entries: int) -> None:
         self.app = app
         self.cache = AnswerCache(max_bytes, max_entries)
         self.generations = Generations(holder)
+        self._asking: dict[Key, asyncio.Future[Sent | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer from the cache, or ask the app and keep its 200 answer."""
@@ -161,24 +172,47 @@ class CachedAnswers:
         key: Key = (generation, scope["path"], tuple(sorted(pairs, key=lambda kv: kv[0])))
         hit = self.cache.get(key)
         if hit is not None:
-            headers, body = hit
-            await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
-            await send({"type": "http.response.body", "body": body})
+            await _replay(send, 200, *hit)
             return
-        kept: Headers | None = None
+        asking = self._asking.get(key)
+        if asking is not None:
+            answer = await asyncio.shield(asking)
+            if answer is not None:
+                await _replay(send, *answer)
+                return
+        future: asyncio.Future[Sent | None] = asyncio.get_running_loop().create_future()
+        self._asking.setdefault(key, future)
+        start: Message | None = None
+        headers: Headers = []
         chunks: list[bytes] = []
 
         async def keep(message: Message) -> None:
-            nonlocal kept
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                kept = list(message.get("headers", []))  # a copy: outer middleware adds to the list
-            elif message["type"] == "http.response.body" and kept is not None:
+            nonlocal start, headers
+            if message["type"] == "http.response.start":
+                start = message
+                headers = list(message.get("headers", []))  # a copy: outer middleware adds to the list
+            elif message["type"] == "http.response.body" and start is not None:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self.cache.put(key, kept, b"".join(chunks))
+                    body = b"".join(chunks)
+                    if start["status"] == 200:
+                        self.cache.put(key, headers, body)
+                    if not future.done():
+                        future.set_result((start["status"], headers, body))
             await send(message)
 
-        await self.app(scope, receive, keep)
+        try:
+            await self.app(scope, receive, keep)
+        finally:
+            if self._asking.get(key) is future:
+                del self._asking[key]
+            if not future.done():
+                future.set_result(None)  # no whole answer: those waiting ask for themselves
+
+
+async def _replay(send: Send, status: int, headers: Headers, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _kept(scope: Scope) -> bool:

@@ -8,8 +8,10 @@ connection, as another process would), and a clear.
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -103,14 +105,17 @@ def test_every_write_path_gives_a_new_answer(store: GraphStore, tmp_path: Path, 
 
 
 class CountingStore(EmbeddedStore):
-    """An embedded store counting the path walks that answering a question takes."""
+    """An embedded store counting the path walks that answering a question takes (each taking
+    ``delay`` seconds more)."""
 
     walks = 0
+    delay = 0.0
 
     def match_paths(
         self, start_id: str, steps: Sequence[PathStep], limit: int | None = 1000
     ) -> list[GraphPath]:
         CountingStore.walks += 1
+        time.sleep(self.delay)
         return super().match_paths(start_id, steps, limit)
 
 
@@ -128,6 +133,31 @@ def test_a_repeated_question_is_answered_without_asking_the_store(tmp_path: Path
         client.get(ASK, params={"limit": 2, "channels": ["direct", "program"]}, headers={"X-API-Key": KEY})
         assert CountingStore.walks > walks, "a key holder's question is asked of the store"
         assert client.get("/api/health").json()["nodes"] == 25
+
+
+def test_a_question_asked_by_many_at_once_is_answered_once(tmp_path: Path) -> None:
+    store = CountingStore(None)
+    load_dataset(MINI, store)
+    with TestClient(create_app(Settings(data_dir=tmp_path), store)) as client:
+        start = CountingStore.walks
+        assert client.get(ASK).status_code == 200
+        per_answer = CountingStore.walks - start
+        store.upsert_relationships(  # a new generation: the next answer is worked out again
+            [
+                Relationship(
+                    source="society:cie",
+                    type=RelType.SERVES,
+                    target="industry:wz:electrical",
+                    provenance=provenance("notes", "serves the cluster", "stated"),
+                )
+            ]
+        )
+        store.delay = 0.05
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: client.get(ASK), range(8)))
+        assert {(a.status_code, a.content) for a in answers} == {(200, answers[0].content)}
+        assert b"society:cie" in answers[0].content
+        assert CountingStore.walks - start == 2 * per_answer, "eight askers, one answer worked out"
 
 
 def test_the_answer_cache_stays_within_its_bounds() -> None:
