@@ -33,9 +33,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph_service.api.deps import StoreHolder
@@ -94,7 +94,7 @@ class AnswerCache:
 class Generations:
     """The generation of the holder's store, as fresh as each question needs it.
 
-    An embedded store's is read on the spot. Any other is read in a worker thread, one read
+    An embedded store's is read on the spot. Any other is read in a thread of its own, one read
     at a time: a question waits for a read that starts after it arrived, so it sees every
     write committed before that; the questions arriving during a read share the next one.
     ``None`` when it cannot be read.
@@ -105,6 +105,8 @@ class Generations:
         self._next: asyncio.Future[str | None] | None = None
         self._reading = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._thread: ThreadPoolExecutor | None = None
+        """A thread of its own: reads never queue behind slow questions in the shared pool."""
 
     async def current(self) -> str | None:
         """The generation as of some moment after this call began."""
@@ -129,7 +131,9 @@ class Generations:
     async def _read(self, future: asyncio.Future[str | None]) -> None:
         value: str | None = None
         try:
-            value = await run_in_threadpool(self._read_now)
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="innograph-generation")
+            value = await asyncio.get_running_loop().run_in_executor(self._thread, self._read_now)
         finally:
             if not future.done():
                 future.set_result(value)
