@@ -226,6 +226,7 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
         old_count = expected.counts().total_nodes
         load_dataset(data, expected)
         new_count = expected.counts().total_nodes
+        new_counts = expected.counts().model_dump()
         env = {"INNOGRAPH_API_KEY": key, "INNOGRAPH_DATA_DIR": str(Path(tmp) / "store"),
                "INNOGRAPH_MAX_UPLOAD_BYTES": str(200 * 1024 * 1024)}  # fmt: skip
         server = None
@@ -267,6 +268,9 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
             loader.join()
             after = readers(base, clients, min(max(seconds / 3, 5), 15))  # unloaded again, on the new graph
             final = httpx.get(f"{base}/api/health", timeout=30).json()["nodes"]
+            # /api/stats is answered from memory while the graph stays the same: after the load
+            # (asked before it, during it and after it) it must give the new graph's counts
+            stats = httpx.get(f"{base}/api/stats", timeout=30).json()
         finally:
             proc.terminate()
             _, stderr = proc.communicate(timeout=30)
@@ -288,11 +292,16 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
         "loads": {"statuses": dict(load_result["statuses"]), "seconds": load_result["seconds"]},
         "old_and_new_node_counts": [old_count, new_count],
         "final_node_count": final,
+        "stale_answer_after_load": stats != new_counts,
         "reads_seeing_neither": sum(torn.values()),
         "five_xx": five_xx,
         "p99_ratio": round(ratio, 2) if ratio else None,
         "tracebacks_in_server_log": stderr.count("Traceback"),
-        "ok": five_xx == 0 and not torn and final == new_count and set(load_result["statuses"]) == {200},
+        "ok": five_xx == 0
+        and not torn
+        and final == new_count
+        and stats == new_counts
+        and set(load_result["statuses"]) == {200},
     }
 
 

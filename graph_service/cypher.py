@@ -36,11 +36,15 @@ from graph_service.errors import InvalidRequest
 from graph_service.ontology import ID_PREFIX, NodeKind, RelType
 
 __all__ = [
+    "ADVANCE_GENERATION",
     "AWAIT_INDEXES",
     "CLEAR_NODES",
     "CLEAR_RELATIONSHIPS",
     "FULLTEXT_NAMES_INDEX",
+    "GENERATION_CONSTRAINT",
+    "GENERATION_LABEL",
     "LABELS",
+    "READ_GENERATION",
     "REL_TYPES",
     "CypherQuery",
     "count_all",
@@ -129,6 +133,30 @@ CLEAR_RELATIONSHIPS: Final[LiteralString] = (
 
 CLEAR_NODES: Final[LiteralString] = "MATCH (n) WITH n LIMIT $batch DETACH DELETE n RETURN count(n) AS deleted"
 """Delete up to ``$batch`` nodes; repeat until it deletes none."""
+
+# The graph's generation: one node outside the ontology, ``(:InnographGeneration {key: 'graph'})``,
+# whose ``counter`` every innograph write transaction advances as its last statement, and whose
+# ``token`` is new whenever the node is (re)created (after a clear, or by anyone deleting it), so a
+# generation once seen never comes back.
+GENERATION_LABEL: Final[LiteralString] = "InnographGeneration"
+"""The label of the generation node (not a node kind: reads of the graph never match it)."""
+
+GENERATION_CONSTRAINT: Final[LiteralString] = (
+    "CREATE CONSTRAINT IF NOT EXISTS FOR (g:InnographGeneration) REQUIRE g.key IS UNIQUE"
+)
+"""One generation node, even when two writers create it at once."""
+
+ADVANCE_GENERATION: Final[LiteralString] = (
+    "MERGE (g:InnographGeneration {key: 'graph'})"
+    " ON CREATE SET g.token = randomUUID(), g.counter = 0"
+    " SET g.counter = g.counter + 1"
+)
+"""Advance the generation; run last in a write transaction, so its lock is held only until the commit."""
+
+READ_GENERATION: Final[LiteralString] = (
+    "MATCH (g:InnographGeneration {key: 'graph'}) RETURN g.token + ':' + toString(g.counter) AS generation"
+)
+"""The generation as ``token:counter``; no row when the node does not exist."""
 
 
 # ---------------------------------------------------------------------------

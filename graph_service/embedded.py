@@ -100,6 +100,9 @@ RelKey = tuple[str, str, str]
 SETTLE_AT = 50_000
 """Nodes plus relationships from which a loaded graph is frozen out of the garbage collector."""
 
+_GENERATIONS = itertools.count(1)
+"""Generations of every embedded store of the process: two different graphs never share one."""
+
 
 class EmbeddedStore:
     """A ``GraphStore`` on networkx graphs (one per relationship type), optionally backed by a snapshot file.
@@ -146,6 +149,8 @@ class EmbeddedStore:
                 self._nodes[node.id] = node
                 self._index_names(node)
                 self._dirty = True
+            if summary.changed:
+                self._generation = next(_GENERATIONS)
         return summary
 
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
@@ -176,6 +181,8 @@ class EmbeddedStore:
                     # a new attribute dict, not an update of the old one: clones share them
                     layer._succ[rel.source][rel.target] = layer._pred[rel.target][rel.source] = {"m": rel}
                 self._dirty = True
+            if summary.changed:
+                self._generation = next(_GENERATIONS)
         return summary
 
     def clear(self) -> None:
@@ -191,6 +198,13 @@ class EmbeddedStore:
         (see :meth:`_settle`)."""
         yield
         self._settle()
+
+    def generation(self) -> str:
+        """A number unique in the process to this state of the graph: every write that changes
+        it takes a new one once it is done (a reader that saw the old number may have read
+        the graph mid-write; one that sees the new number reads it whole). A :meth:`clone`
+        shares its original's until either changes."""
+        return f"embedded:{self._generation}"
 
     # -- reads --------------------------------------------------------------
 
@@ -613,6 +627,7 @@ class EmbeddedStore:
             twin._rel_counts = dict(self._rel_counts)
             twin._unsorted = set(self._unsorted)
             twin._dirty = self._dirty
+            twin._generation = self._generation
         return twin
 
     # -- persistence --------------------------------------------------------
@@ -714,6 +729,7 @@ class EmbeddedStore:
     # -- internals ----------------------------------------------------------
 
     def _reset(self) -> None:
+        self._generation = next(_GENERATIONS)  # a new graph; writes take a new one as they finish
         self._layers: dict[str, nx.DiGraph] = {}
         self._nodes: dict[str, Node] = {}
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}

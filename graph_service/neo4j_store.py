@@ -15,7 +15,9 @@ leave this module only as the project's own (:mod:`graph_service.errors`), with 
 that say what to check and no query text. All Cypher lives in :mod:`graph_service.cypher`.
 
 The database is assumed to be innograph's own: nodes and relationships of other
-labels or types are outside the contract (``clear`` removes them too).
+labels or types are outside the contract (``clear`` removes them too). One node of its
+own, ``(:InnographGeneration)``, holds the graph's generation (:meth:`Neo4jStore.generation`),
+which every innograph write transaction advances when it commits.
 
 Example::
 
@@ -186,7 +188,7 @@ class Neo4jStore:
         if not groups:
             return WriteSummary()
         self._make_room(len(nodes))
-        return self._write("writing nodes", _upsert_nodes_tx, groups, self._chunk(), self._tracked_load())
+        return self._change("writing nodes", _upsert_nodes_tx, groups, self._chunk(), self._tracked_load())
 
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
         """Create or replace relationships by (source, type, target), in one transaction.
@@ -211,7 +213,7 @@ class Neo4jStore:
             by_kinds = groups.setdefault(rel.type, {}).setdefault(kinds, {})
             by_kinds.setdefault((rel.source, rel.target), []).append(rel.to_props())
         self._make_room(len(rels))
-        return self._write(
+        return self._change(
             "writing relationships", _upsert_relationships_tx, groups, self._chunk(), self._tracked_load()
         )
 
@@ -254,6 +256,7 @@ class Neo4jStore:
             )
         with self._errors("committing the load"):
             try:
+                load.tx.run(cypher.ADVANCE_GENERATION).consume()
                 load.commit()
             finally:
                 load.close()
@@ -269,6 +272,16 @@ class Neo4jStore:
         load = self._tracked_load()
         if load is not None:  # cleared inside a load: the nodes it created are gone
             load.created.clear()
+        self._write("clearing the graph", _run_all, [cypher.ADVANCE_GENERATION])  # a new token
+
+    def generation(self) -> str | None:
+        """The generation node's ``token:counter`` (one read transaction), ``None`` before any write.
+
+        Every innograph write transaction advances it as its last statement (a load's, once, at
+        its commit), so it changes when the write becomes visible and not before. Writes made
+        by other programs do not advance it.
+        """
+        return self._read("reading the generation", _optional_text, cypher.READ_GENERATION)
 
     # -- reads --------------------------------------------------------------
 
@@ -514,7 +527,9 @@ class Neo4jStore:
 
     def _ensure_schema(self) -> None:
         """Create the constraints and indexes the reads need, and wait until they are online."""
-        self._write("creating the schema", _run_all, cypher.schema_statements())
+        self._write(
+            "creating the schema", _run_all, [*cypher.schema_statements(), cypher.GENERATION_CONSTRAINT]
+        )
         records = self._read("reading the schema", _records, cypher.show_names_index())
         want = sorted(k.value for k in NodeKind)
         have = [(sorted(r["labels"]), list(r["properties"])) for r in records]
@@ -552,6 +567,29 @@ class Neo4jStore:
         except BaseException:
             load.failed = True
             raise
+
+    def _change(
+        self,
+        action: str,
+        work: Callable[Concatenate[Transaction, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """A write that changes the graph: inside this thread's load (whose commit advances the
+        generation), or in a transaction of its own that advances the generation last.
+
+        Last, so that a writer holds the generation node's lock only while it commits and
+        needs no other lock meanwhile: writers never wait on each other in a cycle.
+        """
+        if getattr(self._loads, "current", None) is not None:
+            return self._write(action, work, *args, **kwargs)
+
+        def then_advance(tx: Transaction) -> T:
+            result = work(tx, *args, **kwargs)
+            tx.run(cypher.ADVANCE_GENERATION).consume()
+            return result
+
+        return self._write(action, then_advance)
 
     def _transact(
         self,
@@ -646,6 +684,7 @@ class Neo4jStore:
         self._loads.current = None
         with self._errors("committing the first part of a load"):
             try:
+                load.tx.run(cypher.ADVANCE_GENERATION).consume()
                 load.commit()
             finally:
                 load.close()
@@ -762,6 +801,11 @@ def _props_by_id(tx: Transaction, queries: list[cypher.CypherQuery]) -> dict[str
 def _single_int(tx: Transaction, query: cypher.CypherQuery) -> int:
     record = tx.run(query[0], query[1]).single(strict=True)
     return int(record[0])
+
+
+def _optional_text(tx: Transaction, query: LiteralString) -> str | None:
+    record = tx.run(query).single()
+    return None if record is None or record[0] is None else str(record[0])
 
 
 def _run_all(tx: Transaction, texts: list[LiteralString], params: dict[str, Any] | None = None) -> None:

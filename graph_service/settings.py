@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         default=500 * 1024 * 1024, ge=1, description="Largest source file a load reads."
     )
+    answer_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory the API may keep repeated answers in (0 turns the answer cache off).",
+    )
+    answer_cache_entries: int = Field(default=4096, ge=1, description="Most answers the API keeps.")
 
     @property
     def snapshot_path(self) -> Path:

@@ -289,6 +289,13 @@ class GraphStore(Protocol):
         """Remove every node and relationship."""
         ...
 
+    def generation(self) -> str | None:
+        """The graph's version: it changes once every write that changes the graph is visible
+        (upserts, a load's commit, ``clear``) and never comes back, so an answer computed at one
+        generation may be reused while the generation stays the same. ``None`` when unknown
+        (nothing to reuse answers by)."""
+        ...
+
     def load_transaction(self) -> contextlib.AbstractContextManager[None]:
         """Group a load's writes: writes inside are visible to readers all at once, or not at all.
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph_service.api.answers import CachedAnswers
 from graph_service.api.deps import StoreHolder, writes_enabled
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.settings import Settings, get_settings
@@ -74,7 +77,14 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     if writes_enabled(settings):  # without a key the write routes do not exist (404, absent from the schema)
         app.include_router(admin.write_router, prefix="/api", dependencies=strict)
     _register_errors(app)
-    _time_limit(app, settings.request_timeout)
+    app.add_middleware(TimeLimit, seconds=settings.request_timeout)
+    if settings.answer_cache_bytes > 0:  # outside the time limit: a kept answer is sent at once
+        app.add_middleware(
+            CachedAnswers,
+            holder=holder,
+            max_bytes=settings.answer_cache_bytes,
+            max_entries=settings.answer_cache_entries,
+        )
     _openapi_with_our_errors(app)
     _offline_docs(app)
     from graph_service import web
@@ -163,29 +173,51 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _time_limit(app: FastAPI, seconds: float) -> None:
-    """Answer 503 to a question that runs past the time limit, instead of keeping the client waiting.
+class TimeLimit:
+    """ASGI middleware: answer 503 to a question that runs past the time limit, instead of keeping
+    the client waiting. The limit runs until the answer starts (its status and headers).
 
     Loads (POST) are exempt: they are bounded by their size limit and must not be cut halfway.
     """
-    import asyncio
 
-    from starlette.responses import Response
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
 
-    @app.middleware("http")
-    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.method != "GET":
-            return await call_next(request)
-        task = asyncio.ensure_future(call_next(request))
-        done, _ = await asyncio.wait({task}, timeout=seconds)
-        if task in done:
-            return task.result()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; past the limit without an answer begun, send the 503 instead."""
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        started = asyncio.Event()
+        late = False
+
+        async def send_unless_late(message: Message) -> None:
+            if late:
+                return  # the client already has its 503
+            if message["type"] == "http.response.start":
+                started.set()
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, send_unless_late))
+        begun = asyncio.ensure_future(started.wait())
+        try:
+            await asyncio.wait({task, begun}, timeout=self.seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            begun.cancel()
+        if task.done() or started.is_set():
+            await task
+            return
         # A worker thread cannot be stopped: let it finish in the background, its answer unused.
+        late = True
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        message = f"the question took longer than {seconds:g} s; narrow it (a smaller depth, scope or limit)"
-        return JSONResponse(
+        message = (
+            f"the question took longer than {self.seconds:g} s; narrow it (a smaller depth, scope or limit)"
+        )
+        response = JSONResponse(
             error_body("BackendUnavailable", message), status_code=503, headers={"Retry-After": "5"}
         )
+        await response(scope, receive, send)
 
 
 def _offline_docs(app: FastAPI) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import threading
@@ -37,13 +38,19 @@ class StoreHolder:
             with self._lock:
                 if self._store is None:
                     self._store = make_store(self.settings)
+                    _keep_out_of_collections()
                 store = self._store
         return store
+
+    def opened(self) -> GraphStore | None:
+        """The store if it is open, without opening it."""
+        return self._store
 
     def swap(self, store: GraphStore) -> None:
         """Replace the store at once: readers see the old graph or the new one, never a mix."""
         with self._lock:
             self._store = store
+        _keep_out_of_collections()
 
     def close(self) -> None:
         """Close the store if it was opened."""
@@ -51,6 +58,14 @@ class StoreHolder:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+
+def _keep_out_of_collections() -> None:
+    """Move every object alive now (above all the graph just opened or loaded) out of the cyclic
+    garbage collector's reach: they live as long as the store, and a full collection over them
+    (at M some 450,000 objects, 0.1-0.3 s) stalls every request while it runs. Objects freed
+    later are still freed by reference counting; only cycles among them would stay."""
+    gc.freeze()
 
 
 def get_holder(request: Request) -> StoreHolder:

@@ -45,7 +45,9 @@ def _driver(settings: Neo4jSettings):  # type: ignore[no-untyped-def]
 
 def _counts(settings: Neo4jSettings) -> tuple[dict[str, int], dict[str, int]]:
     with _driver(settings) as driver:
-        labels, _, _ = driver.execute_query("MATCH (n) UNWIND labels(n) AS l RETURN l, count(*) AS c")
+        labels, _, _ = driver.execute_query(
+            "MATCH (n) WHERE NOT n:InnographGeneration UNWIND labels(n) AS l RETURN l, count(*) AS c"
+        )
         types, _, _ = driver.execute_query("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c")
     return {r["l"]: r["c"] for r in labels}, {r["t"]: r["c"] for r in types}
 

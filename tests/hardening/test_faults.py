@@ -91,7 +91,7 @@ def plain_counts(settings: Neo4jSettings) -> tuple[int, int]:
     with neo4j.GraphDatabase.driver(
         settings.uri, auth=(settings.user, settings.password.get_secret_value())
     ) as d:
-        nodes, _, _ = d.execute_query("MATCH (n) RETURN count(n) AS n")
+        nodes, _, _ = d.execute_query("MATCH (n) WHERE NOT n:InnographGeneration RETURN count(n) AS n")
         rels, _, _ = d.execute_query("MATCH ()-[r]->() RETURN count(r) AS n")
     return int(nodes[0]["n"]), int(rels[0]["n"])
 
