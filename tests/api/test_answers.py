@@ -22,7 +22,7 @@ from graph_service.api.app import create_app
 from graph_service.embedded import EmbeddedStore
 from graph_service.ontology import Relationship, RelType, provenance
 from graph_service.settings import Settings
-from graph_service.store import GraphStore, PathStep
+from graph_service.store import GraphStore, PathStep, PathTally
 from graph_service.store import Path as GraphPath
 from loaders.load import load_dataset
 
@@ -114,9 +114,16 @@ class CountingStore(EmbeddedStore):
     def match_paths(
         self, start_id: str, steps: Sequence[PathStep], limit: int | None = 1000
     ) -> list[GraphPath]:
+        self._count()
+        return super().match_paths(start_id, steps, limit)
+
+    def tally_paths(self, start_id: str, steps: Sequence[PathStep], **options: Any) -> dict[str, PathTally]:
+        self._count()
+        return super().tally_paths(start_id, steps, **options)
+
+    def _count(self) -> None:
         CountingStore.walks += 1
         time.sleep(self.delay)
-        return super().match_paths(start_id, steps, limit)
 
 
 def test_a_repeated_question_is_answered_without_asking_the_store(tmp_path: Path) -> None:
