@@ -21,6 +21,7 @@ Ties are ordered by the shorter name, then the id.
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
 import threading
 import time
@@ -38,7 +39,8 @@ from queries.models import NodeRef, ResultModel
 __all__ = ["SearchHit", "SearchResults", "search"]
 
 INDEX_TTL_SECONDS = 30.0
-"""An index is rebuilt when the graph's counts change, or after this long."""
+"""For a store that cannot say its generation: an index is rebuilt when the graph's counts
+change, or after this long."""
 MAX_QUERY = 200
 
 
@@ -68,7 +70,7 @@ class _Entry:
 @dataclass
 class _Index:
     entries: list[_Entry]
-    signature: tuple[tuple[str, int], ...]
+    signature: tuple[tuple[str, int], ...] | str
     built: float
 
 
@@ -93,18 +95,34 @@ def search(store: GraphStore, text: str, *, kinds: Sequence[NodeKind] = (), limi
     index = _index(store)
     compact = query.replace(" ", "")
     hits: list[tuple[float, str, Node]] = []
+    unmatched: list[_Entry] = []
     for entry in index.entries:
         if kinds and entry.node.kind not in kinds:
             continue
         best = _score(entry, query, compact)
         if best is not None:
             hits.append((best[0], best[1], entry.node))
+        else:
+            unmatched.append(entry)
+    # A close spelling scores at most 50, below every other kind of match, and is looked for
+    # only where nothing else matched: it can reach the first ``limit`` only when fewer hit.
+    if len(hits) < limit and len(query) >= 3:
+        bound = difflib.SequenceMatcher(None, "", query)
+        wanted = limit - len(hits)
+        kept: list[float] = []  # the best ``wanted`` close-spelling scores so far (a min-heap)
+        for entry in unmatched:
+            floor = kept[0] if len(kept) == wanted else 0.0
+            best = _close_spelling(entry, query, bound, floor)
+            if best is not None:
+                hits.append((best[0], best[1], entry.node))
+                (heapq.heappush if len(kept) < wanted else heapq.heappushpop)(kept, best[0])
     hits.sort(key=lambda h: (-h[0], len(h[2].name), h[2].id))
     results = [SearchHit(node=NodeRef.of(n), score=round(s, 1), matched=m) for s, m, n in hits[:limit]]
     return SearchResults(query=text, count=len(results), results=results)
 
 
 def _score(entry: _Entry, query: str, compact: str) -> tuple[float, str] | None:
+    """The best exact, prefix, inside or pinyin match of an entry, if any."""
     node = entry.node
     if query == node.id.casefold():
         return 100.0, node.id
@@ -129,26 +147,52 @@ def _score(entry: _Entry, query: str, compact: str) -> tuple[float, str] | None:
             offer(60.0, original)
         elif len(compact) >= 4 and compact in form:
             offer(55.0, original)
-    if best is None and len(query) >= 3:
-        for name, original in zip(entry.names, node.names(), strict=True):
-            words = name.split()
-            width = len(query.split())
-            candidates = [name, *(" ".join(words[i : i + width]) for i in range(len(words) - width + 1))]
-            for candidate in candidates:
-                if abs(len(candidate) - len(query)) > max(3, len(query) // 3):
-                    continue
-                ratio = difflib.SequenceMatcher(None, query, candidate).ratio()
-                if ratio >= 0.72:
-                    offer(30.0 + 20.0 * (ratio - 0.72) / 0.28, original)
+    return best
+
+
+def _close_spelling(
+    entry: _Entry, query: str, bound: difflib.SequenceMatcher[str], floor: float = 0.0
+) -> tuple[float, str] | None:
+    """The closest spelling of the query among an entry's names and their word runs
+    (similarity at least 0.72), scored 30–50; ``bound`` is a matcher holding the query as
+    its second sequence. Candidates that cannot score ``floor`` (the lowest of the best hits
+    already found, when there are enough) are not compared letter by letter: they could not
+    be shown."""
+    best: tuple[float, str] | None = None
+    width = len(query.split())
+    slack = max(3, len(query) // 3)
+    for name, original in zip(entry.names, entry.node.names(), strict=True):
+        words = name.split()
+        candidates = [name, *(" ".join(words[i : i + width]) for i in range(len(words) - width + 1))]
+        for candidate in candidates:
+            if abs(len(candidate) - len(query)) > slack:
+                continue
+            # the quick ratio (shared letters, either way round) bounds the ratio from above:
+            # most candidates stop there, against the query's letter counts made once
+            bound.set_seq1(candidate)
+            most = bound.quick_ratio()
+            if most < 0.72 or 30.0 + 20.0 * (most - 0.72) / 0.28 < floor:
+                continue
+            ratio = difflib.SequenceMatcher(None, query, candidate).ratio()
+            if ratio >= 0.72 and (best is None or 30.0 + 20.0 * (ratio - 0.72) / 0.28 > best[0]):
+                best = (30.0 + 20.0 * (ratio - 0.72) / 0.28, original)
     return best
 
 
 def _index(store: GraphStore) -> _Index:
-    counts = store.counts()
-    signature = tuple(sorted(counts.nodes.items()))
+    """The store's search index, built again when the graph has changed since (by its
+    generation; by its node counts and at most ``INDEX_TTL_SECONDS`` old when it has none)."""
+    generation = store.generation()
+    signature: tuple[tuple[str, int], ...] | str = (
+        generation if generation is not None else tuple(sorted(store.counts().nodes.items()))
+    )
     with _cache_lock:
         cached = _cache.get(store)
-        if cached and cached.signature == signature and time.monotonic() - cached.built < INDEX_TTL_SECONDS:
+        if (
+            cached
+            and cached.signature == signature
+            and (generation is not None or time.monotonic() - cached.built < INDEX_TTL_SECONDS)
+        ):
             return cached
     entries = [_entry(node) for node in store.iter_nodes()]
     index = _Index(entries=entries, signature=signature, built=time.monotonic())
