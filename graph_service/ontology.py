@@ -149,7 +149,7 @@ ID_PREFIX: dict[NodeKind, str] = {kind: kind.value.lower() for kind in NodeKind}
 """The id prefix of each kind: ``society:cmes`` is a Society."""
 _KIND_BY_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
 
-_ID_RE = re.compile(r"^[a-z]+:[^\s:][^\s]{0,199}$")
+_ID_RE = re.compile(r"^[a-z]+:[^\s:][^\s]{0,199}\Z")
 _DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 

@@ -125,7 +125,9 @@ def test_unknown_kind_prefix_is_refused_with_the_known_ones() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["society", "society:", "society:has space", "Society x", ":cmes", "s" * 10])
+@pytest.mark.parametrize(
+    "bad", ["society", "society:", "society:has space", "Society x", ":cmes", "s" * 10, "society:cmes\n"]
+)
 def test_malformed_ids_are_refused(bad: str) -> None:
     with pytest.raises(InvalidRequest, match="malformed id"):
         kind_of_id(bad)
