@@ -189,21 +189,32 @@ def paths_between(
             ]
         return cache[node_id]
 
-    # distances to the goal, breadth first, so the search below only follows useful hops
+    # Distances to the goal, breadth first, so the search below only follows useful hops; a
+    # level at a time, only as deep as needed: to the start, and for chains of n hops to n - 1
+    # (the last levels are by far the largest: at a hub the fourth holds most of the graph).
     to_goal = {goal.id: 0}
     frontier = [goal.id]
-    for level in range(1, max_hops + 1):
+    depth = 0
+
+    def deepen() -> None:
+        nonlocal frontier, depth
+        depth += 1
         nxt = []
         for here in frontier:
             for nb in around(here):
                 if nb.node.id not in to_goal:
-                    to_goal[nb.node.id] = level
+                    to_goal[nb.node.id] = depth
                     nxt.append(nb.node.id)
         frontier = nxt
+
+    while start.id not in to_goal and depth < max_hops and frontier:
+        deepen()
     found: list[StorePath] = []
     if start.id in to_goal:
         shortest = to_goal[start.id]
         for length in range(shortest, max_hops + 1):
+            while depth < length - 1:
+                deepen()
             found.extend(_chains(around, start, goal.id, length, to_goal))
             if len(found) >= k:
                 break
