@@ -23,7 +23,7 @@ from pydantic import Field
 
 from graph_service.errors import InvalidRequest
 from graph_service.ontology import Node, NodeKind, RelType
-from graph_service.store import Direction, GraphStore, PathStep
+from graph_service.store import GraphStore, PathStep
 from queries.common import alive, resolve_entity, sub_industries
 from queries.models import Channel, NodeRef, ResultModel
 from queries.serving import CHANNELS, MAX_PATHS
@@ -347,22 +347,21 @@ class _Own:
 
 def _own_figures(store: GraphStore, industry_id: str, as_of: str | None) -> _Own:
     mine = _Own()
-    mine.enterprises = len(
-        _ends(store, industry_id, (_step(RelType.OPERATES_IN, NodeKind.ENTERPRISE),), as_of)
-    )
-    mine.parks = len(_ends(store, industry_id, (_step(RelType.FOCUSES_ON, NodeKind.PARK),), as_of))
-    mine.programs = len(_ends(store, industry_id, (_step(RelType.FOCUSES_ON, NodeKind.PROGRAM),), as_of))
+    mine.enterprises = len(_ends(store, industry_id, _ENTERPRISES, as_of))
+    mine.parks = len(_ends(store, industry_id, _PARKS, as_of))
+    mine.programs = len(_ends(store, industry_id, _PROGRAMS, as_of))
     for channel in CHANNELS:
         for steps in CHANNELS[channel]:
             mine.by_channel[channel] |= _ends(store, industry_id, steps, as_of, limit=MAX_PATHS)
     # every agreement of the agreement channel covers the industry, so this holds them all
-    mine.agreements = _ends(store, industry_id, (_step(RelType.COVERS, NodeKind.AGREEMENT),), as_of)
+    mine.agreements = _ends(store, industry_id, _AGREEMENTS, as_of)
     mine.talents = _talents(store, industry_id, as_of)
     return mine
 
 
-def _step(rel_type: RelType, kind: NodeKind, direction: Direction = "in") -> PathStep:
-    return PathStep(types=(rel_type,), direction=direction, kinds=(kind,))
+def _step(rel_type: RelType, kind: NodeKind) -> PathStep:
+    """One hop into the industry, from a node of ``kind``."""
+    return PathStep(types=(rel_type,), direction="in", kinds=(kind,))
 
 
 def _ends(
@@ -376,12 +375,17 @@ def _ends(
     return store.path_ends(start_id, steps, as_of=as_of, limit=limit)
 
 
-_ADVISERS = (_step(RelType.OPERATES_IN, NodeKind.ENTERPRISE), _step(RelType.ADVISES, NodeKind.TALENT))
+_ENTERPRISES = (_step(RelType.OPERATES_IN, NodeKind.ENTERPRISE),)
+_PARKS = (_step(RelType.FOCUSES_ON, NodeKind.PARK),)
+_PROGRAMS = (_step(RelType.FOCUSES_ON, NodeKind.PROGRAM),)
+_AGREEMENTS = (_step(RelType.COVERS, NodeKind.AGREEMENT),)
+_SERVING_TALENTS = (_step(RelType.SERVES, NodeKind.TALENT),)
+_ADVISERS = (*_ENTERPRISES, _step(RelType.ADVISES, NodeKind.TALENT))
 
 
 def _talents(store: GraphStore, industry_id: str, as_of: str | None) -> set[str]:
     """Talents serving an industry or advising one of its enterprises."""
-    found = _ends(store, industry_id, (_step(RelType.SERVES, NodeKind.TALENT),), as_of)
+    found = _ends(store, industry_id, _SERVING_TALENTS, as_of)
     return found | _ends(store, industry_id, _ADVISERS, as_of)
 
 
