@@ -256,10 +256,13 @@ class Neo4jStore:
             )
         with self._errors("committing the load"):
             try:
-                load.tx.run(cypher.ADVANCE_GENERATION).consume()
+                if load.changed:
+                    load.tx.run(cypher.ADVANCE_GENERATION).consume()
                 load.commit()
             finally:
                 load.close()
+        if load.changed:
+            self._advance_after_commit()
 
     def clear(self) -> None:
         """Remove every node and relationship, in batches so that no transaction grows large.
@@ -272,14 +275,17 @@ class Neo4jStore:
         load = self._tracked_load()
         if load is not None:  # cleared inside a load: the nodes it created are gone
             load.created.clear()
+            load.changed = True
         self._write("clearing the graph", _run_all, [cypher.ADVANCE_GENERATION])  # a new token
 
     def generation(self) -> str | None:
         """The generation node's ``token:counter`` (one read transaction), ``None`` before any write.
 
         Every innograph write transaction advances it as its last statement (a load's, once, at
-        its commit), so it changes when the write becomes visible and not before. Writes made
-        by other programs do not advance it.
+        its commit), and a transaction of its own advances it again once that commit has been
+        applied (:meth:`_advance_after_commit`): whoever reads a generation after a write
+        returned and then reads the graph sees all of that write. Writes made by other
+        programs do not advance it.
         """
         return self._read("reading the generation", _optional_text, cypher.READ_GENERATION)
 
@@ -575,21 +581,43 @@ class Neo4jStore:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """A write that changes the graph: inside this thread's load (whose commit advances the
-        generation), or in a transaction of its own that advances the generation last.
+        """A write that may change the graph: inside this thread's load (whose commit advances
+        the generation), or in a transaction of its own that advances the generation last.
+        A write that changed nothing (an upsert of what is there already) leaves the
+        generation as it was, so answers kept for it stay good.
 
         Last, so that a writer holds the generation node's lock only while it commits and
         needs no other lock meanwhile: writers never wait on each other in a cycle.
         """
-        if getattr(self._loads, "current", None) is not None:
-            return self._write(action, work, *args, **kwargs)
+        load: _Load | None = getattr(self._loads, "current", None)
+        if load is not None:
+            result = self._write(action, work, *args, **kwargs)
+            load.changed = load.changed or _changed(result)
+            return result
 
         def then_advance(tx: Transaction) -> T:
             result = work(tx, *args, **kwargs)
-            tx.run(cypher.ADVANCE_GENERATION).consume()
+            if _changed(result):
+                tx.run(cypher.ADVANCE_GENERATION).consume()
             return result
 
-        return self._write(action, then_advance)
+        result = self._write(action, then_advance)
+        if _changed(result):
+            self._advance_after_commit()
+        return result
+
+    def _advance_after_commit(self) -> None:
+        """Advance the generation again, in a transaction of its own, after a write has committed.
+
+        Neo4j applies a commit to its stores in a fixed order, the generation node's new
+        counter before the count store and the indexes, and readers are read-committed: one
+        that reads the generation while a commit is being applied can see the new generation
+        and then the old counts. A commit returns only once it has been applied in full, so a
+        generation advanced after it names the whole write, and an answer kept under it (the
+        API's answer cache) is the new graph's. The advance inside the write's own transaction
+        stays: should this process die between the two, the generation has still changed.
+        """
+        self._write("advancing the graph's generation", _run_all, [cypher.ADVANCE_GENERATION])
 
     def _transact(
         self,
@@ -689,6 +717,7 @@ class Neo4jStore:
             finally:
                 load.close()
         load.spilled = True
+        self._advance_after_commit()
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -765,6 +794,8 @@ class _Load:
     rows: int = 0
     failed: bool = False
     spilled: bool = False
+    changed: bool = False
+    """Whether a write inside created or changed anything (else the commit keeps the generation)."""
     created: set[str] = field(default_factory=set)
     """Ids of the nodes this transaction created."""
     written: set[tuple[str, RelType, str]] = field(default_factory=set)
@@ -806,6 +837,11 @@ def _single_int(tx: Transaction, query: cypher.CypherQuery) -> int:
 def _optional_text(tx: Transaction, query: LiteralString) -> str | None:
     record = tx.run(query).single()
     return None if record is None or record[0] is None else str(record[0])
+
+
+def _changed(result: object) -> bool:
+    """Whether a write's result says it changed the graph (any result but an all-unchanged summary)."""
+    return not isinstance(result, WriteSummary) or result.changed > 0
 
 
 def _run_all(tx: Transaction, texts: list[LiteralString], params: dict[str, Any] | None = None) -> None:

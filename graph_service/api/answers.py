@@ -12,7 +12,9 @@ answer is never served after the graph it came from has changed:
   written, so readers hit the old answers until the swap and miss right after it.
 - Neo4j: other processes may write, so the generation is read from the database (one
   small read transaction) for every question: a question waits for a read that started
-  after it arrived, so it sees every write committed before it arrived. Reads are
+  after it arrived, so it sees every write committed before it arrived (a write advances
+  the generation again once its commit has been applied in full, so the generation read
+  names the whole write: :meth:`graph_service.neo4j_store.Neo4jStore.generation`). Reads are
   coalesced: one at a time, each serving every question that arrived while the previous
   one ran. There is no staleness window; the cost is that round trip (a few ms).
 

@@ -252,6 +252,62 @@ def test_readers_see_a_load_all_at_once_and_a_failed_load_not_at_all(neo4j_setti
         reader.close()
 
 
+def test_a_generation_read_after_a_write_names_the_whole_write(neo4j_settings: Neo4jSettings) -> None:
+    """The API keeps answers under the generation it read before asking: whoever reads the
+    generation a write (a load, or a single upsert) left and then counts must count the
+    written graph, never the one before. (Neo4j applies a commit's node updates before its
+    count store: a generation advanced only inside the write's own transaction was seen with
+    the old counts in about half such reads.)"""
+    import threading
+
+    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.ontology import Basis, Provenance, Society
+
+    provenance = Provenance(source="notes", evidence="test", basis=Basis.STATED)
+    writer = Neo4jStore(neo4j_settings)
+    readers = [Neo4jStore(neo4j_settings) for _ in range(2)]
+    seen: list[tuple[str | None, int, float]] = []  # generation, nodes counted after it, when
+    stop = threading.Event()
+
+    def read(store: Neo4jStore) -> None:
+        while not stop.is_set():
+            generation = store.generation()
+            seen.append((generation, store.counts().total_nodes, time.monotonic()))
+
+    writer.clear()
+    threads = [threading.Thread(target=read, args=(r,)) for r in readers]
+    for t in threads:
+        t.start()
+    checked = wrong = writes = 0
+    try:
+        for i in range(200):
+            writes += 1
+            if checked >= 30:
+                break
+            want = writer.counts().total_nodes + 1
+            added = [Society(id=f"society:added-{i}", name=f"Added {i}", provenance=provenance)]
+            if i % 2:
+                writer.upsert_nodes(added)
+            else:
+                with writer.load_transaction():
+                    writer.upsert_nodes(added)
+            left = writer.generation()
+            time.sleep(0.05)  # the readers' turn
+            next_write = time.monotonic()
+            counted = [n for generation, n, at in list(seen) if generation == left and at < next_write]
+            checked += len(counted)
+            wrong += sum(n != want for n in counted)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        writer.clear()
+        for store in (writer, *readers):
+            store.close()
+    assert checked >= 30, f"only {checked} reads fell between one write and the next in {writes} writes"
+    assert wrong == 0, f"{wrong} of {checked} reads at a write's generation counted another graph"
+
+
 def test_a_load_past_the_atomic_limit_is_committed_batch_by_batch_and_says_so(
     neo4j_settings: Neo4jSettings, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -424,3 +424,18 @@ def test_tally_paths_and_path_ends_group_what_match_paths_finds(mini: GraphStore
                 assert mini.path_ends(start, steps, as_of=as_of, limit=limit) == set(expected)
                 paths += sum(t.count for t in tallied.values())
     assert paths >= 4  # the channels do reach societies in the mini dataset
+
+
+def test_the_generation_changes_when_the_graph_does_and_only_then(mini: GraphStore, mini_dataset: Path) -> None:
+    """Answers kept under a generation (the API's cache) stay good across a re-load of the same
+    data, and are dropped by any write that changes something."""
+    before = mini.generation()
+    assert before is not None
+    load_dataset(mini_dataset, mini)  # the same rows again: nothing created or changed
+    mini.upsert_nodes([mini.get_node("society:cmes")])  # type: ignore[list-item]
+    assert mini.generation() == before
+    mini.upsert_nodes([society("generation-test", "Generation Test Society")])
+    changed = mini.generation()
+    assert changed not in (None, before)
+    mini.upsert_relationships([serves("society:generation-test", "industry:wz:electrical")])
+    assert mini.generation() not in (None, before, changed)
