@@ -8,6 +8,8 @@ within its period (``since`` to ``until``).
 
 from __future__ import annotations
 
+import heapq
+
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
@@ -53,12 +55,19 @@ class ChangedRelationship(ResultModel):
 
 
 class Changes(ResultModel):
-    """What appeared from ``start`` up to ``end``, both included."""
+    """What appeared from ``start`` up to ``end``, both included: the first ``limit`` of each by
+    date, and how many there are in all."""
 
     start: str
     end: str
     nodes: list[ChangedNode]
     relationships: list[ChangedRelationship]
+    total_nodes: int = Field(
+        description="Entities that appeared in the window; `nodes` holds the first `limit`."
+    )
+    total_relationships: int = Field(
+        description="Relationships that appeared in the window; `relationships` holds the first `limit`."
+    )
 
 
 def plan_progress(store: GraphStore, plan: str, *, as_of: str | None = None) -> PlanProgress:
@@ -105,19 +114,20 @@ def changes(store: GraphStore, start: str, end: str, *, limit: int = 1000) -> Ch
     """
     if end < start:
         raise InvalidRequest("the end date is before the start date")
-    nodes = [
-        ChangedNode(node=NodeRef.of(n), since=n.since)
-        for n in store.iter_nodes()
-        if n.since is not None and not _before(n.since, start) and _upto(n.since, end)
-    ]
-    rels = [
-        ChangedRelationship(relationship=EvidenceStep.of(r))
-        for r in store.iter_relationships()
-        if r.since is not None and not _before(r.since, start) and _upto(r.since, end)
-    ]
-    nodes.sort(key=lambda c: (c.since, c.node.id))
-    rels.sort(key=lambda c: (c.relationship.since or "", c.relationship.source, c.relationship.target))
-    return Changes(start=start, end=end, nodes=nodes[:limit], relationships=rels[:limit])
+    nodes = [n for n in store.iter_nodes() if n.since is not None and _within(n.since, start, end)]
+    rels = [r for r in store.iter_relationships() if r.since is not None and _within(r.since, start, end)]
+    # put into result models only the first ``limit``, in date order: a year at national
+    # scale holds tens of thousands of facts
+    first_nodes = heapq.nsmallest(limit, nodes, key=lambda n: (n.since, n.id))
+    first_rels = heapq.nsmallest(limit, rels, key=lambda r: (r.since, r.source, r.target))
+    return Changes(
+        start=start,
+        end=end,
+        nodes=[ChangedNode(node=NodeRef.of(n), since=n.since) for n in first_nodes if n.since],
+        relationships=[ChangedRelationship(relationship=EvidenceStep.of(r)) for r in first_rels],
+        total_nodes=len(nodes),
+        total_relationships=len(rels),
+    )
 
 
 def _members(store: GraphStore, plan_id: str, as_of: str | None) -> set[str]:

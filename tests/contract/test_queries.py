@@ -1011,6 +1011,12 @@ def test_changes_between_dates(mini: GraphStore) -> None:
         (CSAE, AUTO),
     }
     assert changes(mini, "2030", "2031").relationships == []
+    # a limit keeps the earliest and says how many there are in all
+    assert (in_2022.total_nodes, in_2022.total_relationships) == (1, 3)
+    first = changes(mini, "2021-09", "2021-12", limit=1)
+    assert [c.node.id for c in first.nodes] == ["program:plan"]
+    assert [c.relationship.source for c in first.relationships] == ["organization:wast"]
+    assert (first.total_nodes, first.total_relationships) == (2, 4)
     with pytest.raises(InvalidRequest, match="before the start"):
         changes(mini, "2022", "2021")
 
