@@ -160,8 +160,10 @@ def readers(base: str, clients: int, seconds: float) -> dict[str, Any]:
     """``clients`` threads reading for ``seconds``; latencies, statuses and node counts seen."""
     import httpx
 
-    stop = time.monotonic() + seconds
+    began_phase = time.monotonic()
+    stop = began_phase + seconds
     latencies: list[float] = []
+    slowest: list[tuple[float, str, float]] = []  # latency, path, seconds into the phase
     statuses: Counter[int] = Counter()
     counts: Counter[int] = Counter()
     lock = threading.Lock()
@@ -177,6 +179,10 @@ def readers(base: str, clients: int, seconds: float) -> dict[str, Any]:
                 took = time.monotonic() - began
                 with lock:
                     latencies.append(took)
+                    slowest.append((took, path, began - began_phase))
+                    if len(slowest) > 50:
+                        slowest.sort(reverse=True)
+                        del slowest[5:]
                     statuses[response.status_code] += 1
                     if path == "/api/health" and response.status_code == 200:
                         counts[response.json()["nodes"]] += 1
@@ -193,6 +199,10 @@ def readers(base: str, clients: int, seconds: float) -> dict[str, Any]:
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
         "statuses": dict(statuses),
         "node_counts_seen": dict(counts),
+        "slowest": [
+            {"ms": round(took * 1000, 1), "path": path, "at_s": round(at, 2)}
+            for took, path, at in sorted(slowest, reverse=True)[:5]
+        ],
     }
 
 
@@ -205,6 +215,21 @@ def zipped_dataset(directory: Path) -> bytes:
         for p in sorted(directory.iterdir()):
             zf.write(p, f"{directory.name}/{p.name}")
     return buffer.getvalue()
+
+
+def _differences(seen: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """The counts that differ between two ``/api/stats`` answers, as ``{group.name: [seen, expected]}``."""
+    out: dict[str, Any] = {}
+    for group in sorted(set(seen) | set(expected)):
+        a, b = seen.get(group) or {}, expected.get(group) or {}
+        if not isinstance(a, dict) or not isinstance(b, dict):
+            if a != b:
+                out[group] = [a, b]
+            continue
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) != b.get(name):
+                out[f"{group}.{name}"] = [a.get(name), b.get(name)]
+    return out
 
 
 def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> dict[str, Any]:
@@ -251,8 +276,9 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
         try:
             readers(base, clients, 2)  # warm-up: first calls build caches
             unloaded = readers(base, clients, min(max(seconds / 3, 5), 15))
-            load_result: dict[str, Any] = {"statuses": Counter(), "seconds": []}
-            window_ends = time.monotonic() + seconds
+            load_result: dict[str, Any] = {"statuses": Counter(), "seconds": [], "ended_at_s": []}
+            window_starts = time.monotonic()
+            window_ends = window_starts + seconds
 
             def post() -> None:  # uploads back to back for the whole window; the first one changes the graph
                 while time.monotonic() < window_ends:
@@ -261,6 +287,7 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
                                           headers={"X-API-Key": key}, timeout=600)  # fmt: skip
                     load_result["statuses"][response.status_code] += 1
                     load_result["seconds"].append(round(time.monotonic() - began, 1))
+                    load_result["ended_at_s"].append(round(time.monotonic() - window_starts, 2))
 
             loader = threading.Thread(target=post)
             loader.start()
@@ -289,10 +316,15 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
         "during_load": loaded,
         "unloaded_after": after,
         "p99_baseline_ms": baseline,
-        "loads": {"statuses": dict(load_result["statuses"]), "seconds": load_result["seconds"]},
+        "loads": {
+            "statuses": dict(load_result["statuses"]),
+            "seconds": load_result["seconds"],
+            "ended_at_s": load_result["ended_at_s"],
+        },
         "old_and_new_node_counts": [old_count, new_count],
         "final_node_count": final,
         "stale_answer_after_load": stats != new_counts,
+        "stats_after_load_differs": _differences(stats, new_counts),
         "reads_seeing_neither": sum(torn.values()),
         "five_xx": five_xx,
         "p99_ratio": round(ratio, 2) if ratio else None,
