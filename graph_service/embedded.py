@@ -32,7 +32,7 @@ import operator
 import os
 import re
 import threading
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
 from itertools import chain, islice, repeat
@@ -1342,22 +1342,27 @@ class _ManyEnds:
         next_counts, next_ends = self.counts[depth + 1], self.ends[depth + 1]
         lengths = self.lengths and depth + 1 == self.last
         test = self.plan[depth][3]
-        reaches: dict[str, list[str]] = {}
+        reaches: defaultdict[str, list[str]] = defaultdict(list)
         for _, forward, layer, _ in self.tables[depth]:
-            back_table = layer._pred if forward else layer._succ
-            for there in next_ends:  # at the present, the nodes with paths onwards
-                if not (back := back_table.get(there)):
-                    continue
-                for here in back:
-                    if depth == 0:
-                        if here not in starts:
-                            continue
-                    elif test is not None and nodes[here].kind not in test:
-                        continue
-                    if (met := reaches.get(here)) is None:
-                        reaches[here] = [there]
-                    else:
-                        met.append(there)
+            back_of = (layer._pred if forward else layer._succ).get
+            # at the present, the nodes with paths onwards are those with ends
+            if depth == 0:
+                for there in next_ends:
+                    if back := back_of(there):
+                        for here in back:
+                            if here in starts:
+                                reaches[here].append(there)
+            elif test is None:
+                for there in next_ends:
+                    if back := back_of(there):
+                        for here in back:
+                            reaches[here].append(there)
+            else:
+                for there in next_ends:
+                    if back := back_of(there):
+                        for here in back:
+                            if nodes[here].kind in test:
+                                reaches[here].append(there)
         counts, ends, ends_of = self.counts[depth], self.ends[depth], next_ends.__getitem__
         for here, met in reaches.items():
             if counting:

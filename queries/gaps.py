@@ -209,19 +209,20 @@ def gap_analysis(
     own = _own_figures(store, list(dict.fromkeys(m.id for family in families for m in family)), as_of)
     supplies = []
     for family in families:
-        demand = Demand()
+        enterprises = parks = programs = 0
         talents: set[str] = set()
         agreements: set[str] = set()
         by_channel: dict[Channel, set[str]] = {c: set() for c in CHANNELS}
         for member in family:
             mine = own[member.id]
-            demand.enterprises += mine.enterprises
-            demand.parks += mine.parks
-            demand.programs += mine.programs
+            enterprises += mine.enterprises
+            parks += mine.parks
+            programs += mine.programs
             for channel, ids in mine.by_channel.items():
                 by_channel[channel] |= ids
             agreements |= mine.agreements
             talents |= mine.talents
+        demand = Demand(enterprises=enterprises, parks=parks, programs=programs)
         supplies.append((family[0], demand, talents, agreements, by_channel))
     refs = _refs(store, (s for *_, by_channel in supplies for ids in by_channel.values() for s in ids))
     rows = []
