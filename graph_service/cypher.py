@@ -502,7 +502,8 @@ def match_paths(
     """
     params: dict[str, Any] = {"start": start_id}
     text: LiteralString = (
-        _ordered_paths(kind, steps, limit, params)
+        _ANCHORED
+        + _ordered_paths(kind, steps, limit, params)
         + " RETURN [x IN nodes(p) | properties(x)] AS nodes, "
         + _RELS_OF_P
     )
@@ -533,7 +534,7 @@ def tally_paths(
         "keep": max(keep, 0),
     }
     text: LiteralString = (
-        _ordered_paths(kind, steps, limit, params) + " WITH p WHERE $as_of IS NULL OR ("
+        _ANCHORED + _ordered_paths(kind, steps, limit, params) + " WITH p WHERE $as_of IS NULL OR ("
         "all(x IN nodes(p) WHERE " + _ALIVE_X + ") AND all(x IN relationships(p) WHERE " + _ALIVE_X + "))"
         " WITH last(nodes(p)).id AS end, p, reduce(w = 1.0, r IN relationships(p) | w * $weights[r.basis]) AS weight"
         " WITH end, sum(weight) AS weight, count(p) AS n, collect(p)[..$keep] AS examples"
@@ -567,9 +568,24 @@ def _ordered_paths(
     steps: Sequence[tuple[Sequence[RelType], str, Sequence[NodeKind]]],
     limit: int | None,
     params: dict[str, Any],
+    start: LiteralString = "$start",
 ) -> LiteralString:
-    """``MATCH`` the pattern from ``$start`` and keep ``p`` in the order of :func:`match_paths`."""
-    pattern: LiteralString = "(s:" + label(kind) + " {id: $start})"
+    """``MATCH`` the pattern from the node whose id is ``start`` (the parameter ``$start``, or a
+    variable) and keep ``p`` in the order of :func:`match_paths`."""
+    return (
+        _paths(kind, steps, start)
+        + " WITH p, [x IN nodes(p) | x.id] AS ids, [r IN relationships(p) | type(r)] AS types,"
+        " [i IN range(0, size(relationships(p)) - 1) |"
+        " CASE WHEN startNode(relationships(p)[i]) = nodes(p)[i] THEN 0 ELSE 1 END] AS ways"
+        " ORDER BY ids, types, ways" + _limit(limit, params)
+    )
+
+
+def _paths(
+    kind: NodeKind, steps: Sequence[tuple[Sequence[RelType], str, Sequence[NodeKind]]], start: LiteralString
+) -> LiteralString:
+    """``MATCH p`` = the pattern from the node whose id is ``start``, no node twice, in no order."""
+    pattern: LiteralString = "(s:" + label(kind) + " {id: " + start + "})"
     for types, direction, kinds in steps:
         rel: LiteralString = "[" + _type_expr(types) + "]"
         if direction == "out":
@@ -582,17 +598,42 @@ def _ordered_paths(
             raise InvalidRequest(f"direction must be 'out', 'in' or 'both', not {direction!r}")
         pattern += "(" + _label_expr(kinds) + ")"
     return (
-        _ANCHORED
-        + "MATCH p = "
+        "MATCH p = "
         + pattern
         + " USING INDEX s:"
         + label(kind)
         + "(id) WHERE all(x IN nodes(p) WHERE single(y IN nodes(p) WHERE y = x))"
-        " WITH p, [x IN nodes(p) | x.id] AS ids, [r IN relationships(p) | type(r)] AS types,"
-        " [i IN range(0, size(relationships(p)) - 1) |"
-        " CASE WHEN startNode(relationships(p)[i]) = nodes(p)[i] THEN 0 ELSE 1 END] AS ways"
-        " ORDER BY ids, types, ways" + _limit(limit, params)
     )
+
+
+def path_ends_many(
+    kind: NodeKind,
+    start_ids: Sequence[str],
+    steps: Sequence[tuple[Sequence[RelType], str, Sequence[NodeKind]]],
+    *,
+    limit: int | None,
+    as_of: str | None,
+) -> CypherQuery:
+    """For each start (all of one kind), where the paths of :func:`tally_paths` end: one row
+    ``(start, ends)`` per start. The pattern runs once per start (``CALL`` per row of the
+    ``UNWIND``), so the cap holds per start; without a cap the paths need no order."""
+    params: dict[str, Any] = {"starts": list(start_ids), "as_of": as_of}
+    paths: LiteralString = (
+        _ordered_paths(kind, steps, limit, params, start="start")
+        if limit is not None
+        else _paths(kind, steps, "start")
+    )
+    text: LiteralString = (
+        _ANCHORED
+        + "UNWIND $starts AS start CALL (start) { "
+        + paths
+        + " WITH p WHERE $as_of IS NULL OR (all(x IN nodes(p) WHERE "
+        + _ALIVE_X
+        + ") AND all(x IN relationships(p) WHERE "
+        + _ALIVE_X
+        + ")) RETURN collect(DISTINCT last(nodes(p)).id) AS ends } RETURN start, ends"
+    )
+    return text, params
 
 
 def count_all() -> LiteralString:

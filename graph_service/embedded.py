@@ -32,8 +32,8 @@ import operator
 import os
 import re
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
@@ -355,6 +355,56 @@ class EmbeddedStore:
             if plan is not None:
                 return self._ends_in_order(_Chain(self, start, plan), limit)
         return set(self.tally_paths(start_id, steps, weights=UNIT_WEIGHTS, as_of=as_of, limit=limit))
+
+    def path_ends_many(
+        self,
+        start_ids: Iterable[str],
+        steps: Sequence[PathStep],
+        *,
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, set[str]]:
+        """:meth:`path_ends` from many starts, each node that the starts reach walked once.
+
+        Where no node can come twice on a path (the kinds each step may arrive at are new on
+        it), the paths onwards from a node do not depend on how the walk came there: so for
+        each position along the pattern, every node the starts reach there gets the number
+        of paths onwards from it and their ends once, position by position from the last,
+        a neighbour list at a time. A start's ends are then the union of its neighbours'.
+        Only a start with more than ``limit`` paths needs their order: it takes whole the
+        neighbours whose paths all fit in what is left of the cap, in id order, and goes
+        into the one that does not. Other patterns are walked start by start.
+        """
+        starts = list(dict.fromkeys(start_ids))
+        nodes = self._nodes
+        kinds = frozenset(nodes[s].kind for s in starts if s in nodes)
+        plan = _many_plan(kinds, tuple(steps)) if kinds and (limit is None or limit >= 0) else None
+        if plan is None:
+            return {s: self.path_ends(s, steps, as_of=as_of, limit=limit) for s in starts}
+        present = {s for s in starts if s in nodes and alive(nodes[s], as_of)}
+        walk = _ManyEnds(self, plan, present, as_of, counting=limit is not None)
+        counts, ends = walk.counts[0], walk.ends[0]
+        out: dict[str, set[str]] = {}
+        for start in starts:
+            if limit is not None and counts.get(start, 0) > limit:
+                try:
+                    out[start] = walk.first_ends(start, limit)
+                except _Unsure:
+                    out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
+            else:
+                out[start] = set(ends.get(start, ()))
+        return out
+        walk = _ManyEnds(self, plan, present, as_of, counting=limit is not None)
+        counts, ends = walk.counts[0], walk.ends[0]
+        for start in starts:
+            if limit is not None and counts.get(start, 0) > limit:
+                try:
+                    out[start] = walk.first_ends(start, limit)
+                except _Unsure:
+                    out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
+            else:
+                out[start] = set(ends.get(start, ()))
+        return out
 
     def _ends_in_any_order(
         self, start: Node, steps: Sequence[PathStep], plan: _Plan | None, limit: int | None
@@ -1066,6 +1116,358 @@ class _Chain:
         return (kinds is not None and self.nodes[node_id].kind not in kinds) or (
             repeats and node_id in self.ids
         )
+
+
+_ManyStep = tuple[
+    tuple[tuple[str, bool], ...], frozenset[NodeKind] | None, frozenset[NodeKind], frozenset[NodeKind] | None
+]
+"""A step of a pattern walked from many starts: its neighbour tables as (type name, followed
+forwards); the kinds to test the arriving nodes against (``None``: the ontology allows no
+others there); the kinds that may arrive; and the kinds to test a node that the step is
+walked back to against (``None``: only the kinds that may be there can be)."""
+
+
+@lru_cache(maxsize=256)
+def _many_plan(starts: frozenset[NodeKind], steps: tuple[PathStep, ...]) -> tuple[_ManyStep, ...] | None:
+    """How to walk a pattern from nodes of the given kinds where no node can come twice on a
+    path: the kinds the ontology lets each step arrive at are new on the path. ``None`` when
+    a node might come back, or for an empty pattern."""
+    if not steps:
+        return None
+    seen = set(starts)
+    arriving: frozenset[NodeKind] = starts
+    plan: list[_ManyStep] = []
+    for step in steps:
+        types = step.types or tuple(RelType)
+        ways = {"out": (True,), "in": (False,)}.get(step.direction, (True, False))
+        pairs = [  # (here, there) along the step
+            (source, target) if forward else (target, source)
+            for rel_type in types
+            for source, target in ALLOWED_PAIRS.get(rel_type, ())
+            for forward in ways
+        ]
+        possible = {there for here, there in pairs if here in arriving}
+        wanted = frozenset(step.kinds) if step.kinds else None
+        leaving, arriving = arriving, frozenset(possible & wanted if wanted is not None else possible)
+        if arriving & seen:
+            return None
+        seen |= arriving
+        test = wanted if wanted is not None and not possible <= wanted else None
+        back = {here for here, there in pairs if there in arriving}
+        plan.append(
+            (
+                tuple((t.value, forward) for t in types for forward in ways),
+                test,
+                arriving,
+                leaving if not back <= leaving else None,
+            )
+        )
+    return tuple(plan)
+
+
+class _Unsure(Exception):
+    """Raised where the cap cuts between paths that differ only in their relationships."""
+
+
+class _ManyEnds:
+    """A repeat-free pattern walked from many starts: per position along it, for each node
+    met there, the number of paths onwards from it (alive or not: a cap counts them all) and
+    the ends of those alive at ``as_of``, the node itself taken as alive (its parent checks).
+
+    The positions are filled either forwards, for the nodes the starts reach (:meth:`fill`),
+    or, when the starts' first hops alone outnumber the later steps' relationships, backwards
+    (:meth:`fill_backwards`): every node that may be at the last position, then each
+    relationship of the steps before read once against its direction, from the nodes that
+    have paths onwards. A gap analysis over every industry reaches every enterprise, but only
+    the few with an adviser lead anywhere on the talent channel: backwards, the others are
+    never touched.
+    """
+
+    def __init__(
+        self,
+        store: EmbeddedStore,
+        plan: tuple[_ManyStep, ...],
+        starts: set[str],
+        as_of: str | None,
+        counting: bool,
+    ) -> None:
+        self.store = store
+        self.nodes = store._nodes
+        self.plan = plan
+        self.as_of = as_of
+        self.counting = counting
+        """Whether to count the paths (for a cap); without, only the ends are gathered."""
+        self.last = len(plan) - 1
+        self.tables: list[list[tuple[str, bool, nx.DiGraph, dict[str, dict[str, dict[str, Any]]]]]] = [
+            [
+                (name, forward, layer, layer._succ if forward else layer._pred)
+                for name, forward in step[0]
+                if (layer := store._layers.get(name)) is not None
+            ]
+            for step in plan
+        ]
+        self.counts: list[dict[str, int]] = [{} for _ in plan]
+        """Per position, the number of paths onwards from each node met there that has any."""
+        self.ends: list[dict[str, Collection[str]]] = [{} for _ in plan]
+        """Per position, the ends of the paths onwards that are alive, for the nodes that have
+        any. A collection may be shared (a neighbour list, or the ends of the one neighbour
+        that has any): never change one in place."""
+        self.lengths = False
+        """Whether the last position's ends are the last step's neighbour lists themselves (their
+        lengths the counts): at the present, when no kind is left to test there."""
+        if self.last > 0 and self.cheaper_backwards(starts):
+            self.fill_backwards(starts)
+        else:
+            self.fill(0, starts)
+
+    def cheaper_backwards(self, starts: set[str]) -> bool:
+        """Whether the starts' first hops alone are more than all the later steps' relationships."""
+        reached = sum(len(nb) for *_, table in self.tables[0] for s in starts if (nb := table.get(s)))
+        rel_counts = self.store._rel_counts
+        return reached > sum(rel_counts.get(name, 0) for tables in self.tables[1:] for name, *_ in tables)
+
+    def of_kinds(self, kinds: frozenset[NodeKind]) -> set[str]:
+        """Every node of these kinds."""
+        by_kind = self.store._by_kind
+        if len(kinds) == 1:
+            return by_kind[next(iter(kinds))]
+        return set().union(*(by_kind[k] for k in kinds))
+
+    def fill(self, depth: int, node_ids: set[str]) -> None:
+        """Count the paths onwards from these nodes at position ``depth``, and gather their ends.
+
+        Only the nodes with neighbours at this step are looked at one by one (a set
+        intersection finds them): a node left out has no paths onwards. At the present a
+        neighbour list is read as a whole (its keys), at a date hop by hop."""
+        counts, ends, as_of = self.counts[depth], self.ends[depth], self.as_of
+        wanted = self.plan[depth][1]
+        if depth == self.last and as_of is None and len(self.tables[depth]) == 1:
+            table = self.tables[depth][0][3]
+            met = table.keys() & node_ids
+            last_ends: dict[str, Collection[str]]
+            if wanted is None:
+                last_ends = {x: nb for x in met if (nb := table[x])}
+            else:
+                of_kind = self.of_kinds(wanted)
+                last_ends = {x: kept for x in met if (kept := table[x].keys() & of_kind)}
+            ends.update(last_ends)
+            if self.counting:
+                counts.update(zip(last_ends, map(len, last_ends.values()), strict=True))
+            return
+        # per node, its neighbour list in each table: dicts of hops, or at the present, once
+        # the kinds are tested, sets of ids
+        lists: dict[str, list[Any]] = {}
+        for _, _, _, table in self.tables[depth]:
+            for x in table.keys() & node_ids:
+                if nb := table[x]:
+                    lists.setdefault(x, []).append(nb)
+        if wanted is not None:
+            if as_of is None:
+                of_kind = self.of_kinds(wanted)
+                for x, found in lists.items():
+                    lists[x] = [kept for nb in found if (kept := nb.keys() & of_kind)]
+            else:
+                nodes = self.nodes
+                for x, found in lists.items():
+                    lists[x] = [
+                        hops
+                        for nb in found
+                        if (hops := {y: d for y, d in nb.items() if nodes[y].kind in wanted})
+                    ]
+        if depth == self.last:
+            for x, found in lists.items():
+                if not (total := sum(map(len, found))):
+                    continue
+                counts[x] = total
+                if as_of is None:
+                    ends[x] = found[0] if len(found) == 1 else set().union(*found)
+                elif alive_ends := {y for nb in found for y, data in nb.items() if self.alive(y, data)}:
+                    ends[x] = alive_ends
+            return
+        onward: set[str] = set()
+        for found in lists.values():
+            for nb in found:
+                onward.update(nb)
+        self.fill(depth + 1, onward)
+        next_counts, next_ends = self.counts[depth + 1], self.ends[depth + 1]
+        count_of, ends_of = next_counts.__getitem__, next_ends.__getitem__
+        counting = self.counting
+        for x, found in lists.items():
+            total = 0
+            parts: list[Collection[str]] = []
+            for nb in found:
+                if as_of is None:  # at the present every node with paths has their ends
+                    reached = nb & (next_counts if counting else next_ends).keys()
+                    if counting:
+                        total += sum(map(count_of, reached))
+                    parts.extend(map(ends_of, reached))
+                else:
+                    if counting:
+                        total += sum(map(count_of, nb.keys() & next_counts.keys()))
+                    parts.extend(
+                        ends_of(y) for y, data in nb.items() if y in next_ends and self.alive(y, data)
+                    )
+            if total:
+                counts[x] = total
+            if parts:
+                ends[x] = parts[0] if len(parts) == 1 else set().union(*parts)
+
+    def fill_backwards(self, starts: set[str]) -> None:
+        """Fill the last position for every node of the kinds that may be there, then each
+        position before it by walking its step back from the nodes after it that have paths
+        onwards (the first position for the starts only)."""
+        last_tables, (_, last_test, _, _), (_, before_test, arriving, _) = (
+            self.tables[self.last],
+            self.plan[self.last],
+            self.plan[self.last - 1],
+        )
+        if self.as_of is None and len(last_tables) == 1 and last_test is None and before_test is None:
+            # the last step's neighbour lists are the ends as they stand, their lengths the counts;
+            # a node of another kind there is never walked back to a node that may come before it
+            self.ends[self.last] = last_tables[0][3]  # type: ignore[assignment]
+            self.lengths = True
+        else:
+            self.fill(self.last, self.of_kinds(arriving))
+        for depth in range(self.last - 1, -1, -1):
+            if self.as_of is None:
+                self.step_back(depth, starts)
+            else:
+                self.step_back_at_a_date(depth, starts)
+
+    def step_back(self, depth: int, starts: set[str]) -> None:
+        """Fill position ``depth`` from the one after it, at the present: each relationship of
+        the step is read once, noting which nodes after it a node reaches; then per node the
+        counts are summed and the ends joined."""
+        nodes, counting = self.nodes, self.counting
+        next_counts, next_ends = self.counts[depth + 1], self.ends[depth + 1]
+        lengths = self.lengths and depth + 1 == self.last
+        test = self.plan[depth][3]
+        reaches: defaultdict[str, list[str]] = defaultdict(list)
+        for _, forward, layer, _ in self.tables[depth]:
+            back_of = (layer._pred if forward else layer._succ).get
+            # at the present, the nodes with paths onwards are those with ends
+            if depth == 0:
+                for there in next_ends:
+                    if back := back_of(there):
+                        for here in back:
+                            if here in starts:
+                                reaches[here].append(there)
+            elif test is None:
+                for there in next_ends:
+                    if back := back_of(there):
+                        for here in back:
+                            reaches[here].append(there)
+            else:
+                for there in next_ends:
+                    if back := back_of(there):
+                        for here in back:
+                            if nodes[here].kind in test:
+                                reaches[here].append(there)
+        counts, ends, ends_of = self.counts[depth], self.ends[depth], next_ends.__getitem__
+        for here, met in reaches.items():
+            if counting:
+                counts[here] = (
+                    sum(map(len, map(ends_of, met))) if lengths else sum(map(next_counts.__getitem__, met))
+                )
+            ends[here] = next_ends[met[0]] if len(met) == 1 else set().union(*map(ends_of, met))
+
+    def step_back_at_a_date(self, depth: int, starts: set[str]) -> None:
+        """:meth:`step_back` at a date: every path counts, but only the ends of those whose
+        relationships and nodes are alive are kept."""
+        nodes, as_of, counting = self.nodes, self.as_of, self.counting
+        next_counts, next_ends = self.counts[depth + 1], self.ends[depth + 1]
+        counts = self.counts[depth]
+        parts: dict[str, list[Collection[str]]] = {}
+        test = self.plan[depth][3]
+        for _, forward, layer, _ in self.tables[depth]:
+            back_table = layer._pred if forward else layer._succ
+            for there in next_counts if counting else next_ends:
+                if not (back := back_table.get(there)):
+                    continue
+                onward = next_ends.get(there)
+                paths = next_counts[there] if counting else 0
+                for here, data in back.items():
+                    if depth == 0:
+                        if here not in starts:
+                            continue
+                    elif test is not None and nodes[here].kind not in test:
+                        continue
+                    if counting:
+                        counts[here] = counts.get(here, 0) + paths
+                    if onward is not None and (as_of is None or self.alive(there, data)):
+                        parts.setdefault(here, []).append(onward)
+        ends = self.ends[depth]
+        for here, found in parts.items():
+            ends[here] = found[0] if len(found) == 1 else set().union(*found)
+
+    def paths_from(self, depth: int, node_id: str) -> int:
+        """How many paths there are onwards from a node at position ``depth``."""
+        if self.lengths and depth == self.last:
+            return len(self.ends[depth].get(node_id) or ())
+        return self.counts[depth].get(node_id, 0)
+
+    def alive(self, node_id: str, data: dict[str, Any]) -> bool:
+        """Whether a hop's relationship and the node it arrives at are alive at ``as_of``."""
+        as_of = self.as_of
+        if as_of is None:
+            return True
+        fact = data["m"]
+        since, until = (fact[2], fact[3]) if type(fact) is tuple else (fact.since, fact.until)
+        return in_period(since, until, as_of) and alive(self.nodes[node_id], as_of)
+
+    def first_ends(self, start_id: str, limit: int) -> set[str]:
+        """The ends of the first ``limit`` paths from a start in the order of
+        :meth:`EmbeddedStore.match_paths` (by the ids along them, then their types): the
+        neighbours are met in id order, and one whose paths all fit in what is left of the
+        cap is taken whole.
+
+        Raises:
+            _Unsure: the cap cuts between paths through the same nodes over different
+                relationships, at a date (one may be alive and the other not).
+        """
+        found: set[str] = set()
+        nodes, as_of = self.nodes, self.as_of
+
+        def take(depth: int, node_id: str, budget: int, times: int) -> int:
+            lists = [nb for *_, table in self.tables[depth] if (nb := table.get(node_id))]
+            last = depth == self.last
+            if last:
+                met: Iterable[str] = lists[0] if len(lists) == 1 else set().union(*lists)
+            else:  # only the neighbours with paths onwards count
+                onward = (
+                    self.ends[depth + 1]
+                    if self.lengths and depth + 1 == self.last
+                    else self.counts[depth + 1]
+                )
+                met = set().union(*(nb.keys() & onward.keys() for nb in lists))
+            wanted = self.plan[depth][1]
+            for other in sorted(met):
+                if wanted is not None and nodes[other].kind not in wanted:
+                    continue
+                ways = [nb[other] for nb in lists if other in nb]
+                each = times * len(ways)
+                paths = each if last else each * self.paths_from(depth + 1, other)
+                live = as_of is None or any(self.alive(other, data) for data in ways)
+                if paths <= budget:
+                    budget -= paths
+                    if live:
+                        found.update((other,) if last else self.ends[depth + 1].get(other, ()))
+                    if budget == 0:
+                        return 0
+                    continue
+                if as_of is not None and len(ways) > 1:
+                    raise _Unsure
+                if live:
+                    if last:
+                        found.add(other)
+                    else:
+                        take(depth + 1, other, budget, each)
+                return 0
+            return budget
+
+        if limit > 0:
+            take(0, start_id, limit, 1)
+        return found
 
 
 class _Enough(Exception):

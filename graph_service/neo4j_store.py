@@ -472,6 +472,26 @@ class Neo4jStore:
         """Where the paths of :meth:`match_paths` end (see ``GraphStore.path_ends``)."""
         return set(self.tally_paths(start_id, steps, weights=UNIT_WEIGHTS, as_of=as_of, limit=limit))
 
+    def path_ends_many(
+        self,
+        start_ids: Iterable[str],
+        steps: Sequence[PathStep],
+        *,
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, set[str]]:
+        """:meth:`path_ends` from many starts (see ``GraphStore.path_ends_many``): one query per
+        kind of start and chunk of starts, the pattern matched per start inside it."""
+        starts = list(dict.fromkeys(start_ids))
+        out: dict[str, set[str]] = {s: set() for s in starts}
+        spec = [(step.types, step.direction, step.kinds) for step in steps]
+        for kind, ids in _ids_by_kind(starts).items():
+            for chunk in _chunks(ids):
+                query = cypher.path_ends_many(kind, chunk, spec, limit=limit, as_of=as_of)
+                for r in self._read("finding where paths end", _records, query):
+                    out[r["start"]] = set(r["ends"])
+        return out
+
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes that exist, by id, and every relationship among them, by key."""
         nodes = self.get_nodes(node_ids)

@@ -269,6 +269,20 @@ class GraphStore(Protocol):
         ``as_of``, end at: the keys of :meth:`tally_paths`, without weighing anything."""
         ...
 
+    def path_ends_many(
+        self,
+        start_ids: Iterable[str],
+        steps: Sequence[PathStep],
+        *,
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, set[str]]:
+        """:meth:`path_ends` from many starts at once: ``{start: path_ends(start, steps, as_of=as_of,
+        limit=limit)}`` for each distinct start given, in the order given (an unknown one has no
+        ends), the cap holding per start. A backend may share the work between the starts: the
+        paths onwards from a node that many starts reach are walked once, not once per start."""
+        ...
+
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes (those that exist) and every relationship among them."""
         ...

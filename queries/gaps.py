@@ -9,6 +9,10 @@ it, parks focusing on it, programs focusing on it. **Supply** counts who support
 societies per channel, talents (advising its enterprises or serving it), agreements
 covering it. Both include sub-industries.
 
+Each figure is the ends of a path pattern (:data:`queries.serving.CHANNELS` for the
+societies), read for every industry of the scope and all their sub-industries at once
+(``GraphStore.path_ends_many``): the graph is walked once per pattern, not once per industry.
+
 **Status**: ``uncovered`` when no society serves it by any channel, ``thin`` when
 fewer than ``thin_below`` do, ``covered`` otherwise. **Severity** orders the gaps:
 uncovered before thin before covered, then by ``severity = (demand + 1) / (societies + 1)``,
@@ -17,6 +21,7 @@ then by name.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import Field
@@ -200,29 +205,31 @@ def gap_analysis(
     """
     if thin_below < 1:
         raise InvalidRequest("thin_below must be at least 1")
-    rows = []
-    own: dict[str, _Own] = {}  # each industry's own figures, computed once however many families hold it
-    for industry in scope_industries(store, scope, as_of):
-        family = [industry, *sub_industries(store, industry.id, as_of)]
-        demand = Demand()
+    families = _families(store, scope_industries(store, scope, as_of), as_of)
+    own = _own_figures(store, list(dict.fromkeys(m.id for family in families for m in family)), as_of)
+    supplies = []
+    for family in families:
+        enterprises = parks = programs = 0
         talents: set[str] = set()
         agreements: set[str] = set()
         by_channel: dict[Channel, set[str]] = {c: set() for c in CHANNELS}
         for member in family:
-            mine = own.get(member.id)
-            if mine is None:
-                mine = own[member.id] = _own_figures(store, member.id, as_of)
-            demand.enterprises += mine.enterprises
-            demand.parks += mine.parks
-            demand.programs += mine.programs
+            mine = own[member.id]
+            enterprises += mine.enterprises
+            parks += mine.parks
+            programs += mine.programs
             for channel, ids in mine.by_channel.items():
                 by_channel[channel] |= ids
             agreements |= mine.agreements
             talents |= mine.talents
+        demand = Demand(enterprises=enterprises, parks=parks, programs=programs)
+        supplies.append((family[0], demand, talents, agreements, by_channel))
+    refs = _refs(store, (s for *_, by_channel in supplies for ids in by_channel.values() for s in ids))
+    rows = []
+    for industry, demand, talents, agreements, by_channel in supplies:
         societies = set().union(*by_channel.values())
         count = len(societies)
         status: Status = "uncovered" if count == 0 else "thin" if count < thin_below else "covered"
-        nodes = store.get_nodes(sorted(societies))
         rows.append(
             GapRow(
                 industry=NodeRef.of(industry),
@@ -236,7 +243,7 @@ def gap_analysis(
                 ),
                 status=status,
                 severity=round((demand.total + 1) / (count + 1), 4),
-                societies=[NodeRef.of(nodes[i]) for i in sorted(nodes)],
+                societies=[refs[i] for i in sorted(societies) if i in refs],
             )
         )
     rows.sort(key=lambda r: (_STATUS_ORDER[r.status], -r.severity, r.industry.name, r.industry.id))
@@ -278,59 +285,78 @@ def gaps_csv(analysis: GapAnalysis) -> str:
 
 def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None) -> CoverageMatrix:
     """For each industry of a scope, how many of each kind of support it has, and which."""
-    rows = []
-    own: dict[str, dict[str, dict[str, Node]]] = {}  # each industry's own cells, computed once
-    for industry in scope_industries(store, scope, as_of):
-        family = [industry, *sub_industries(store, industry.id, as_of)]
-        cells: dict[str, dict[str, Node]] = {k: {} for k in SUPPORT_KINDS}
+    families = _families(store, scope_industries(store, scope, as_of), as_of)
+    own = _own_cells(store, list(dict.fromkeys(m.id for family in families for m in family)), as_of)
+    tables = []
+    for family in families:
+        cells: dict[str, set[str]] = {k: set() for k in SUPPORT_KINDS}
         for member in family:
-            mine = own.get(member.id)
-            if mine is None:
-                mine = own[member.id] = _own_cells(store, member.id, as_of)
-            for column, found in mine.items():
-                cells[column].update(found)
-        rows.append(
-            MatrixRow(
-                industry=NodeRef.of(industry),
-                cells={
-                    k: MatrixCell(count=len(v), entities=[NodeRef.of(v[i]) for i in sorted(v)])
-                    for k, v in cells.items()
-                },
-            )
+            for column, found in own[member.id].items():
+                cells[column] |= found
+        tables.append((family[0], cells))
+    refs = _refs(store, (i for _, cells in tables for found in cells.values() for i in found))
+    rows = [
+        MatrixRow(
+            industry=NodeRef.of(industry),
+            cells={
+                k: MatrixCell(count=len(v), entities=[refs[i] for i in sorted(v)]) for k, v in cells.items()
+            },
         )
+        for industry, cells in tables
+    ]
     return CoverageMatrix(scope=scope, as_of=as_of, columns=SUPPORT_KINDS, rows=rows)
 
 
-def _own_cells(store: GraphStore, industry_id: str, as_of: str | None) -> dict[str, dict[str, Node]]:
-    """The coverage-matrix cells of one industry by itself, sub-industries excluded."""
-    cells: dict[str, dict[str, Node]] = {k: {} for k in SUPPORT_KINDS}
-    for nb in store.neighbors(
-        industry_id,
-        direction="in",
-        types=[RelType.COVERS, RelType.SERVES, RelType.FOCUSES_ON],
-        kinds=[NodeKind.AGREEMENT, NodeKind.PROGRAM, NodeKind.PARK],
-        limit=None,
-    ):
-        if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
-            continue
-        node, rel_type = nb.node, nb.relationship.type
-        if node.kind is NodeKind.AGREEMENT and rel_type is RelType.COVERS:
-            if any(
-                p.node.kind is NodeKind.SOCIETY
-                for p in store.neighbors(node.id, direction="in", types=[RelType.PARTY_TO])
-            ):
-                cells["society_agreement"][node.id] = node
-        elif node.kind is NodeKind.PROGRAM and rel_type in (RelType.SERVES, RelType.FOCUSES_ON):
-            column = _PROGRAM_SUPPORT.get(getattr(node, "program_kind", ""))
-            if column:
-                cells[column][node.id] = node
-        elif node.kind is NodeKind.PARK and rel_type is RelType.FOCUSES_ON:
-            cells["incubator_or_park"][node.id] = node
-    for talent_id in _talents(store, industry_id, as_of):
-        talent = store.get_node(talent_id)
-        if talent is not None:
-            cells["talent"][talent_id] = talent
-    return cells
+def _families(store: GraphStore, industries: list[Node], as_of: str | None) -> list[list[Node]]:
+    """Each industry followed by its sub-industries."""
+    return [[industry, *sub_industries(store, industry.id, as_of)] for industry in industries]
+
+
+def _refs(store: GraphStore, ids: Iterable[str]) -> dict[str, NodeRef]:
+    """The references to the nodes among these ids that exist, one per node however many rows
+    name it."""
+    return {i: NodeRef.of(node) for i, node in store.get_nodes(sorted(set(ids))).items()}
+
+
+def _own_cells(
+    store: GraphStore, industry_ids: list[str], as_of: str | None
+) -> dict[str, dict[str, set[str]]]:
+    """The coverage-matrix cells of each industry by itself, sub-industries excluded: the ids
+    behind each cell."""
+    agreements = _ends(store, industry_ids, _AGREEMENTS, as_of)
+    programs = _ends(store, industry_ids, _SERVING_PROGRAMS, as_of)
+    parks = _ends(store, industry_ids, _PARKS, as_of)
+    talents = _talents(store, industry_ids, as_of)
+    with_society = _with_society_party(store, set().union(*agreements.values()))
+    program_nodes = store.get_nodes(sorted(set().union(*programs.values())))
+    column_of = {
+        i: column
+        for i, node in program_nodes.items()
+        if (column := _PROGRAM_SUPPORT.get(getattr(node, "program_kind", "")))
+    }
+    out: dict[str, dict[str, set[str]]] = {}
+    for industry_id in industry_ids:
+        cells: dict[str, set[str]] = {k: set() for k in SUPPORT_KINDS}
+        cells["society_agreement"] = agreements[industry_id] & with_society
+        for program in programs[industry_id]:
+            if program in column_of:
+                cells[column_of[program]].add(program)
+        cells["incubator_or_park"] = parks[industry_id]
+        cells["talent"] = talents[industry_id]
+        out[industry_id] = cells
+    return out
+
+
+def _with_society_party(store: GraphStore, agreement_ids: set[str]) -> set[str]:
+    """The agreements among these that a society is party to."""
+    return {
+        agreement
+        for agreement in agreement_ids
+        if any(
+            p.node.kind is NodeKind.SOCIETY
+            for p in store.neighbors(agreement, direction="in", types=[RelType.PARTY_TO])
+        )
+    }
 
 
 class _Own:
@@ -345,48 +371,62 @@ class _Own:
         self.talents: set[str] = set()
 
 
-def _own_figures(store: GraphStore, industry_id: str, as_of: str | None) -> _Own:
-    mine = _Own()
-    mine.enterprises = len(_ends(store, industry_id, _ENTERPRISES, as_of))
-    mine.parks = len(_ends(store, industry_id, _PARKS, as_of))
-    mine.programs = len(_ends(store, industry_id, _PROGRAMS, as_of))
-    for channel in CHANNELS:
-        for steps in CHANNELS[channel]:
-            mine.by_channel[channel] |= _ends(store, industry_id, steps, as_of, limit=MAX_PATHS)
+def _own_figures(store: GraphStore, industry_ids: list[str], as_of: str | None) -> dict[str, _Own]:
+    """What each industry has by itself, each pattern walked once for all of them."""
+    enterprises = _ends(store, industry_ids, _ENTERPRISES, as_of)
+    parks = _ends(store, industry_ids, _PARKS, as_of)
+    programs = _ends(store, industry_ids, _PROGRAMS, as_of)
+    channels = {
+        channel: [_ends(store, industry_ids, steps, as_of, limit=MAX_PATHS) for steps in options]
+        for channel, options in CHANNELS.items()
+    }
     # every agreement of the agreement channel covers the industry, so this holds them all
-    mine.agreements = _ends(store, industry_id, _AGREEMENTS, as_of)
-    mine.talents = _talents(store, industry_id, as_of)
-    return mine
+    agreements = _ends(store, industry_ids, _AGREEMENTS, as_of)
+    talents = _talents(store, industry_ids, as_of)
+    out: dict[str, _Own] = {}
+    for industry_id in industry_ids:
+        mine = out[industry_id] = _Own()
+        mine.enterprises = len(enterprises[industry_id])
+        mine.parks = len(parks[industry_id])
+        mine.programs = len(programs[industry_id])
+        for channel, found in channels.items():
+            for ends in found:
+                mine.by_channel[channel] |= ends[industry_id]
+        mine.agreements = agreements[industry_id]
+        mine.talents = talents[industry_id]
+    return out
 
 
-def _step(rel_type: RelType, kind: NodeKind) -> PathStep:
+def _step(rel_type: RelType, kind: NodeKind, *more: RelType) -> PathStep:
     """One hop into the industry, from a node of ``kind``."""
-    return PathStep(types=(rel_type,), direction="in", kinds=(kind,))
+    return PathStep(types=(rel_type, *more), direction="in", kinds=(kind,))
 
 
 def _ends(
     store: GraphStore,
-    start_id: str,
+    industry_ids: list[str],
     steps: tuple[PathStep, ...],
     as_of: str | None,
     limit: int | None = None,
-) -> set[str]:
-    """The nodes the pattern's paths from ``start_id`` end at (paths alive at ``as_of``)."""
-    return store.path_ends(start_id, steps, as_of=as_of, limit=limit)
+) -> dict[str, set[str]]:
+    """For each industry, the nodes the pattern's paths from it end at (paths alive at ``as_of``)."""
+    return store.path_ends_many(industry_ids, steps, as_of=as_of, limit=limit)
 
 
 _ENTERPRISES = (_step(RelType.OPERATES_IN, NodeKind.ENTERPRISE),)
 _PARKS = (_step(RelType.FOCUSES_ON, NodeKind.PARK),)
 _PROGRAMS = (_step(RelType.FOCUSES_ON, NodeKind.PROGRAM),)
+_SERVING_PROGRAMS = (_step(RelType.SERVES, NodeKind.PROGRAM, RelType.FOCUSES_ON),)
 _AGREEMENTS = (_step(RelType.COVERS, NodeKind.AGREEMENT),)
 _SERVING_TALENTS = (_step(RelType.SERVES, NodeKind.TALENT),)
 _ADVISERS = (*_ENTERPRISES, _step(RelType.ADVISES, NodeKind.TALENT))
 
 
-def _talents(store: GraphStore, industry_id: str, as_of: str | None) -> set[str]:
-    """Talents serving an industry or advising one of its enterprises."""
-    found = _ends(store, industry_id, _SERVING_TALENTS, as_of)
-    return found | _ends(store, industry_id, _ADVISERS, as_of)
+def _talents(store: GraphStore, industry_ids: list[str], as_of: str | None) -> dict[str, set[str]]:
+    """For each industry, the talents serving it or advising one of its enterprises."""
+    serving = _ends(store, industry_ids, _SERVING_TALENTS, as_of)
+    advising = _ends(store, industry_ids, _ADVISERS, as_of)
+    return {i: serving[i] | advising[i] for i in industry_ids}
 
 
 def _industries_in_region(store: GraphStore, region_id: str, as_of: str | None) -> set[str]:

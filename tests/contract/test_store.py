@@ -410,10 +410,16 @@ def test_tally_paths_and_path_ends_group_what_match_paths_finds(mini: GraphStore
 
     # the multi-step channels; each pattern is one query text per primitive (planning is what costs)
     patterns = [*CHANNELS["talent"], *CHANNELS["program"], *CHANNELS["agreement"]]
+    starts = ("industry:wz:electrical", "industry:wz:digital", "society:csee")
     paths = 0
-    for start in ("industry:wz:electrical", "industry:wz:digital", "society:csee"):
-        for steps in patterns:
-            for limit, as_of in ((1000, None), (1, "2021-06")):
+    for steps in patterns:
+        for limit, as_of in ((1000, None), (1, "2021-06")):
+            many = mini.path_ends_many(
+                [*starts, "industry:nowhere", starts[0]], steps, as_of=as_of, limit=limit
+            )
+            assert list(many) == [*starts, "industry:nowhere"]
+            assert many["industry:nowhere"] == set()
+            for start in starts:
                 expected = tally_of_paths(mini.match_paths(start, steps, limit), BASIS_WEIGHT, as_of, keep=2)
                 tallied = mini.tally_paths(
                     start, steps, weights=BASIS_WEIGHT, as_of=as_of, limit=limit, keep=2
@@ -422,6 +428,7 @@ def test_tally_paths_and_path_ends_group_what_match_paths_finds(mini: GraphStore
                     e: (round(t.weight, 9), t.count, t.examples) for e, t in expected.items()
                 }, (start, steps, limit, as_of)
                 assert mini.path_ends(start, steps, as_of=as_of, limit=limit) == set(expected)
+                assert many[start] == set(expected), (start, steps, limit, as_of)
                 paths += sum(t.count for t in tallied.values())
     assert paths >= 4  # the channels do reach societies in the mini dataset
 

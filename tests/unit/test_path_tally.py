@@ -1,5 +1,6 @@
 """The embedded store's native tallies agree with their definition: grouping the paths that
-``match_paths`` finds, cap, dates and all. The serving and gap questions are built on them."""
+``match_paths`` finds, cap, dates and all; and the ends from many starts at once agree with
+the ends from each. The serving and gap questions are built on them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import NodeKind, RelType
+from graph_service.embedded import EmbeddedStore, _ManyEnds
+from graph_service.ontology import Industry, NodeKind, Program, Relationship, RelType, Society, provenance
 from graph_service.store import UNIT_WEIGHTS, PathStep, PathTally, tally_of_paths
 from loaders.generate import generate_dataset
 from loaders.load import load_dataset
@@ -107,3 +108,100 @@ def test_a_capped_tally_at_a_hub_counts_the_first_paths_in_order(seed: int) -> N
 def test_unknown_start_has_no_paths(wenzhou: EmbeddedStore) -> None:
     assert wenzhou.tally_paths("industry:nowhere", PATTERNS[0], weights=BASIS_WEIGHT) == {}
     assert wenzhou.path_ends("industry:nowhere", PATTERNS[0]) == set()
+
+
+MANY_PATTERNS: list[tuple[PathStep, ...]] = [
+    *PATTERNS,
+    HUB_STEPS,
+    # two types at a step: the same program reached both ways is two paths
+    (
+        PathStep(types=(R.SERVES, R.FOCUSES_ON), direction="in", kinds=(K.PROGRAM,)),
+        PathStep(types=(R.PARTICIPATES_IN,), direction="in"),
+    ),
+    # both directions and any type
+    (
+        PathStep(types=(R.OPERATES_IN,), direction="both"),
+        PathStep(types=(), direction="both", kinds=(K.TALENT,)),
+    ),
+]
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize(
+    ("graph", "as_of"),
+    [("wenzhou", None), ("wenzhou", "2021-06"), ("synthetic", None), ("synthetic", "2020-06")],
+)
+def test_ends_from_many_starts_are_the_ends_from_each(
+    graph: str,
+    as_of: str | None,
+    backwards: bool,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the walk from many starts fills its positions forwards or backwards, whichever reads
+    # less of the graph: both must give what one walk per start gives, cap and dates and all
+    monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: backwards)
+    store: EmbeddedStore = request.getfixturevalue(graph)
+    starts = [
+        *(n.id for n in store.iter_nodes(K.INDUSTRY)),
+        *(n.id for n in store.iter_nodes(K.SOCIETY)),
+        "industry:nowhere",
+    ]
+    found = 0
+    for steps in MANY_PATTERNS:
+        for limit in (None, 0, 2):
+            many = store.path_ends_many([*starts, starts[0]], steps, as_of=as_of, limit=limit)
+            assert list(many) == starts
+            assert many == {s: store.path_ends(s, steps, as_of=as_of, limit=limit) for s in starts}, (
+                steps,
+                limit,
+            )
+            found += sum(map(len, many.values()))
+    assert found > 500
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+def test_a_capped_hub_among_many_starts_keeps_the_first_paths(
+    backwards: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: backwards)
+    store = shuffled_store(3)
+    for limit in (1, 7, 333, 600, 601):
+        many = store.path_ends_many(["industry:hub"], HUB_STEPS, limit=limit)
+        assert many == {"industry:hub": store.path_ends("industry:hub", HUB_STEPS, limit=limit)}
+    assert store.path_ends_many(["industry:hub"], HUB_STEPS, limit=7)["industry:hub"] == {
+        f"talent:t{i:03d}" for i in range(7)
+    }
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+def test_a_cap_between_two_relationships_to_one_node_counts_the_dead_one_first(
+    backwards: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a program FOCUSES_ON the industry (ended) and SERVES it (alive): by type, the ended path
+    # comes first, so one path at 2022 reaches no one and two reach the society
+    monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: backwards)
+    store = EmbeddedStore(None)
+    prov = provenance("test", "", "synthetic")
+    store.upsert_nodes(
+        [
+            Industry(id="industry:x", name="X", taxonomy="t", provenance=prov),
+            Program(id="program:p", name="P", provenance=prov),
+            Society(id="society:s", name="S", provenance=prov),
+        ]
+    )
+    store.upsert_relationships(
+        [
+            Relationship(
+                source="program:p", type=R.FOCUSES_ON, target="industry:x", until="2020", provenance=prov
+            ),
+            Relationship(source="program:p", type=R.SERVES, target="industry:x", provenance=prov),
+            Relationship(source="society:s", type=R.PARTICIPATES_IN, target="program:p", provenance=prov),
+        ]
+    )
+    steps = CHANNELS["program"][0]
+    for limit, expected in ((1, set()), (2, {"society:s"})):
+        assert store.path_ends("industry:x", steps, as_of="2022", limit=limit) == expected
+        assert store.path_ends_many(["industry:x"], steps, as_of="2022", limit=limit) == {
+            "industry:x": expected
+        }
