@@ -135,7 +135,9 @@ class EmbeddedStore:
             else:  # all new (a first load): in bulk
                 table.update(zip(ids, nodes, strict=True))
                 tallies = {}
-                for kind, positions in _positions_by_value(list(map(operator.attrgetter("kind"), nodes))).items():
+                for kind, positions in _positions_by_value(
+                    list(map(operator.attrgetter("kind"), nodes))
+                ).items():
                     self._by_kind[kind].update(map(ids.__getitem__, positions))
                     tallies[kind] = [len(positions), 0, 0]
                 if self._names is not None:
@@ -202,7 +204,9 @@ class EmbeddedStore:
                     map(facts.__getitem__, positions),
                 )
                 self._rel_counts[rel_type.value] = self._rel_counts.get(rel_type.value, 0) + tally[0]
-            summary = WriteSummary(relationships={name: WriteCounts(*tally) for name, tally in tallies.items()})
+            summary = WriteSummary(
+                relationships={name: WriteCounts(*tally) for name, tally in tallies.items()}
+            )
             if summary.changed:
                 self._dirty = True
                 self._generation = next(_GENERATIONS)

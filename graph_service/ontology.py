@@ -75,6 +75,7 @@ __all__ = [
     "normalize_name",
     "provenance",
     "relationship_from_props",
+    "shareable",
 ]
 
 MAX_TEXT = 2000
@@ -677,7 +678,7 @@ def assemble_nodes(model: type[_AnyNode], columns: Sequence[list[Any]]) -> list[
     for name, column in zip(names, columns, strict=True):
         if len(column) != size:
             raise ValueError(f"the {name} column has {len(column)} values, not {size}")
-        same = size > 0 and column.count(column[0]) == size and _immutable(column[0])
+        same = size > 0 and column.count(column[0]) == size and shareable(column[0])
         template[name] = column[0] if same else None  # the model's field order, as validation leaves it
         if not same:
             varying.append((name, column))
@@ -693,10 +694,10 @@ def assemble_nodes(model: type[_AnyNode], columns: Sequence[list[Any]]) -> list[
     return nodes
 
 
-def _immutable(value: object) -> bool:
+def shareable(value: object) -> bool:
     """Whether one value may be shared by every node (a dict may not: each node gets its own)."""
     if type(value) is tuple:
-        return all(_immutable(v) for v in value)
+        return all(shareable(v) for v in value)
     return value is None or type(value) in (str, int, float, bool)
 
 

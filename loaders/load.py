@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -289,10 +290,14 @@ class _Reading:
     errors: list[RowError] = field(default_factory=list)
     rejected_rows: list[tuple[RowError, dict[str, str | None]]] = field(default_factory=list)
     nodes: dict[str, Node] = field(default_factory=dict)
-    kinds: dict[str, NodeKind] = field(default_factory=dict)
-    """The kind of each id of ``nodes`` (and of the graph's ids the relationships name)."""
-    origin: dict[str, int] = field(default_factory=dict)
-    """The row number each of ``nodes`` was read from (the file is its kind's)."""
+    position: dict[str, int] = field(default_factory=dict)
+    """A number for each id of ``nodes`` (and each id of the graph's a relationship names)."""
+    id_at: list[str] = field(default_factory=list)
+    """The id of each number (the very string the node holds: later look-ups compare by identity)."""
+    kind_at: list[NodeKind] = field(default_factory=list)
+    """The kind of the node of each number."""
+    row_at: list[int | None] = field(default_factory=list)
+    """The row the node of each number was read from (in its kind's file), ``None`` for the graph's."""
     files: dict[NodeKind, str] = field(default_factory=dict)
     rejected_ids: dict[str, str] = field(default_factory=dict)
     rejected_names: dict[str, str] = field(default_factory=dict)
@@ -301,9 +306,19 @@ class _Reading:
         self.errors.extend(problems)
         self.rejected_rows.extend((p, cells) for p in problems)
 
+    def number(self, node_id: str, kind: NodeKind, row: int | None) -> int:
+        """The number of an id, given it now if it has none."""
+        at = self.position.setdefault(node_id, len(self.kind_at))
+        if at == len(self.kind_at):
+            self.id_at.append(node_id)
+            self.kind_at.append(kind)
+            self.row_at.append(row)
+        return at
+
     def where(self, node_id: str) -> str:
         """Where a node of the dataset was read: file and row."""
-        return f"{self.files[self.kinds[node_id]]}, row {self.origin[node_id]}"
+        at = self.position[node_id]
+        return f"{self.files[self.kind_at[at]]}, row {self.row_at[at]}"
 
 
 def _add_nodes(kind: NodeKind, table: Table, reading: _Reading) -> None:
@@ -314,14 +329,18 @@ def _add_nodes(kind: NodeKind, table: Table, reading: _Reading) -> None:
     a row-by-row reading gives them.
     """
     built, positions, suspects = node_columns(kind, table, reading.sources)
-    numbers, nodes, origin = table.numbers, reading.nodes, reading.origin
+    numbers, nodes = table.numbers, reading.nodes
     reading.files[kind] = table.name
-    if not suspects:
-        ids = list(map(operator.attrgetter("id"), built))
-        if len(set(ids)) == len(ids) and not any(map(nodes.__contains__, ids)):
+    if not suspects:  # then every row gave a node, whose id is the row's cell
+        ids = cast(list[str], table.column("id"))
+        start = len(reading.kind_at)
+        fresh = dict(zip(ids, range(start, start + len(ids)), strict=True))
+        if len(fresh) == len(ids) and fresh.keys().isdisjoint(nodes):
             nodes.update(zip(ids, built, strict=True))
-            origin.update(zip(ids, numbers, strict=True))
-            reading.kinds.update(dict.fromkeys(ids, kind))
+            reading.position.update(fresh)
+            reading.id_at += ids
+            reading.kind_at += [kind] * len(ids)
+            reading.row_at += numbers
             return
     ready = dict(zip(positions, built, strict=True))
     for i, row_no in enumerate(numbers):
@@ -340,8 +359,7 @@ def _add_nodes(kind: NodeKind, table: Table, reading: _Reading) -> None:
             reading.reject([RowError(table.name, row_no, "id", problem)], table.cells(i))
             continue
         nodes[node.id] = node
-        origin[node.id] = row_no
-        reading.kinds[node.id] = kind
+        reading.number(node.id, kind, row_no)
 
 
 def _relationships(table: Table, store: GraphStore, reading: _Reading) -> RelationshipColumns:
@@ -357,8 +375,10 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     """
     file, numbers, column = table.name, table.numbers, table.column
     size = len(table)
-    froms, tos, roles, starts, ends = (column(c) for c in ("from", "to", "role", "since", "until"))
-    type_of: dict[str | None, RelType | None] = {cell: rel_type_of(cell) for cell in set(column("type")) if cell}
+    froms, tos, roles, starts, untils = (column(c) for c in ("from", "to", "role", "since", "until"))
+    type_of: dict[str | None, RelType | None] = {
+        cell: rel_type_of(cell) for cell in set(column("type")) if cell
+    }
     types = list(map(type_of.get, column("type")))
     provs, prov_index = provenance_column(table, reading.sources)
 
@@ -382,19 +402,23 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     refused.difference_update(raws)
 
     # endpoints, kind pairs, fields: rows that need more than a look-up are read the usual way
-    kinds = cast(dict[str | None, NodeKind], reading.kinds)
-    source_kinds, target_kinds = list(map(kinds.get, froms)), list(map(kinds.get, tos))
-    unknown = [rows_holding(source_kinds, {None}), rows_holding(target_kinds, {None})]
+    position = cast(dict[str | None, int], reading.position)
+    numbered = [list(map(position.get, froms, repeat(-1))), list(map(position.get, tos, repeat(-1)))]
+    unknown = [rows_holding(numbered[0], {-1}), rows_holding(numbered[1], {-1})]  # ends with no number yet
     others = {froms[i] for i in unknown[0]} | {tos[i] for i in unknown[1]}  # not ids of the dataset
     others.discard(None)
     resolver = _Resolver(reading.nodes, store, reading.rejected_ids, reading.rejected_names)
     resolver.prefetch(cast(set[str], others))
     if resolver.store_ids:  # ids of the graph's: as good as the dataset's
-        for node_id in resolver.store_ids:
-            kinds.setdefault(node_id, kind_of_id(node_id))
-        for found, refs, positions in zip((source_kinds, target_kinds), (froms, tos), unknown, strict=True):
-            for i in positions:
-                found[i] = kinds.get(refs[i])
+        for node_id in sorted(resolver.store_ids):
+            reading.number(node_id, kind_of_id(node_id), None)
+        for numbers_of_ends, refs, rows_unknown in zip(numbered, (froms, tos), unknown, strict=True):
+            for i in rows_unknown:
+                numbers_of_ends[i] = position.get(refs[i], -1)
+    kind_at = cast(list[NodeKind | None], [*reading.kind_at, None])  # number -1, no node: no kind
+    source_kinds, target_kinds = (
+        list(map(kind_at.__getitem__, numbers_of_ends)) for numbers_of_ends in numbered
+    )
     usual = set(raws)
     wrong = {
         triple
@@ -403,27 +427,29 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     }
     if wrong:
         usual.update(
-            i for i, triple in enumerate(zip(types, source_kinds, target_kinds, strict=True)) if triple in wrong
+            i
+            for i, triple in enumerate(zip(types, source_kinds, target_kinds, strict=True))
+            if triple in wrong
         )
     checked = _CheckedRelationships()
-    for name, values in (("role", roles), ("since", starts), ("until", ends)):
+    for name, values in (("role", roles), ("since", starts), ("until", untils)):
         usual.update(rows_holding(values, {v for v in set(values) if v and not checked.passes(name, v)}))
     usual.update(
-        i
-        for i in itertools.compress(range(size), map(operator.eq, froms, tos))
-        if types[i] in ACYCLIC_TYPES
+        i for i in itertools.compress(range(size), map(operator.eq, froms, tos)) if types[i] in ACYCLIC_TYPES
     )
     usual.difference_update(refused)
 
-    combinations, fact_index = distinct_rows(prov_index, roles, starts, ends)
+    combinations, fact_index = distinct_rows(prov_index, roles, starts, untils)
     packs = [(provs[p], role or "", since, until) for p, role, since, until in combinations]
     facts = cast(list[RelationshipFacts], list(map(packs.__getitem__, fact_index)))
-    sources, targets = cast(list[str], froms), cast(list[str], tos)
+    id_at = cast(list[str | None], [*reading.id_at, None])  # the ids as the nodes hold them
+    sources, targets = (list(map(id_at.__getitem__, numbers_of_ends)) for numbers_of_ends in numbered)
     failed: dict[int, list[RowError]] = {}
     if usual:
-        sources, targets, types = list(sources), list(targets), list(types)
         for i in sorted(usual):
-            raw = raws.get(i) or raw_relationship_from_row(table.cells(i), file, numbers[i], reading.sources)[0]
+            raw = (
+                raws.get(i) or raw_relationship_from_row(table.cells(i), file, numbers[i], reading.sources)[0]
+            )
             assert raw is not None  # the row's own cells passed
             rel, problems = _relationship(raw, resolver, checked)
             if rel is None:
@@ -431,7 +457,9 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
                 continue
             sources[i], types[i], targets[i] = rel.source, rel.type, rel.target
             facts[i] = (rel.provenance, rel.role, rel.since, rel.until)
-    columns: list[list[Any]] = [sources, types, targets, facts]
+            numbered[0][i] = reading.number(rel.source, kind_of_id(rel.source), None)
+            numbered[1][i] = reading.number(rel.target, kind_of_id(rel.target), None)
+    columns: list[list[Any]] = [sources, types, targets, facts, *numbered]
     rows: Sequence[int] = range(size)  # the table row (position) of each relationship kept
     if refused or failed:
         rows = [i for i in rows if i not in refused and i not in failed]
@@ -439,7 +467,7 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
 
     # repeats: the first row of a relationship stands, each later one is an error
     repeats: dict[int, list[RowError]] = {}
-    if len(set(zip(columns[0], columns[1], columns[2], strict=True))) < len(rows):
+    if len(set(_key_numbers(columns[4], columns[1], columns[5], len(reading.kind_at)))) < len(rows):
         first: dict[tuple[str, RelType, str], int] = {}
         for at, key in enumerate(zip(columns[0], columns[1], columns[2], strict=True)):
             if key in first:
@@ -458,11 +486,25 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     if cycles:
         reading.reject(list(cycles.values()), {})
         columns = [[v for at, v in enumerate(column) if at not in cycles] for column in columns]
-    return RelationshipColumns(*columns)
+    return RelationshipColumns(*columns[:4])
 
 
 def _first(item: tuple[int, Any]) -> int:
     return item[0]
+
+
+_TYPE_NUMBERS = {rel_type: i for i, rel_type in enumerate(RelType)}
+
+
+def _key_numbers(sources: list[int], types: list[RelType], targets: list[int], nodes: int) -> Iterator[int]:
+    """One number per relationship key, (source, type, target) given by the numbers of its ends:
+    equal numbers for equal keys only, and cheaper to compare than the ids (the loops run in C)."""
+    pairs = map(operator.add, map(operator.mul, sources, repeat(nodes)), targets)
+    return map(
+        operator.add,
+        map(operator.mul, pairs, repeat(len(_TYPE_NUMBERS))),
+        map(_TYPE_NUMBERS.__getitem__, types),
+    )
 
 
 class _Resolver:

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Collection
 from typing import Any, NamedTuple, cast
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from graph_service.errors import GraphServiceError, RowError
@@ -21,6 +21,7 @@ from graph_service.ontology import (
     ids_of_kind,
     make_id,
     provenance,
+    shareable,
 )
 from loaders.tables import LIST_SEPARATOR, Table
 
@@ -180,8 +181,9 @@ def node_columns(
             distinct_ids = set(cells)
             distinct_ids.discard(None)
             ids = cast(list[str], list(distinct_ids))
-            bad = set() if ids_of_kind(kind, ids) else _refused(kind, name, ids, ids)
-            suspects.update(rows_holding(cells, bad))
+            if not ids_of_kind(kind, ids):  # some id is wrong: the model's own check finds which
+                _, wrong = _checked(column_adapter(kind, name), ids)
+                suspects.update(rows_holding(cells, {ids[at] for at in wrong}))
             columns.append(cells)
             continue
         column, refused = _field_column(kind, name, cells)
@@ -194,11 +196,13 @@ def node_columns(
     return nodes, keep, sorted(suspects)
 
 
-_MUTABLE = frozenset({dict, list, set})
-
-
 def _field_column(kind: NodeKind, name: str, cells: list[str | None]) -> tuple[list[Any], list[int]]:
-    """A field's values for every row (its default for a blank cell), and the rows whose cell it refuses."""
+    """A field's values for every row (its default for a blank cell), and the rows whose cell it refuses.
+
+    The cells go through the field's validator in one call (a list validated in pydantic-core,
+    each item as the model validates the field: separately, so each node owns its value); a
+    column of one value throughout is validated once.
+    """
     info = NODE_MODELS[kind].model_fields[name]
     size = len(cells)
     blanks = cells.count(None)
@@ -206,51 +210,45 @@ def _field_column(kind: NodeKind, name: str, cells: list[str | None]) -> tuple[l
     if blanks and info.is_required():
         refused = rows_holding(cells, {None})
     if blanks == size:
-        if info.default_factory is not None:  # a value each node must own (an empty dict of targets)
-            return [_default_of(info) for _ in range(size)], refused
-        return [info.default] * size, refused
-    present = dict.fromkeys(cells)
-    present.pop(None, None)
-    distinct = cast(list[str], list(present))
-    given: list[Any] = [_aliases(v) for v in distinct] if name == "aliases" else distinct
-    bad = _refused(kind, name, distinct, given)
-    if bad:
-        refused += rows_holding(cells, bad)
-        kept = [i for i, v in enumerate(distinct) if v not in bad]
-        distinct, given = [distinct[i] for i in kept], [given[i] for i in kept]
-    checked = column_adapter(kind, name).validate_python(given)
-    if not _MUTABLE.isdisjoint(map(type, checked)):
-        # a value each node must own (a dict of targets): checked row by row, as each row is
-        given_by_cell: dict[str | None, Any] = dict(zip(distinct, given, strict=True))
-        rows = [i for i, v in enumerate(cells) if v in given_by_cell]
-        values = column_adapter(kind, name).validate_python([given_by_cell[cells[i]] for i in rows])
-        out: list[Any] = [None] * size
-        for i, value in zip(rows, values, strict=True):
-            out[i] = value
-        for i, cell in enumerate(cells):
-            if cell is None:
-                out[i] = _default_of(info)
-        return out, refused
-    by_cell: dict[str | None, Any] = dict(zip(distinct, checked, strict=True))
-    if blanks:
-        by_cell[None] = info.get_default(call_default_factory=True)
-    return list(map(by_cell.get, cells)), refused
+        return _defaults(info, size), refused
+    rows = range(size) if not blanks else [i for i, cell in enumerate(cells) if cell is not None]
+    given: list[Any] = cells if not blanks else [cells[i] for i in rows]
+    if name == "aliases":
+        given = list(map(_aliases, given))
+    adapter = column_adapter(kind, name)
+    if not blanks and cells.count(cells[0]) == size:  # one value throughout
+        checked, bad = _checked(adapter, given[:1])
+        if not bad and shareable(checked[0]):
+            return checked * size, refused
+    checked, bad = _checked(adapter, given)
+    if not blanks and not bad:
+        return checked, refused
+    out = _defaults(info, size)
+    good = [rows[at] for at in range(len(rows)) if at not in bad] if bad else rows
+    for i, value in zip(good, checked, strict=True):
+        out[i] = value
+    refused += [rows[at] for at in sorted(bad)]
+    return out, refused
 
 
-def _default_of(info: FieldInfo) -> Any:
-    """A field's default, a new one from its factory if it has one (as validation makes it)."""
-    if info.default_factory is not None and not info.default_factory_takes_validated_data:
-        return cast(Callable[[], Any], info.default_factory)()
-    return info.get_default(call_default_factory=True)
-
-
-def _refused(kind: NodeKind, name: str, cells: list[str], given: list[Any]) -> set[str]:
-    """The cells whose values (``given``, one per cell) the field's validator refuses."""
+def _checked(adapter: TypeAdapter[list[Any]], values: list[Any]) -> tuple[list[Any], set[int]]:
+    """The values that pass a column validator, checked, and the positions of those that do not."""
     try:
-        column_adapter(kind, name).validate_python(given)
+        return adapter.validate_python(values), set()
     except ValidationError as exc:
-        return {cells[error["loc"][0]] for error in exc.errors() if error["loc"]}  # type: ignore[index]
-    return set()
+        bad = {cast(int, error["loc"][0]) for error in exc.errors() if error["loc"]}
+    return adapter.validate_python([v for at, v in enumerate(values) if at not in bad]), bad
+
+
+def _defaults(info: FieldInfo, size: int) -> list[Any]:
+    """A field's default for each of ``size`` rows: one shared value, or a new one each from the
+    field's factory (an empty dict of targets), as validating each row gives."""
+    if info.default_factory is None:
+        return [info.default] * size
+    make = cast(Callable[[], Any], info.default_factory)
+    if info.default_factory_takes_validated_data:  # not in this ontology
+        raise TypeError(f"the default of {info} needs the other fields")
+    return [make() for _ in range(size)]
 
 
 def _aliases(cell: str) -> tuple[str, ...]:

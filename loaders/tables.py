@@ -99,10 +99,14 @@ class Table:
         """Each row's number and its cells."""
         if self._rows is None:
             values = [self.column(c) for c in self.columns]
-            self._rows = [
-                (number, dict(zip(self.columns, cells, strict=True)))
-                for number, cells in zip(self.numbers, zip(*values, strict=True), strict=True)
-            ] if values else [(number, {}) for number in self.numbers]
+            self._rows = (
+                [
+                    (number, dict(zip(self.columns, cells, strict=True)))
+                    for number, cells in zip(self.numbers, zip(*values, strict=True), strict=True)
+                ]
+                if values
+                else [(number, {}) for number in self.numbers]
+            )
         return self._rows
 
     def __repr__(self) -> str:

@@ -296,7 +296,9 @@ def _bad_id(doc: dict) -> None:
         doc["nodes"]["Society"]["id"][0] = "society:has a space"
 
 
-def _id_with_a_line_break(doc: dict) -> None:  # one regular expression over the joined ids must not take it for two
+def _id_with_a_line_break(
+    doc: dict,
+) -> None:  # one regular expression over the joined ids must not take it for two
     ids = doc["nodes"]["Society"]["id"]
     ids[0] = f"{ids[0]}\n{ids[0]}x"
 

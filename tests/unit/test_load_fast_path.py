@@ -141,7 +141,15 @@ def test_text_markers_are_dropped_only_where_a_spreadsheet_puts_them(tmp_path: P
 
 NODE_CELLS: dict[NodeKind, dict[str, list[str | None]]] = {
     NodeKind.SOCIETY: {
-        "id": [None, "society:a", "society:a", "society:b c", "talent:a", "society:" + "x" * 300, "society:b"],
+        "id": [
+            None,
+            "society:a",
+            "society:a",
+            "society:b c",
+            "talent:a",
+            "society:" + "x" * 300,
+            "society:b",
+        ],
         "name": [None, "A", "B", "n" * 301, "Same Name"],
         "aliases": [None, "x|y", " | ", "a|" + "z" * 301, "Same Name|SN"],
         "level": [None, "city", "galactic"],
@@ -169,7 +177,9 @@ def test_a_table_checked_a_column_at_a_time_gives_the_nodes_its_rows_give(
 ) -> None:
     pools = NODE_CELLS[kind]
     rows = data.draw(
-        st.lists(st.fixed_dictionaries({c: st.sampled_from(v) for c, v in pools.items()}), min_size=1, max_size=8)
+        st.lists(
+            st.fixed_dictionaries({c: st.sampled_from(v) for c, v in pools.items()}), min_size=1, max_size=8
+        )
     )
     table = Table("t.csv", list(pools), rows=[(n, cells) for n, cells in enumerate(rows, start=2)])
     nodes, positions, by_row = node_columns(kind, table, {"corpus"})
@@ -198,7 +208,9 @@ PLAIN_CELLS = st.text(alphabet="ab '=\t|\r", max_size=4)
 
 @settings(max_examples=100, deadline=None)
 @given(
-    header=st.lists(st.sampled_from(["id", "name", "Source", " basis", "x", ""]), min_size=1, max_size=4, unique=True),
+    header=st.lists(
+        st.sampled_from(["id", "name", "Source", " basis", "x", ""]), min_size=1, max_size=4, unique=True
+    ),
     rows=st.lists(st.lists(PLAIN_CELLS, min_size=0, max_size=5), max_size=6),
     ending=st.sampled_from(["\n", "\r\n", "\r"]),
     last=st.booleans(),
