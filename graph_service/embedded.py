@@ -130,10 +130,14 @@ class EmbeddedStore:
         with self._lock:
             table = self._nodes
             ids = list(map(operator.attrgetter("id"), nodes))
-            if any(map(table.__contains__, ids)) or len(set(ids)) < len(ids):
-                tallies = self._replace_nodes(nodes)
-            else:  # all new (a first load): in bulk
+            size = len(table)
+            if not any(map(table.__contains__, ids)):  # all new (a first load): in bulk
                 table.update(zip(ids, nodes, strict=True))
+                if len(table) - size < len(ids):  # an id repeats in the batch: undo, one by one below
+                    _consume(map(table.pop, ids, repeat(None)))
+            if len(table) == size:
+                tallies = self._replace_nodes(nodes)
+            else:
                 tallies = {}
                 for kind, positions in _positions_by_value(
                     list(map(operator.attrgetter("kind"), nodes))
@@ -188,10 +192,8 @@ class EmbeddedStore:
             facts = relationships
         with self._lock:
             nodes = self._nodes
-            ends = set(sources)
-            ends.update(targets)
-            missing = sorted(itertools.filterfalse(nodes.__contains__, ends))
-            if missing:
+            if not (all(map(nodes.__contains__, sources)) and all(map(nodes.__contains__, targets))):
+                missing = sorted({i for i in itertools.chain(sources, targets) if i not in nodes})
                 raise InvalidRequest(
                     f"relationships point at {len(missing)} missing node(s): " + ", ".join(missing[:10])
                 )

@@ -382,12 +382,16 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     types = list(map(type_of.get, column("type")))
     provs, prov_index = provenance_column(table, reading.sources)
 
+    position = cast(dict[str | None, int], reading.position)
+    numbered = [list(map(position.get, froms, repeat(-1))), list(map(position.get, tos, repeat(-1)))]
+    unknown = [rows_holding(numbered[0], {-1}), rows_holding(numbered[1], {-1})]  # ends with no number yet
+
     # the rows' own cells: rows that fail them get raw_relationship_from_row's errors
     refused: set[int] = set()
     refused.update(rows_holding(types, {None}))
     refused.update(rows_holding(prov_index, {i for i, p in enumerate(provs) if p is None}))
-    refused.update(rows_holding(froms, {None}))
-    refused.update(rows_holding(tos, {None}))
+    refused.update(i for i in unknown[0] if froms[i] is None)
+    refused.update(i for i in unknown[1] if tos[i] is None)
     for name in ("from_kind", "to_kind"):
         kind_cells = column(name)
         refused.update(rows_holding(kind_cells, {c for c in set(kind_cells) if c and kind_named(c) is None}))
@@ -402,9 +406,6 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     refused.difference_update(raws)
 
     # endpoints, kind pairs, fields: rows that need more than a look-up are read the usual way
-    position = cast(dict[str | None, int], reading.position)
-    numbered = [list(map(position.get, froms, repeat(-1))), list(map(position.get, tos, repeat(-1)))]
-    unknown = [rows_holding(numbered[0], {-1}), rows_holding(numbered[1], {-1})]  # ends with no number yet
     others = {froms[i] for i in unknown[0]} | {tos[i] for i in unknown[1]}  # not ids of the dataset
     others.discard(None)
     resolver = _Resolver(reading.nodes, store, reading.rejected_ids, reading.rejected_names)
@@ -434,9 +435,8 @@ def _relationships(table: Table, store: GraphStore, reading: _Reading) -> Relati
     checked = _CheckedRelationships()
     for name, values in (("role", roles), ("since", starts), ("until", untils)):
         usual.update(rows_holding(values, {v for v in set(values) if v and not checked.passes(name, v)}))
-    usual.update(
-        i for i in itertools.compress(range(size), map(operator.eq, froms, tos)) if types[i] in ACYCLIC_TYPES
-    )
+    hierarchy = itertools.compress(range(size), map(ACYCLIC_TYPES.__contains__, types))
+    usual.update(i for i in hierarchy if froms[i] == tos[i])  # a loop, which the model refuses
     usual.difference_update(refused)
 
     combinations, fact_index = distinct_rows(prov_index, roles, starts, untils)

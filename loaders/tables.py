@@ -207,7 +207,10 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
         columns, numbers, raw = split
         errors = []
     marked = "'" in text  # else no cell can start with a text marker
-    values = {column: _cleaned(cells, marked) for column, cells in zip(columns, raw, strict=True)}
+    # a cell split from a text with no quotes holds no line break; if the text holds no other
+    # white space either (ASCII, so the list below is the whole of it), no cell needs stripping
+    spaced = split is None or not text.isascii() or any(c in text for c in _ASCII_SPACES)
+    values = {column: _cleaned(cells, marked, spaced) for column, cells in zip(columns, raw, strict=True)}
     blank = _blank_rows(values, len(numbers))
     if blank:
         keep = [i for i in range(len(numbers)) if i not in blank]
@@ -290,15 +293,19 @@ def _split_quoted(text: str, name: str) -> tuple[list[str], list[int], list[list
 _BLANK: dict[str, None] = {"": None}
 
 
-def _cleaned(cells: list[str], marked: bool) -> list[str | None]:
-    """A column's cells stripped, blank ones ``None``, spreadsheet text markers dropped (see :func:`_cell`);
-    a column of one value throughout is cleaned once."""
+_ASCII_SPACES = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+"""The ASCII characters ``str.strip`` takes for white space, besides the line feed."""
+
+
+def _cleaned(cells: list[str], marked: bool, spaced: bool = True) -> list[str | None]:
+    """A column's cells stripped (unless none can hold white space), blank ones ``None``, spreadsheet
+    text markers dropped (see :func:`_cell`); a column of one value throughout is cleaned once."""
     if not cells:
         return []
     first = cells[0]
     if cells.count(first) == len(cells):
         return [_cell(first) if marked else first.strip() or None] * len(cells)
-    values: list[str | None] = list(map(str.strip, cells))
+    values: list[str | None] = list(map(str.strip, cells)) if spaced else cells  # type: ignore[assignment]
     if "" in values:
         values = list(map(_BLANK.get, values, values))  # type: ignore[arg-type]
     if marked:
