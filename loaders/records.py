@@ -153,9 +153,10 @@ def node_columns(
     """The nodes of a table's rows, checked a column at a time, as :func:`node_from_row` checks them a
     row at a time.
 
-    Each distinct value of a column goes once through the validator of its field, as the
-    kind's model runs it (:func:`column_adapter`; the ids of a column by one regular
-    expression), and the nodes are assembled from the checked columns (:func:`assemble_nodes`).
+    Each column goes through the validator of its field in one call, as the kind's model
+    runs it (:func:`column_adapter`; the ids of a column by one regular expression, the
+    provenance once per distinct source, evidence and basis), and the nodes are assembled
+    from the checked columns (:func:`assemble_nodes`).
     A node model checks each field on its own (no model validators; a unit test holds it to
     that), so a row whose every cell passes gives the node that validating the row gives. A
     row with a blank id (its id is derived) or any cell its field refuses is left to
