@@ -30,7 +30,6 @@ import heapq
 import itertools
 import operator
 import os
-import re
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -38,18 +37,11 @@ from functools import cache, lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
 import networkx as nx
 import orjson
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    PlainValidator,
-    TypeAdapter,
-    ValidationError,
-    WrapValidator,
-)
+from pydantic import TypeAdapter, ValidationError
 
 from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
 from graph_service.ontology import (
@@ -63,11 +55,14 @@ from graph_service.ontology import (
     PartialDate,
     Provenance,
     Relationship,
+    RelationshipColumns,
     RelType,
     Text,
     alive,
     assemble_nodes,
     assemble_relationship,
+    column_adapter,
+    ids_of_kind,
     in_period,
     normalize_name,
     provenance,
@@ -132,58 +127,138 @@ class EmbeddedStore:
 
     def upsert_nodes(self, nodes: Sequence[Node]) -> WriteSummary:
         """Create or replace nodes by id."""
-        summary = WriteSummary()
         with self._lock:
-            for node in nodes:
-                counts = summary.nodes.setdefault(node.kind.value, WriteCounts())
-                old = self._nodes.get(node.id)
-                if old is None:
-                    counts.created += 1
-                    self._by_kind[node.kind].add(node.id)
-                elif old == node:
-                    counts.unchanged += 1
-                    continue
-                else:
-                    counts.updated += 1
-                    self._unindex_names(old)
-                self._nodes[node.id] = node
-                self._index_names(node)
-                self._dirty = True
+            table = self._nodes
+            ids = list(map(operator.attrgetter("id"), nodes))
+            size = len(table)
+            if not any(map(table.__contains__, ids)):  # all new (a first load): in bulk
+                table.update(zip(ids, nodes, strict=True))
+                if len(table) - size < len(ids):  # an id repeats in the batch: undo, one by one below
+                    _consume(map(table.pop, ids, repeat(None)))
+            if len(table) == size:
+                tallies = self._replace_nodes(nodes)
+            else:
+                tallies = {}
+                for kind, positions in _positions_by_value(
+                    list(map(operator.attrgetter("kind"), nodes))
+                ).items():
+                    self._by_kind[kind].update(map(ids.__getitem__, positions))
+                    tallies[kind] = [len(positions), 0, 0]
+                if self._names is not None:
+                    for node in nodes:
+                        self._index_names(node)
+            summary = WriteSummary(nodes={kind.value: WriteCounts(*tally) for kind, tally in tallies.items()})
             if summary.changed:
+                self._dirty = True
                 self._generation = next(_GENERATIONS)
         return summary
 
+    def _replace_nodes(self, nodes: Sequence[Node]) -> dict[NodeKind, list[int]]:
+        """Write nodes one by one; how many of each kind were created, updated, unchanged."""
+        tallies: dict[NodeKind, list[int]] = {}
+        table, by_kind = self._nodes, self._by_kind
+        for node in nodes:
+            kind = node.kind
+            tally = tallies.get(kind)
+            if tally is None:
+                tally = tallies[kind] = [0, 0, 0]
+            old = table.get(node.id)
+            if old is None:
+                tally[0] += 1
+                by_kind[kind].add(node.id)
+            elif old == node:
+                tally[2] += 1
+                continue
+            else:
+                tally[1] += 1
+                self._unindex_names(old)
+            table[node.id] = node
+            self._index_names(node)
+        return tallies
+
     def upsert_relationships(self, relationships: Sequence[Relationship]) -> WriteSummary:
-        """Create or replace relationships by (source, type, target); endpoints must exist."""
+        """Create or replace relationships by (source, type, target); endpoints must exist.
+
+        Relationships given as :class:`RelationshipColumns` are kept packed (their facts
+        tuple) and built on first read, as a snapshot's are (see _rel_of).
+        """
+        if isinstance(relationships, RelationshipColumns):
+            sources, types, targets = relationships.sources, relationships.types, relationships.targets
+            facts: Sequence[Relationship | _Packed] = relationships.facts
+        else:
+            sources = list(map(operator.attrgetter("source"), relationships))
+            types = list(map(operator.attrgetter("type"), relationships))
+            targets = list(map(operator.attrgetter("target"), relationships))
+            facts = relationships
         with self._lock:
             nodes = self._nodes
-            missing = sorted({i for r in relationships for i in (r.source, r.target) if i not in nodes})
-            if missing:
+            if not (all(map(nodes.__contains__, sources)) and all(map(nodes.__contains__, targets))):
+                missing = sorted({i for i in itertools.chain(sources, targets) if i not in nodes})
                 raise InvalidRequest(
                     f"relationships point at {len(missing)} missing node(s): " + ", ".join(missing[:10])
                 )
-            summary = WriteSummary()
-            for rel in relationships:
-                rtype = rel.type.value
-                counts = summary.relationships.setdefault(rtype, WriteCounts())
-                layer = self._layer(rtype)
-                data = layer.get_edge_data(rel.source, rel.target)
-                if data is None:
-                    counts.created += 1
-                    self._rel_counts[rtype] = self._rel_counts.get(rtype, 0) + 1
-                    self._note_order(rtype, layer, rel.source, rel.target)
-                    layer.add_edge(rel.source, rel.target, m=rel)
-                elif _rel_of(data, rel.source, rel.type, rel.target) == rel:
-                    counts.unchanged += 1
-                    continue
-                else:
-                    counts.updated += 1
-                    # a new attribute dict, not an update of the old one: clones share them
-                    layer._succ[rel.source][rel.target] = layer._pred[rel.target][rel.source] = {"m": rel}
-                self._dirty = True
+            tallies: dict[str, list[int]] = {}  # type → created, updated, unchanged
+            for rel_type, positions in _positions_by_value(types).items():
+                tally = tallies[rel_type.value] = self._write_layer(
+                    rel_type.value,
+                    map(sources.__getitem__, positions),
+                    map(targets.__getitem__, positions),
+                    map(facts.__getitem__, positions),
+                )
+                self._rel_counts[rel_type.value] = self._rel_counts.get(rel_type.value, 0) + tally[0]
+            summary = WriteSummary(
+                relationships={name: WriteCounts(*tally) for name, tally in tallies.items()}
+            )
             if summary.changed:
+                self._dirty = True
                 self._generation = next(_GENERATIONS)
         return summary
+
+    def _write_layer(
+        self,
+        name: str,
+        sources: Iterable[str],
+        targets: Iterable[str],
+        facts: Iterable[Relationship | _Packed],
+    ) -> list[int]:
+        """Write one type's relationships into its layer; how many were created, updated, unchanged.
+
+        Written straight into the layer's dict-of-dicts (networkx's documented structure:
+        ``_node``, ``_succ``, ``_pred``), one attribute dict per edge shared by both
+        directions, as ``add_edge`` makes (a layer keeps nothing on its nodes: one read-only
+        attribute map for all, as the snapshot reader makes).
+        """
+        layer = self._layer(name)
+        succ, pred, ends = layer._succ, layer._pred, layer._node
+        unsorted = self._unsorted
+        created = updated = unchanged = 0
+        for source, target, fact in zip(sources, targets, facts, strict=True):
+            out = succ.get(source)
+            if out is None:
+                out = succ[source] = {}
+                pred[source] = {}
+                ends[source] = _NO_ATTRIBUTES
+            into = pred.get(target)
+            if into is None:
+                succ[target] = {}
+                into = pred[target] = {}
+                ends[target] = _NO_ATTRIBUTES
+            data = out.get(target)
+            if data is None:
+                created += 1
+                # a neighbour list put out of id order is noted, and sorted on its first ordered read
+                if out and next(reversed(out)) > target:
+                    unsorted.add((name, source, True))
+                if into and next(reversed(into)) > source:
+                    unsorted.add((name, target, False))
+            elif _packed(data["m"]) == _packed(fact):
+                unchanged += 1
+                continue
+            else:
+                updated += 1
+            # a new attribute dict, never an update of the old one: clones share them
+            out[target] = into[source] = {"m": fact}
+        return [created, updated, unchanged]
 
     def clear(self) -> None:
         """Remove every node and relationship."""
@@ -783,8 +858,8 @@ class EmbeddedStore:
         self._layers: dict[str, nx.DiGraph] = {}
         self._nodes: dict[str, Node] = {}
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}
-        self._names: dict[str, set[str]] | None = {}
-        """Folded name → ids; ``None`` until first needed after a snapshot is read (see _name_index)."""
+        self._names: dict[str, set[str]] | None = None
+        """Folded name → ids; ``None`` until first needed (see _name_index), then kept up to date."""
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
@@ -952,9 +1027,10 @@ class EmbeddedStore:
         return ids, kinds
 
     def _name_index(self) -> dict[str, set[str]]:
-        """The name index. A store read from a snapshot builds it on first use, in bulk (what
-        :meth:`_index_names` gives for every node): only loading more data asks for names,
-        and a store that only answers questions never spends the time (half a second at L)."""
+        """The name index, built on first use in bulk (what :meth:`_index_names` gives for every
+        node) and kept up to date by writes from then on: only loading more data asks for
+        names, so a store that only answers questions, or is loaded once from a snapshot or a
+        dataset that names its ends by id, never spends the time (about a second at L)."""
         index = self._names
         if index is None:
             with self._lock:
@@ -1474,6 +1550,23 @@ class _Enough(Exception):
     """Raised inside a walk that has met its limit."""
 
 
+_Key = TypeVar("_Key")
+
+
+def _positions_by_value(values: Sequence[_Key]) -> dict[_Key, list[int]]:
+    """The positions of each distinct value in a sequence (the relationships of each type in a
+    batch, the nodes of each kind), in order."""
+    if values and values.count(values[0]) == len(values):
+        return {values[0]: list(range(len(values)))}
+    out: dict[_Key, list[int]] = {}
+    for i, value in enumerate(values):
+        positions = out.get(value)
+        if positions is None:
+            positions = out[value] = []
+        positions.append(i)
+    return out
+
+
 def _first(item: tuple[str, Any]) -> str:
     return item[0]
 
@@ -1597,56 +1690,20 @@ def _nodes_of_kind(kind: NodeKind, columns: Any, provs: list[Provenance]) -> lis
 def _checked_ids(kind: NodeKind, column: list[Any]) -> list[str]:
     """A kind's id column, checked by one regular expression over all of it; anything it does
     not pass goes through the model's own id check, which names the id at fault."""
-    try:
-        whole = "\n".join(column)
-    except TypeError:
-        whole = None
-    if whole is not None and (not column or _id_column_pattern(kind).fullmatch(whole)):
+    if ids_of_kind(kind, column):
         return column
     return _checked_column(kind, "id", column, None)
-
-
-@cache
-def _id_column_pattern(kind: NodeKind) -> re.Pattern[str]:
-    """Ids of one kind joined by newlines: each as ``kind_of_id`` accepts it, with the kind's prefix."""
-    one = re.escape(ID_PREFIX[kind]) + r":[^\s:][^\s]{0,199}"
-    return re.compile(rf"{one}(?:\n{one})*")
 
 
 def _checked_column(kind: NodeKind, name: str, column: list[Any], ids: list[str] | None) -> list[Any]:
     """A column of one field, checked (and normalised, as validation does) by the field's validator."""
     try:
-        return _column_adapter(kind, name).validate_python(column)
+        return column_adapter(kind, name).validate_python(column)
     except ValidationError as exc:
         error = exc.errors()[0]
         row = error["loc"][0] if error["loc"] else None
         which = f" of {ids[row]}" if ids is not None and isinstance(row, int) else f" #{row}"
         raise InvalidRequest(f"the {kind} {name}{which}: {error['msg']}") from None
-
-
-_VALIDATORS = {
-    "before": BeforeValidator,
-    "after": AfterValidator,
-    "wrap": WrapValidator,
-    "plain": PlainValidator,
-}
-
-
-@cache
-def _column_adapter(kind: NodeKind, name: str) -> TypeAdapter[list[Any]]:
-    """A validator of a list of one field's values that checks each as the kind's model checks
-    the field: its type, its constraints and the model's validators of that field."""
-    model = NODE_MODELS[kind]
-    info = model.model_fields[name]
-    own = [
-        _VALIDATORS[d.info.mode](d.func)
-        for d in model.__pydantic_decorators__.field_validators.values()
-        if name in d.info.fields or "*" in d.info.fields
-    ]
-    extras = (*info.metadata, *own)
-    item: Any = Annotated[(info.annotation, *extras)] if extras else info.annotation
-    adapter: TypeAdapter[list[Any]] = TypeAdapter(list[item], config=model.model_config)
-    return adapter
 
 
 def _provenances(table: Any) -> list[Provenance]:

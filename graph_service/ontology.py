@@ -20,11 +20,22 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence, Set
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, overload
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    TypeAdapter,
+    WrapValidator,
+    field_validator,
+)
 
 from graph_service.errors import InvalidRequest
 
@@ -47,12 +58,16 @@ __all__ = [
     "Region",
     "RelType",
     "Relationship",
+    "RelationshipColumns",
+    "RelationshipFacts",
     "Society",
     "Talent",
     "alive",
     "assemble_nodes",
     "assemble_relationship",
     "check_pair",
+    "column_adapter",
+    "ids_of_kind",
     "in_period",
     "kind_of_id",
     "make_id",
@@ -60,6 +75,7 @@ __all__ = [
     "normalize_name",
     "provenance",
     "relationship_from_props",
+    "shareable",
 ]
 
 MAX_TEXT = 2000
@@ -567,6 +583,79 @@ def assemble_relationship(
     return rel
 
 
+RelationshipFacts = tuple[Provenance, str, str | None, str | None]
+"""What a relationship holds beside its ends and type: provenance, role ("" when none), since, until."""
+
+_GIVEN: dict[tuple[bool, bool, bool], frozenset[str]] = {
+    (role, since, until): frozenset(
+        ("source", "type", "target", "provenance")
+        + (("role",) if role else ())
+        + (("since",) if since else ())
+        + (("until",) if until else ())
+    )
+    for role in (False, True)
+    for since in (False, True)
+    for until in (False, True)
+}
+
+
+def _assembled(source: str, rel_type: RelType, target: str, facts: RelationshipFacts) -> Relationship:
+    provenance, role, since, until = facts
+    given = _GIVEN[(role != "", since is not None, until is not None)]
+    return assemble_relationship(source, rel_type, target, provenance, role, since, until, fields_set=given)
+
+
+class RelationshipColumns(Sequence[Relationship]):
+    """Relationships kept as four parallel columns (sources, types, targets, facts), each built when read.
+
+    For bulk writes of values that were each checked already (see :func:`assemble_relationship`):
+    a loader checks a city's million relationships a column at a time and hands them on in
+    this form, so that a store that takes columns (the embedded one) writes them without a
+    model object per relationship, while any other reads them one by one as ordinary
+    relationships. Item ``i`` equals ``Relationship(source=sources[i], type=types[i],
+    target=targets[i], provenance=..., role=..., since=..., until=...)`` with role, since and
+    until given when set; a slice is again columns. Equal facts may be one shared tuple.
+    """
+
+    __slots__ = ("facts", "sources", "targets", "types")
+
+    def __init__(
+        self,
+        sources: list[str],
+        types: list[RelType],
+        targets: list[str],
+        facts: list[RelationshipFacts],
+    ) -> None:
+        if not len(sources) == len(types) == len(targets) == len(facts):
+            raise ValueError("relationship columns of different lengths")
+        self.sources = sources
+        self.types = types
+        self.targets = targets
+        self.facts = facts
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    @overload
+    def __getitem__(self, index: int) -> Relationship: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RelationshipColumns: ...
+
+    def __getitem__(self, index: int | slice) -> Relationship | RelationshipColumns:
+        if isinstance(index, slice):
+            return RelationshipColumns(
+                self.sources[index], self.types[index], self.targets[index], self.facts[index]
+            )
+        return _assembled(self.sources[index], self.types[index], self.targets[index], self.facts[index])
+
+    def __iter__(self) -> Iterator[Relationship]:
+        return map(_assembled, self.sources, self.types, self.targets, self.facts)
+
+    def __repr__(self) -> str:
+        return f"RelationshipColumns({len(self)} relationships)"
+
+
 _AnyNode = TypeVar("_AnyNode", bound=Node)
 
 
@@ -589,7 +678,7 @@ def assemble_nodes(model: type[_AnyNode], columns: Sequence[list[Any]]) -> list[
     for name, column in zip(names, columns, strict=True):
         if len(column) != size:
             raise ValueError(f"the {name} column has {len(column)} values, not {size}")
-        same = size > 0 and column.count(column[0]) == size and _immutable(column[0])
+        same = size > 0 and column.count(column[0]) == size and shareable(column[0])
         template[name] = column[0] if same else None  # the model's field order, as validation leaves it
         if not same:
             varying.append((name, column))
@@ -605,15 +694,59 @@ def assemble_nodes(model: type[_AnyNode], columns: Sequence[list[Any]]) -> list[
     return nodes
 
 
-def _immutable(value: object) -> bool:
+def shareable(value: object) -> bool:
     """Whether one value may be shared by every node (a dict may not: each node gets its own)."""
     if type(value) is tuple:
-        return all(_immutable(v) for v in value)
+        return all(shareable(v) for v in value)
     return value is None or type(value) in (str, int, float, bool)
 
 
 def _consume(iterator: Iterator[object]) -> None:
     deque(iterator, maxlen=0)
+
+
+_VALIDATORS = {
+    "before": BeforeValidator,
+    "after": AfterValidator,
+    "wrap": WrapValidator,
+    "plain": PlainValidator,
+}
+
+
+@cache
+def column_adapter(kind: NodeKind, name: str) -> TypeAdapter[list[Any]]:
+    """A validator of a list of one field's values that checks each as the kind's model checks
+    the field: its type, its constraints and the model's validators of that field. For bulk
+    paths that check a column of values in one call."""
+    model = NODE_MODELS[kind]
+    info = model.model_fields[name]
+    own = [
+        _VALIDATORS[d.info.mode](d.func)
+        for d in model.__pydantic_decorators__.field_validators.values()
+        if name in d.info.fields or "*" in d.info.fields
+    ]
+    extras = (*info.metadata, *own)
+    item: Any = Annotated[(info.annotation, *extras)] if extras else info.annotation
+    adapter: TypeAdapter[list[Any]] = TypeAdapter(list[item], config=model.model_config)
+    return adapter
+
+
+def ids_of_kind(kind: NodeKind, ids: list[Any]) -> bool:
+    """Whether every value is an id of this kind as the models' id check accepts it (see
+    :func:`kind_of_id`), checked by one regular expression over all of them joined by line breaks."""
+    try:
+        whole = "\n".join(ids)
+    except TypeError:
+        return False
+    if whole.count("\n") != len(ids) - 1:  # a line break inside an id would pass for two ids
+        return not ids
+    return _id_column_pattern(kind).fullmatch(whole) is not None
+
+
+@cache
+def _id_column_pattern(kind: NodeKind) -> re.Pattern[str]:
+    one = re.escape(ID_PREFIX[kind]) + r":[^\s:][^\s]{0,199}"
+    return re.compile(rf"{one}(?:\n{one})*")
 
 
 @lru_cache(maxsize=1 << 14)

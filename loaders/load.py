@@ -16,12 +16,15 @@ from __future__ import annotations
 import csv
 import difflib
 import gc
+import itertools
 import json
+import operator
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -36,6 +39,8 @@ from graph_service.ontology import (
     NodeKind,
     Provenance,
     Relationship,
+    RelationshipColumns,
+    RelationshipFacts,
     RelType,
     assemble_relationship,
     kind_of_id,
@@ -48,9 +53,15 @@ from loaders.records import (
     RELATIONSHIP_COLUMNS,
     RawRelationship,
     derive_id,
+    distinct_rows,
     kind_columns,
+    kind_named,
+    node_columns,
     node_from_row,
+    provenance_column,
     raw_relationship_from_row,
+    rel_type_of,
+    rows_holding,
     unknown_columns,
     validation_errors,
 )
@@ -85,7 +96,7 @@ class ParsedDataset:
 
     manifest: Manifest
     nodes: list[Node]
-    relationships: list[Relationship]
+    relationships: Sequence[Relationship]
     errors: list[RowError]
     rejected_rows: list[tuple[RowError, dict[str, str | None]]]
     rows_read: int
@@ -177,7 +188,7 @@ def load_dataset(
     summary = WriteSummary()
     total = len(parsed.nodes) + len(parsed.relationships)
     done = 0
-    with store.load_transaction():
+    with _cycle_collection_paused(), store.load_transaction():
         for stage, items, write in (
             ("nodes", parsed.nodes, store.upsert_nodes),
             ("relationships", parsed.relationships, store.upsert_relationships),
@@ -214,11 +225,12 @@ def read_dataset(
 
 @contextmanager
 def _cycle_collection_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a dataset is read.
+    """Pause Python's cycle collector while a dataset is read, and again while it is written.
 
     Reading allocates a few objects per cell, which live until the load ends and form no
-    cycles; the collector would traverse them (and the whole graph in memory) again and
-    again, for nearly half of the reading time. Counting references frees garbage as usual.
+    cycles, and writing a few per node and relationship, which live as long as the graph;
+    the collector would traverse them (and the whole graph in memory) again and again, for
+    nearly half of the time. Counting references frees garbage as usual.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -233,109 +245,265 @@ def _read_dataset(
     path: Path, store: GraphStore, encoding: str | None, max_file_bytes: int | None
 ) -> ParsedDataset:
     manifest, tables = _open(path, encoding, max_file_bytes)
-    sources = set(manifest.sources)
-    errors: list[RowError] = []
-    rejected_rows: list[tuple[RowError, dict[str, str | None]]] = []
+    reading = _Reading(set(manifest.sources))
     rows_read = 0
-
-    def reject(problems: list[RowError], cells: dict[str, str | None]) -> None:
-        errors.extend(problems)
-        rejected_rows.extend((p, cells) for p in problems)
-
-    nodes: dict[str, Node] = {}
-    origin: dict[str, str] = {}
-    rejected_ids: dict[str, str] = {}
-    rejected_names: dict[str, str] = {}
     for kind in NodeKind:
         table = tables.get(kind.value)
         if table is None:
             continue
-        rows_read += len(table.rows) + len(table.errors)
-        reject(table.errors, {})
+        rows_read += len(table) + len(table.errors)
+        reading.reject(table.errors, {})
         allowed = kind_columns(kind)
         column_errors = unknown_columns(table.columns, allowed, table.name, f"{FILE_STEMS[kind]} ({kind})")
         if column_errors:
-            reject(column_errors, {})
+            reading.reject(column_errors, {})
             continue
-        for row_no, cells in table.rows:
-            node, problems = node_from_row(kind, cells, table.name, row_no, sources)
-            if node is None:
-                reject(problems, cells)
-                _remember_rejected(kind, cells, f"{table.name}, row {row_no}", rejected_ids, rejected_names)
-                continue
-            where = f"{table.name}, row {row_no}"
-            if node.id in nodes:
-                reject(
-                    [
-                        RowError(
-                            table.name,
-                            row_no,
-                            "id",
-                            f"duplicate id {node.id!r}, first at {origin[node.id]}",
-                        )
-                    ],
-                    cells,
-                )
-                continue
-            nodes[node.id] = node
-            origin[node.id] = where
+        _add_nodes(kind, table, reading)
 
-    relationships: list[Relationship] = []
+    relationships = RelationshipColumns([], [], [], [])
     rel_table = tables.get(RELATIONSHIPS)
     if rel_table is not None:
-        rows_read += len(rel_table.rows) + len(rel_table.errors)
-        reject(rel_table.errors, {})
+        rows_read += len(rel_table) + len(rel_table.errors)
+        reading.reject(rel_table.errors, {})
         column_errors = unknown_columns(
             rel_table.columns, RELATIONSHIP_COLUMNS, rel_table.name, "relationships"
         )
         if column_errors:
-            reject(column_errors, {})
+            reading.reject(column_errors, {})
         else:
-            raws: list[tuple[RawRelationship, dict[str, str | None]]] = []
-            for row_no, cells in rel_table.rows:
-                raw, problems = raw_relationship_from_row(cells, rel_table.name, row_no, sources)
-                if raw is None:
-                    reject(problems, cells)
-                else:
-                    raws.append((raw, cells))
-            resolver = _Resolver(nodes, store, rejected_ids, rejected_names)
-            resolver.prefetch(r for r, _ in raws)
-            checked = _CheckedRelationships()
-            seen: dict[tuple[str, str, str], int] = {}
-            for raw, cells in raws:
-                rel, problems = _relationship(raw, resolver, checked)
-                if rel is None:
-                    reject(problems, cells)
-                    continue
-                key = (rel.source, rel.type, rel.target)  # equal to rel.key: a RelType is its value
-                if key in seen:
-                    reject(
-                        [
-                            RowError(
-                                raw.file,
-                                raw.row,
-                                None,
-                                f"repeats the relationship of row {seen[key]} "
-                                f"({rel.source} {rel.type} {rel.target})",
-                            )
-                        ],
-                        cells,
-                    )
-                    continue
-                seen[key] = raw.row
-                relationships.append(rel)
-            cycle_rows = _cycles(relationships, store, seen, rel_table.name)
-            if cycle_rows:
-                bad = {key for key, _ in cycle_rows}
-                reject([e for _, e in cycle_rows], {})
-                relationships = [r for r in relationships if r.key not in bad]
+            relationships = _relationships(rel_table, store, reading)
     return ParsedDataset(
         manifest=manifest,
-        nodes=list(nodes.values()),
+        nodes=list(reading.nodes.values()),
         relationships=relationships,
-        errors=errors,
-        rejected_rows=rejected_rows,
+        errors=reading.errors,
+        rejected_rows=reading.rejected_rows,
         rows_read=rows_read,
+    )
+
+
+@dataclass
+class _Reading:
+    """What reading a dataset has found so far: the good nodes and every problem."""
+
+    sources: set[str]
+    errors: list[RowError] = field(default_factory=list)
+    rejected_rows: list[tuple[RowError, dict[str, str | None]]] = field(default_factory=list)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)
+    """A number for each id of ``nodes`` (and each id of the graph's a relationship names)."""
+    id_at: list[str] = field(default_factory=list)
+    """The id of each number (the very string the node holds: later look-ups compare by identity)."""
+    kind_at: list[NodeKind] = field(default_factory=list)
+    """The kind of the node of each number."""
+    row_at: list[int | None] = field(default_factory=list)
+    """The row the node of each number was read from (in its kind's file), ``None`` for the graph's."""
+    files: dict[NodeKind, str] = field(default_factory=dict)
+    rejected_ids: dict[str, str] = field(default_factory=dict)
+    rejected_names: dict[str, str] = field(default_factory=dict)
+
+    def reject(self, problems: list[RowError], cells: dict[str, str | None]) -> None:
+        self.errors.extend(problems)
+        self.rejected_rows.extend((p, cells) for p in problems)
+
+    def number(self, node_id: str, kind: NodeKind, row: int | None) -> int:
+        """The number of an id, given it now if it has none."""
+        at = self.position.setdefault(node_id, len(self.kind_at))
+        if at == len(self.kind_at):
+            self.id_at.append(node_id)
+            self.kind_at.append(kind)
+            self.row_at.append(row)
+        return at
+
+    def where(self, node_id: str) -> str:
+        """Where a node of the dataset was read: file and row."""
+        at = self.position[node_id]
+        return f"{self.files[self.kind_at[at]]}, row {self.row_at[at]}"
+
+
+def _add_nodes(kind: NodeKind, table: Table, reading: _Reading) -> None:
+    """Read a kind's table: its nodes into ``reading``, its bad rows and repeated ids as errors.
+
+    The rows are checked a column at a time (:func:`node_columns`); the few it cannot pass
+    and any repeated id are then taken row by row in table order, so the errors come out as
+    a row-by-row reading gives them.
+    """
+    built, positions, suspects = node_columns(kind, table, reading.sources)
+    numbers, nodes = table.numbers, reading.nodes
+    reading.files[kind] = table.name
+    if not suspects:  # then every row gave a node, whose id is the row's cell
+        ids = cast(list[str], table.column("id"))
+        start = len(reading.kind_at)
+        fresh = dict(zip(ids, range(start, start + len(ids)), strict=True))
+        if len(fresh) == len(ids) and fresh.keys().isdisjoint(nodes):
+            nodes.update(zip(ids, built, strict=True))
+            reading.position.update(fresh)
+            reading.id_at += ids
+            reading.kind_at += [kind] * len(ids)
+            reading.row_at += numbers
+            return
+    ready = dict(zip(positions, built, strict=True))
+    for i, row_no in enumerate(numbers):
+        node = ready.get(i)
+        if node is None:
+            cells = table.cells(i)
+            node, problems = node_from_row(kind, cells, table.name, row_no, reading.sources)
+            if node is None:
+                reading.reject(problems, cells)
+                _remember_rejected(
+                    kind, cells, f"{table.name}, row {row_no}", reading.rejected_ids, reading.rejected_names
+                )
+                continue
+        if node.id in nodes:
+            problem = f"duplicate id {node.id!r}, first at {reading.where(node.id)}"
+            reading.reject([RowError(table.name, row_no, "id", problem)], table.cells(i))
+            continue
+        nodes[node.id] = node
+        reading.number(node.id, kind, row_no)
+
+
+def _relationships(table: Table, store: GraphStore, reading: _Reading) -> RelationshipColumns:
+    """Read the relationships table: the good relationships, and every bad row as errors.
+
+    Checked a column at a time, each distinct value once (a type, a kind, a provenance, a
+    role or date, an endpoint id; a kind pair per type). A row is read the usual way, by
+    :func:`raw_relationship_from_row` and :func:`_relationship`, only when a value of it
+    fails or needs more than an id look-up (a name, an unknown id), so that such rows get
+    the errors, and the good rows the relationships, that reading row by row gives. Errors
+    come in the same order too: the rows' own cells, then endpoints, fields and repeats in
+    row order, then cycles.
+    """
+    file, numbers, column = table.name, table.numbers, table.column
+    size = len(table)
+    froms, tos, roles, starts, untils = (column(c) for c in ("from", "to", "role", "since", "until"))
+    type_of: dict[str | None, RelType | None] = {
+        cell: rel_type_of(cell) for cell in set(column("type")) if cell
+    }
+    types = list(map(type_of.get, column("type")))
+    provs, prov_index = provenance_column(table, reading.sources)
+
+    position = cast(dict[str | None, int], reading.position)
+    numbered = [list(map(position.get, froms, repeat(-1))), list(map(position.get, tos, repeat(-1)))]
+    unknown = [rows_holding(numbered[0], {-1}), rows_holding(numbered[1], {-1})]  # ends with no number yet
+
+    # the rows' own cells: rows that fail them get raw_relationship_from_row's errors
+    refused: set[int] = set()
+    refused.update(rows_holding(types, {None}))
+    refused.update(rows_holding(prov_index, {i for i, p in enumerate(provs) if p is None}))
+    refused.update(i for i in unknown[0] if froms[i] is None)
+    refused.update(i for i in unknown[1] if tos[i] is None)
+    for name in ("from_kind", "to_kind"):
+        kind_cells = column(name)
+        refused.update(rows_holding(kind_cells, {c for c in set(kind_cells) if c and kind_named(c) is None}))
+    raws: dict[int, RawRelationship] = {}
+    for i in sorted(refused):
+        cells = table.cells(i)
+        raw, problems = raw_relationship_from_row(cells, file, numbers[i], reading.sources)
+        if raw is None:
+            reading.reject(problems, cells)
+        else:  # not refused after all: read it the usual way below
+            raws[i] = raw
+    refused.difference_update(raws)
+
+    # endpoints, kind pairs, fields: rows that need more than a look-up are read the usual way
+    others = {froms[i] for i in unknown[0]} | {tos[i] for i in unknown[1]}  # not ids of the dataset
+    others.discard(None)
+    resolver = _Resolver(reading.nodes, store, reading.rejected_ids, reading.rejected_names)
+    resolver.prefetch(cast(set[str], others))
+    if resolver.store_ids:  # ids of the graph's: as good as the dataset's
+        for node_id in sorted(resolver.store_ids):
+            reading.number(node_id, kind_of_id(node_id), None)
+        for numbers_of_ends, refs, rows_unknown in zip(numbered, (froms, tos), unknown, strict=True):
+            for i in rows_unknown:
+                numbers_of_ends[i] = position.get(refs[i], -1)
+    kind_at = cast(list[NodeKind | None], [*reading.kind_at, None])  # number -1, no node: no kind
+    source_kinds, target_kinds = (
+        list(map(kind_at.__getitem__, numbers_of_ends)) for numbers_of_ends in numbered
+    )
+    usual = set(raws)
+    wrong = {
+        triple
+        for triple in set(zip(types, source_kinds, target_kinds, strict=True))
+        if None in triple or triple[1:] not in ALLOWED_PAIRS[triple[0]]  # type: ignore[index]
+    }
+    if wrong:
+        usual.update(
+            i
+            for i, triple in enumerate(zip(types, source_kinds, target_kinds, strict=True))
+            if triple in wrong
+        )
+    checked = _CheckedRelationships()
+    for name, values in (("role", roles), ("since", starts), ("until", untils)):
+        usual.update(rows_holding(values, {v for v in set(values) if v and not checked.passes(name, v)}))
+    hierarchy = itertools.compress(range(size), map(ACYCLIC_TYPES.__contains__, types))
+    usual.update(i for i in hierarchy if froms[i] == tos[i])  # a loop, which the model refuses
+    usual.difference_update(refused)
+
+    combinations, fact_index = distinct_rows(prov_index, roles, starts, untils)
+    packs = [(provs[p], role or "", since, until) for p, role, since, until in combinations]
+    facts = cast(list[RelationshipFacts], list(map(packs.__getitem__, fact_index)))
+    id_at = cast(list[str | None], [*reading.id_at, None])  # the ids as the nodes hold them
+    sources, targets = (list(map(id_at.__getitem__, numbers_of_ends)) for numbers_of_ends in numbered)
+    failed: dict[int, list[RowError]] = {}
+    if usual:
+        for i in sorted(usual):
+            raw = (
+                raws.get(i) or raw_relationship_from_row(table.cells(i), file, numbers[i], reading.sources)[0]
+            )
+            assert raw is not None  # the row's own cells passed
+            rel, problems = _relationship(raw, resolver, checked)
+            if rel is None:
+                failed[i] = problems
+                continue
+            sources[i], types[i], targets[i] = rel.source, rel.type, rel.target
+            facts[i] = (rel.provenance, rel.role, rel.since, rel.until)
+            numbered[0][i] = reading.number(rel.source, kind_of_id(rel.source), None)
+            numbered[1][i] = reading.number(rel.target, kind_of_id(rel.target), None)
+    columns: list[list[Any]] = [sources, types, targets, facts, *numbered]
+    rows: Sequence[int] = range(size)  # the table row (position) of each relationship kept
+    if refused or failed:
+        rows = [i for i in rows if i not in refused and i not in failed]
+        columns = [list(map(column.__getitem__, rows)) for column in columns]
+
+    # repeats: the first row of a relationship stands, each later one is an error
+    repeats: dict[int, list[RowError]] = {}
+    if len(set(_key_numbers(columns[4], columns[1], columns[5], len(reading.kind_at)))) < len(rows):
+        first: dict[tuple[str, RelType, str], int] = {}
+        for at, key in enumerate(zip(columns[0], columns[1], columns[2], strict=True)):
+            if key in first:
+                problem = f"repeats the relationship of row {first[key]} ({key[0]} {key[1]} {key[2]})"
+                repeats[at] = [RowError(file, numbers[rows[at]], None, problem)]
+            else:
+                first[key] = numbers[rows[at]]
+    problems_by_row = sorted([*failed.items(), *((rows[at], p) for at, p in repeats.items())], key=_first)
+    for i, problems in problems_by_row:
+        reading.reject(problems, table.cells(i))
+    if repeats:
+        rows = [i for at, i in enumerate(rows) if at not in repeats]
+        columns = [[v for at, v in enumerate(column) if at not in repeats] for column in columns]
+
+    cycles = _cycles(columns[0], columns[1], columns[2], lambda at: numbers[rows[at]], store, file)
+    if cycles:
+        reading.reject(list(cycles.values()), {})
+        columns = [[v for at, v in enumerate(column) if at not in cycles] for column in columns]
+    return RelationshipColumns(*columns[:4])
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
+_TYPE_NUMBERS = {rel_type: i for i, rel_type in enumerate(RelType)}
+
+
+def _key_numbers(sources: list[int], types: list[RelType], targets: list[int], nodes: int) -> Iterator[int]:
+    """One number per relationship key, (source, type, target) given by the numbers of its ends:
+    equal numbers for equal keys only, and cheaper to compare than the ids (the loops run in C)."""
+    pairs = map(operator.add, map(operator.mul, sources, repeat(nodes)), targets)
+    return map(
+        operator.add,
+        map(operator.mul, pairs, repeat(len(_TYPE_NUMBERS))),
+        map(_TYPE_NUMBERS.__getitem__, types),
     )
 
 
@@ -373,19 +541,15 @@ class _Resolver:
             self._names = (names, shown)
         return self._names
 
-    def prefetch(self, raws: Iterable[RawRelationship]) -> None:
+    def prefetch(self, refs: Iterable[str]) -> None:
         """Look up in the store, in two round trips, every id and name the rows mention."""
         ids: set[str] = set()
         names: set[str] = set()
-        nodes = self.nodes
-        for raw in raws:
-            for ref in (raw.source_ref, raw.target_ref):
-                if ref in nodes:  # an id of the dataset's own: nothing to ask the store
-                    continue
-                if _looks_like_id(ref):
-                    ids.add(ref)
-                else:
-                    names.add(ref)
+        for ref in itertools.filterfalse(self.nodes.__contains__, refs):
+            if _looks_like_id(ref):  # not an id of the dataset's own: ask the store
+                ids.add(ref)
+            else:
+                names.add(ref)
         if ids:
             self.store_ids = set(self.store.get_nodes(sorted(ids)))
         if names:
@@ -517,6 +681,11 @@ class _CheckedRelationships:
         )
         return rel
 
+    def passes(self, name: str, value: object) -> bool:
+        """Whether a value of role, since or until passes its field's validator unchanged."""
+        ok = self.valid.get((name, value))
+        return self._check(name, value) if ok is None else ok
+
     def _check(self, name: str, value: object) -> bool:
         """Whether a field's value passes the field's validator unchanged (remembered per value)."""
         adapter = self.adapters.get(name)
@@ -574,34 +743,32 @@ def _relationship(
 
 
 def _cycles(
-    relationships: list[Relationship],
+    sources: list[str],
+    types: list[RelType],
+    targets: list[str],
+    row_of: Callable[[int], int],
     store: GraphStore,
-    rows: dict[tuple[str, str, str], int],
     file: str,
-) -> list[tuple[tuple[str, str, str], RowError]]:
-    """Relationships of hierarchical types that would close a cycle, with their errors."""
-    out = []
+) -> dict[int, RowError]:
+    """The relationships (by position) of hierarchical types that would close a cycle, with their
+    errors (``row_of`` gives the row number of a position)."""
+    out: dict[int, RowError] = {}
     for rel_type in ACYCLIC_TYPES:
-        new = [r for r in relationships if r.type is rel_type]
+        new = list(itertools.compress(range(len(types)), map(rel_type.__eq__, types)))
         if not new:
             continue
         edges: dict[str, set[str]] = {}
         for rel in store.iter_relationships([rel_type]):
             edges.setdefault(rel.source, set()).add(rel.target)
-        for rel in new:
-            edges.setdefault(rel.source, set()).add(rel.target)
-        for rel in new:
-            if _reaches(edges, rel.target, rel.source):
-                out.append(
-                    (
-                        rel.key,
-                        RowError(
-                            file,
-                            rows.get(rel.key),
-                            None,
-                            f"{rel.source} {rel_type} {rel.target} would close a cycle; {rel_type} must form a hierarchy",
-                        ),
-                    )
+        for at in new:
+            edges.setdefault(sources[at], set()).add(targets[at])
+        for at in new:
+            if _reaches(edges, targets[at], sources[at]):
+                out[at] = RowError(
+                    file,
+                    row_of(at),
+                    None,
+                    f"{sources[at]} {rel_type} {targets[at]} would close a cycle; {rel_type} must form a hierarchy",
                 )
     return out
 

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import NamedTuple
+import contextlib
+from collections.abc import Callable, Collection
+from typing import Any, NamedTuple, cast
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from graph_service.errors import GraphServiceError, RowError
 from graph_service.ontology import (
     NODE_MODELS,
     Node,
     NodeKind,
+    Provenance,
     RelType,
+    assemble_nodes,
+    column_adapter,
+    ids_of_kind,
     make_id,
     provenance,
+    shareable,
 )
-from loaders.tables import LIST_SEPARATOR
+from loaders.tables import LIST_SEPARATOR, Table
 
 __all__ = [
     "COMMON_COLUMNS",
     "RELATIONSHIP_COLUMNS",
     "RawRelationship",
     "derive_id",
+    "distinct_rows",
     "kind_columns",
+    "kind_named",
+    "node_columns",
     "node_from_row",
+    "provenance_column",
     "raw_relationship_from_row",
+    "rel_type_of",
+    "rows_holding",
     "unknown_columns",
     "validation_errors",
 ]
@@ -83,7 +96,7 @@ def node_from_row(
     errors = _provenance_errors(row, file, row_no, sources)
     data: dict[str, object] = {k: v for k, v in row.items() if v is not None and k not in PROVENANCE_COLUMNS}
     if "aliases" in data:
-        data["aliases"] = tuple(a.strip() for a in str(data["aliases"]).split(ALIAS_SEPARATOR) if a.strip())
+        data["aliases"] = _aliases(str(data["aliases"]))
     if not data.get("id"):
         try:
             data["id"] = derive_id(kind, row)
@@ -96,6 +109,152 @@ def node_from_row(
         return NODE_MODELS[kind].model_validate(data), []
     except ValidationError as exc:
         return None, validation_errors(exc, file, row_no)
+
+
+def distinct_rows(*columns: list[Any]) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """The distinct combinations of values the rows of some columns hold, and the index of each
+    row's combination among them: work done per combination is then done once, however many
+    rows repeat it."""
+    size = len(columns[0])
+    if not size:
+        return [], []
+    if all(column.count(column[0]) == size for column in columns):  # one combination throughout
+        return [tuple(column[0] for column in columns)], [0] * size
+    index = {key: i for i, key in enumerate(dict.fromkeys(zip(*columns, strict=True)))}
+    return list(index), list(map(index.__getitem__, zip(*columns, strict=True)))
+
+
+def provenance_column(table: Table, sources: Collection[str]) -> tuple[list[Provenance | None], list[int]]:
+    """The provenance of each distinct (source, evidence, basis) of a table's rows, ``None`` where
+    a row's provenance cells are wrong (:func:`node_from_row` and :func:`raw_relationship_from_row`
+    say how), and the index of each row's among them."""
+    keys, index = distinct_rows(table.column("source"), table.column("evidence"), table.column("basis"))
+    made: list[Provenance | None] = []
+    for source, evidence, basis in keys:
+        prov = None
+        if source and source in sources and basis:
+            with contextlib.suppress(ValidationError):
+                prov = provenance(source, evidence or "", basis)
+        made.append(prov)
+    return made, index
+
+
+def rows_holding(column: list[Any], values: Collection[Any]) -> list[int]:
+    """The positions of the rows whose value in a column is one of ``values``."""
+    wanted = frozenset(values)
+    if wanted.isdisjoint(column):
+        return []
+    return [i for i, value in enumerate(column) if value in wanted]
+
+
+def node_columns(
+    kind: NodeKind, table: Table, sources: Collection[str]
+) -> tuple[list[Node], list[int], list[int]]:
+    """The nodes of a table's rows, checked a column at a time, as :func:`node_from_row` checks them a
+    row at a time.
+
+    Each column goes through the validator of its field in one call, as the kind's model
+    runs it (:func:`column_adapter`; the ids of a column by one regular expression, the
+    provenance once per distinct source, evidence and basis), and the nodes are assembled
+    from the checked columns (:func:`assemble_nodes`).
+    A node model checks each field on its own (no model validators; a unit test holds it to
+    that), so a row whose every cell passes gives the node that validating the row gives. A
+    row with a blank id (its id is derived) or any cell its field refuses is left to
+    :func:`node_from_row`, which says what is wrong with it.
+
+    Returns:
+        the nodes, the position of each one's row in the table, and the positions of the rows
+        left to :func:`node_from_row`, each in table order.
+    """
+    size = len(table)
+    model = NODE_MODELS[kind]
+    suspects: set[int] = set()
+    provs, prov_index = provenance_column(table, sources)
+    suspects.update(rows_holding(prov_index, {i for i, p in enumerate(provs) if p is None}))
+    columns: list[list[Any]] = []
+    for name in model.model_fields:
+        if name == "provenance":
+            columns.append(list(map(provs.__getitem__, prov_index)))
+            continue
+        cells = table.column(name)
+        if name == "id":
+            suspects.update(rows_holding(cells, {None}))
+            distinct_ids = set(cells)
+            distinct_ids.discard(None)
+            ids = cast(list[str], list(distinct_ids))
+            if not ids_of_kind(kind, ids):  # some id is wrong: the model's own check finds which
+                _, wrong = _checked(column_adapter(kind, name), ids)
+                suspects.update(rows_holding(cells, {ids[at] for at in wrong}))
+            columns.append(cells)
+            continue
+        column, refused = _field_column(kind, name, cells)
+        suspects.update(refused)
+        columns.append(column)
+    if not suspects:
+        return assemble_nodes(model, columns), list(range(size)), []
+    keep = [i for i in range(size) if i not in suspects]
+    nodes = assemble_nodes(model, [[column[i] for i in keep] for column in columns])
+    return nodes, keep, sorted(suspects)
+
+
+def _field_column(kind: NodeKind, name: str, cells: list[str | None]) -> tuple[list[Any], list[int]]:
+    """A field's values for every row (its default for a blank cell), and the rows whose cell it refuses.
+
+    The cells go through the field's validator in one call (a list validated in pydantic-core,
+    each item as the model validates the field: separately, so each node owns its value); a
+    column of one value throughout is validated once.
+    """
+    info = NODE_MODELS[kind].model_fields[name]
+    size = len(cells)
+    blanks = cells.count(None)
+    refused: list[int] = []
+    if blanks and info.is_required():
+        refused = rows_holding(cells, {None})
+    if blanks == size:
+        return _defaults(info, size), refused
+    rows = range(size) if not blanks else [i for i, cell in enumerate(cells) if cell is not None]
+    given: list[Any] = cells if not blanks else [cells[i] for i in rows]
+    if name == "aliases":
+        given = list(map(_aliases, given))
+    adapter = column_adapter(kind, name)
+    if not blanks and cells.count(cells[0]) == size:  # one value throughout
+        checked, bad = _checked(adapter, given[:1])
+        if not bad and shareable(checked[0]):
+            return checked * size, refused
+    checked, bad = _checked(adapter, given)
+    if not blanks and not bad:
+        return checked, refused
+    out = _defaults(info, size)
+    good = [rows[at] for at in range(len(rows)) if at not in bad] if bad else rows
+    for i, value in zip(good, checked, strict=True):
+        out[i] = value
+    refused += [rows[at] for at in sorted(bad)]
+    return out, refused
+
+
+def _checked(adapter: TypeAdapter[list[Any]], values: list[Any]) -> tuple[list[Any], set[int]]:
+    """The values that pass a column validator, checked, and the positions of those that do not."""
+    try:
+        return adapter.validate_python(values), set()
+    except ValidationError as exc:
+        bad = {cast(int, error["loc"][0]) for error in exc.errors() if error["loc"]}
+    return adapter.validate_python([v for at, v in enumerate(values) if at not in bad]), bad
+
+
+def _defaults(info: FieldInfo, size: int) -> list[Any]:
+    """A field's default for each of ``size`` rows: one shared value, or a new one each from the
+    field's factory (an empty dict of targets), as validating each row gives."""
+    if info.default_factory is None:
+        return [info.default] * size
+    make = cast(Callable[[], Any], info.default_factory)
+    if info.default_factory_takes_validated_data:  # not in this ontology
+        raise TypeError(f"the default of {info} needs the other fields")
+    return [make() for _ in range(size)]
+
+
+def _aliases(cell: str) -> tuple[str, ...]:
+    """The aliases a cell lists, as :func:`node_from_row` splits them."""
+    return tuple(a.strip() for a in cell.split(ALIAS_SEPARATOR) if a.strip())
 
 
 class RawRelationship(NamedTuple):
@@ -115,7 +274,12 @@ _REL_TYPES: dict[str, RelType] = {t.value: t for t in RelType}
 _KINDS: dict[str, NodeKind] = {k.value.lower(): k for k in NodeKind}
 
 
-def _rel_type(cell: str) -> RelType | None:
+def kind_named(cell: str) -> NodeKind | None:
+    """The kind a ``from_kind`` or ``to_kind`` cell names (any case), or ``None``."""
+    return _KINDS.get(cell.lower())
+
+
+def rel_type_of(cell: str) -> RelType | None:
     """The type a ``type`` cell names (any case, spaces around), or ``None``."""
     return _REL_TYPES.get(cell) or _REL_TYPES.get(cell.strip().upper())
 
@@ -127,9 +291,9 @@ def raw_relationship_from_row(
     get = row.get
     source, basis, source_ref, target_ref = get("source"), get("basis"), get("from"), get("to")
     type_cell, from_kind, to_kind = get("type"), get("from_kind"), get("to_kind")
-    rel_type = _rel_type(type_cell) if type_cell else None
-    source_kind = _KINDS.get(from_kind.lower()) if from_kind else None
-    target_kind = _KINDS.get(to_kind.lower()) if to_kind else None
+    rel_type = rel_type_of(type_cell) if type_cell else None
+    source_kind = kind_named(from_kind) if from_kind else None
+    target_kind = kind_named(to_kind) if to_kind else None
     if not (
         source
         and source in sources
@@ -166,7 +330,7 @@ def _raw_relationship_errors(row: Row, file: str, row_no: int, sources: Collecti
         if not row.get(column):
             errors.append(RowError(file, row_no, column, "is required"))
     type_cell = row.get("type")
-    if type_cell and _rel_type(type_cell) is None:
+    if type_cell and rel_type_of(type_cell) is None:
         errors.append(
             RowError(
                 file,

@@ -296,6 +296,13 @@ def _bad_id(doc: dict) -> None:
         doc["nodes"]["Society"]["id"][0] = "society:has a space"
 
 
+def _id_with_a_line_break(
+    doc: dict,
+) -> None:  # one regular expression over the joined ids must not take it for two
+    ids = doc["nodes"]["Society"]["id"]
+    ids[0] = f"{ids[0]}\n{ids[0]}x"
+
+
 def _node_not_object(doc: dict) -> None:
     if doc["version"] == 2:
         doc["nodes"].append(42)
@@ -443,6 +450,7 @@ _EITHER_VERSION = [
 ]
 _VERSION_3 = [
     _id_of_another_kind,
+    _id_with_a_line_break,
     _id_not_text,
     _repeated_node,
     _nodes_out_of_order,
