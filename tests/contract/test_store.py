@@ -433,7 +433,9 @@ def test_tally_paths_and_path_ends_group_what_match_paths_finds(mini: GraphStore
     assert paths >= 4  # the channels do reach societies in the mini dataset
 
 
-def test_the_generation_changes_when_the_graph_does_and_only_then(mini: GraphStore, mini_dataset: Path) -> None:
+def test_the_generation_changes_when_the_graph_does_and_only_then(
+    mini: GraphStore, mini_dataset: Path
+) -> None:
     """Answers kept under a generation (the API's cache) stay good across a re-load of the same
     data, and are dropped by any write that changes something."""
     before = mini.generation()
