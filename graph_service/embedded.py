@@ -469,17 +469,6 @@ class EmbeddedStore:
             else:
                 out[start] = set(ends.get(start, ()))
         return out
-        walk = _ManyEnds(self, plan, present, as_of, counting=limit is not None)
-        counts, ends = walk.counts[0], walk.ends[0]
-        for start in starts:
-            if limit is not None and counts.get(start, 0) > limit:
-                try:
-                    out[start] = walk.first_ends(start, limit)
-                except _Unsure:
-                    out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
-            else:
-                out[start] = set(ends.get(start, ()))
-        return out
 
     def _ends_in_any_order(
         self, start: Node, steps: Sequence[PathStep], plan: _Plan | None, limit: int | None
@@ -897,15 +886,6 @@ class EmbeddedStore:
                 ids.discard(node.id)
                 if not ids:
                     del self._names[normalize_name(name)]
-
-    def _note_order(self, rel_type: str, layer: nx.DiGraph, source: str, target: str) -> None:
-        """Before adding source → target: remember the neighbour lists it puts out of id order."""
-        succ = layer._succ.get(source)
-        if succ and next(reversed(succ)) > target:
-            self._unsorted.add((rel_type, source, True))
-        pred = layer._pred.get(target)
-        if pred and next(reversed(pred)) > source:
-            self._unsorted.add((rel_type, target, False))
 
     def _sorted_adjacency(
         self, rel_type: str, layer: nx.DiGraph, node_id: str, outgoing: bool
