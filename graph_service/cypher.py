@@ -135,7 +135,8 @@ CLEAR_NODES: Final[LiteralString] = "MATCH (n) WITH n LIMIT $batch DETACH DELETE
 """Delete up to ``$batch`` nodes; repeat until it deletes none."""
 
 # The graph's generation: one node outside the ontology, ``(:InnographGeneration {key: 'graph'})``,
-# whose ``counter`` every innograph write transaction advances as its last statement, and whose
+# whose ``counter`` every innograph write transaction that changed something advances as its last
+# statement (and a transaction of its own again after the commit), and whose
 # ``token`` is new whenever the node is (re)created (after a clear, or by anyone deleting it), so a
 # generation once seen never comes back.
 GENERATION_LABEL: Final[LiteralString] = "InnographGeneration"

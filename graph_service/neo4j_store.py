@@ -281,8 +281,8 @@ class Neo4jStore:
     def generation(self) -> str | None:
         """The generation node's ``token:counter`` (one read transaction), ``None`` before any write.
 
-        Every innograph write transaction advances it as its last statement (a load's, once, at
-        its commit), and a transaction of its own advances it again once that commit has been
+        Every innograph write transaction that changed something advances it as its last
+        statement (a load's, once, at its commit), and a transaction of its own advances it again once that commit has been
         applied (:meth:`_advance_after_commit`): whoever reads a generation after a write
         returned and then reads the graph sees all of that write. Writes made by other
         programs do not advance it.
@@ -635,9 +635,16 @@ class Neo4jStore:
         and then the old counts. A commit returns only once it has been applied in full, so a
         generation advanced after it names the whole write, and an answer kept under it (the
         API's answer cache) is the new graph's. The advance inside the write's own transaction
-        stays: should this process die between the two, the generation has still changed.
+        stays: should this process die between the two, the generation has still changed, and
+        so a failure here is logged rather than raised: the write itself is committed.
         """
-        self._write("advancing the graph's generation", _run_all, [cypher.ADVANCE_GENERATION])
+        try:
+            self._write("advancing the graph's generation", _run_all, [cypher.ADVANCE_GENERATION])
+        except GraphServiceError:
+            log.warning(
+                "a write was committed but the graph's generation could not be advanced again; "
+                "answers kept while the commit was being applied may be stale until the next write"
+            )
 
     def _transact(
         self,
