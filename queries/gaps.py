@@ -299,7 +299,8 @@ def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None
         MatrixRow(
             industry=NodeRef.of(industry),
             cells={
-                k: MatrixCell(count=len(v), entities=[refs[i] for i in sorted(v)]) for k, v in cells.items()
+                k: MatrixCell(count=len(v), entities=[refs[i] for i in sorted(v) if i in refs])
+                for k, v in cells.items()
             },
         )
         for industry, cells in tables
