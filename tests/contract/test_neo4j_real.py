@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -306,6 +307,65 @@ def test_a_generation_read_after_a_write_names_the_whole_write(neo4j_settings: N
             store.close()
     assert checked >= 30, f"only {checked} reads fell between one write and the next in {writes} writes"
     assert wrong == 0, f"{wrong} of {checked} reads at a write's generation counted another graph"
+
+
+def test_anchored_queries_are_planned_from_their_start_on_an_empty_graph_and_a_full_one(
+    neo4j_settings: Neo4jSettings, tmp_path: Path
+) -> None:
+    """Queries that start at one node by id keep their first plan across loads (``replan=skip``),
+    so their plan must be the start's index seek and expansions outward whatever the graph
+    holds when it is made: never a scan of a kind, nor a join. Checked on an empty graph and,
+    planned afresh, on a loaded one (where, without the start's index hint, the planner scans
+    the far end's kind)."""
+    from graph_service import cypher
+    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.ontology import RelType
+    from graph_service.store import UNIT_WEIGHTS
+    from queries.serving import CHANNELS
+
+    weights = {basis.value: w for basis, w in UNIT_WEIGHTS.items()}
+    industry = "industry:wz:electrical"
+    queries = [cypher.neighbors(NodeKind.SOCIETY, "society:cmes", "both", [RelType.SERVES], [], 100)]
+    for patterns in CHANNELS.values():
+        for steps in patterns:
+            spec = [(step.types, step.direction, step.kinds) for step in steps]
+            queries.append(cypher.match_paths(NodeKind.INDUSTRY, industry, spec, 100))
+            queries.append(
+                cypher.tally_paths(
+                    NodeKind.INDUSTRY, industry, spec, limit=100, as_of=None, weights=weights, keep=3
+                )
+            )
+            queries.append(cypher.path_ends_many(NodeKind.INDUSTRY, [industry], spec, limit=100, as_of=None))
+
+    def operators(plan: dict[str, Any]) -> list[str]:
+        found = [str(plan.get("operatorType", "")).split("@")[0]]
+        for child in plan.get("children", []):
+            found += operators(child)
+        return found
+
+    def check_plans(option: str) -> None:
+        with _driver(neo4j_settings) as driver, driver.session() as session:
+            for text, params in queries:
+                assert text.startswith("CYPHER replan=skip "), text[:60]
+                planned = text.replace("CYPHER replan=skip ", "CYPHER " + option + " ", 1)
+                plan = session.run("EXPLAIN " + planned, params).consume().plan
+                assert plan is not None
+                used = operators(plan)
+                assert "NodeUniqueIndexSeek" in used, (used, text)
+                wide = [op for op in used if "Scan" in op or "Join" in op or op == "CartesianProduct"]
+                assert not wide, (wide, text)
+
+    store = Neo4jStore(neo4j_settings)
+    try:
+        store.clear()
+        check_plans("replan=skip")  # the plan a fresh server keeps
+        generate_dataset(tmp_path / "xs", scale="XS", seed=3)
+        load_dataset(ROOT / "tests" / "data" / "mini", store)
+        load_dataset(tmp_path / "xs", store)
+        check_plans("replan=force")  # planned again with the loaded graph's statistics
+    finally:
+        store.clear()
+        store.close()
 
 
 def test_a_load_past_the_atomic_limit_is_committed_batch_by_batch_and_says_so(
