@@ -349,15 +349,9 @@ def _own_cells(
 
 
 def _with_society_party(store: GraphStore, agreement_ids: set[str]) -> set[str]:
-    """The agreements among these that a society is party to."""
-    return {
-        agreement
-        for agreement in agreement_ids
-        if any(
-            p.node.kind is NodeKind.SOCIETY
-            for p in store.neighbors(agreement, direction="in", types=[RelType.PARTY_TO])
-        )
-    }
+    """The agreements among these that a society is party to (at any date), in one walk."""
+    parties = store.path_ends_many(sorted(agreement_ids), _SOCIETY_PARTIES, as_of=None, limit=None)
+    return {agreement for agreement, societies in parties.items() if societies}
 
 
 class _Own:
@@ -421,6 +415,7 @@ _SERVING_PROGRAMS = (_step(RelType.SERVES, NodeKind.PROGRAM, RelType.FOCUSES_ON)
 _AGREEMENTS = (_step(RelType.COVERS, NodeKind.AGREEMENT),)
 _SERVING_TALENTS = (_step(RelType.SERVES, NodeKind.TALENT),)
 _ADVISERS = (*_ENTERPRISES, _step(RelType.ADVISES, NodeKind.TALENT))
+_SOCIETY_PARTIES = (_step(RelType.PARTY_TO, NodeKind.SOCIETY),)
 
 
 def _talents(store: GraphStore, industry_ids: list[str], as_of: str | None) -> dict[str, set[str]]:
