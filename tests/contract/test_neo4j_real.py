@@ -348,12 +348,14 @@ def test_anchored_queries_are_planned_from_their_start_on_an_empty_graph_and_a_f
             for text, params in queries:
                 assert text.startswith("CYPHER replan=skip "), text[:60]
                 planned = text.replace("CYPHER replan=skip ", "CYPHER " + option + " ", 1)
-                plan = session.run("EXPLAIN " + planned, params).consume().plan
+                summary = session.run("EXPLAIN " + planned, params).consume()
+                plan = summary.plan
                 assert plan is not None
                 used = operators(plan)
-                assert "NodeUniqueIndexSeek" in used, (used, text)
+                shown = f"{option}: {' > '.join(used)}\n{summary.notifications}\n{text}"
+                assert "NodeUniqueIndexSeek" in used, shown
                 wide = [op for op in used if "Scan" in op or "Join" in op or op == "CartesianProduct"]
-                assert not wide, (wide, text)
+                assert not wide, shown
 
     store = Neo4jStore(neo4j_settings)
     try:
