@@ -9,6 +9,7 @@ from graph_service.ontology import (
     Basis,
     Node,
     NodeKind,
+    Relationship,
     RelType,
     alive,
     kind_of_id,
@@ -19,6 +20,7 @@ from queries.models import Channel, EvidencePath, EvidenceStep, NodeRef
 
 __all__ = [
     "BASIS_WEIGHT",
+    "EvidenceWords",
     "alive",
     "evidence_path",
     "phrase",
@@ -134,24 +136,60 @@ def phrase(rel_type: RelType, forward: bool) -> str:
     return ACTIVE[rel_type] if forward else PASSIVE[rel_type]
 
 
-def evidence_path(path: Path, channel: Channel | None = None, reverse: bool = False) -> EvidencePath:
-    """An evidence path from a store path, read from its last node when ``reverse``."""
-    nodes = list(path.nodes)
-    rels = list(path.relationships)
-    if reverse:
-        nodes.reverse()
-        rels.reverse()
-    words = [nodes[0].name]
-    for i, rel in enumerate(rels):
-        words.append(phrase(rel.type, rel.source == nodes[i].id))
-        words.append(nodes[i + 1].name)
-    return EvidencePath(
-        channel=channel,
-        nodes=[NodeRef.of(n) for n in nodes],
-        steps=[EvidenceStep.of(r) for r in rels],
-        sentence=" — ".join(words),
-        weakest_basis=weakest(r.provenance.basis for r in rels),
-    )
+def evidence_path(
+    path: Path, channel: Channel | None = None, reverse: bool = False, words: EvidenceWords | None = None
+) -> EvidencePath:
+    """An evidence path from a store path, read from its last node when ``reverse``.
+
+    ``words``: the builder of one answer, so that the paths it shows share the references
+    to the nodes and relationships they have in common."""
+    return (words or EvidenceWords()).path(path, channel, reverse)
+
+
+class EvidenceWords:
+    """Puts the evidence paths of one answer into words. The paths of an answer share most
+    of their nodes and relationships (the industry asked about, its busiest enterprises), so
+    each node's reference and each relationship's step is made once and shared."""
+
+    __slots__ = ("_refs", "_steps")
+
+    def __init__(self) -> None:
+        self._refs: dict[str, NodeRef] = {}
+        self._steps: dict[int, tuple[Relationship, EvidenceStep]] = {}
+
+    def ref(self, node: Node) -> NodeRef:
+        """The reference to a node."""
+        found = self._refs.get(node.id)
+        if found is None:
+            found = self._refs[node.id] = NodeRef.of(node)
+        return found
+
+    def step(self, rel: Relationship) -> EvidenceStep:
+        """The evidence step of a relationship (kept by identity, with the relationship
+        itself, so that a relationship made and dropped cannot pass its step to another)."""
+        found = self._steps.get(id(rel))
+        if found is None:
+            found = self._steps[id(rel)] = (rel, EvidenceStep.of(rel))
+        return found[1]
+
+    def path(self, path: Path, channel: Channel | None = None, reverse: bool = False) -> EvidencePath:
+        """An evidence path from a store path, read from its last node when ``reverse``."""
+        nodes = list(path.nodes)
+        rels = list(path.relationships)
+        if reverse:
+            nodes.reverse()
+            rels.reverse()
+        words = [nodes[0].name]
+        for i, rel in enumerate(rels):
+            words.append(phrase(rel.type, rel.source == nodes[i].id))
+            words.append(nodes[i + 1].name)
+        return EvidencePath.model_construct(
+            channel=channel,
+            nodes=[self.ref(n) for n in nodes],
+            steps=[self.step(r) for r in rels],
+            sentence=" — ".join(words),
+            weakest_basis=weakest(r.provenance.basis for r in rels),
+        )
 
 
 def weakest(bases: Iterable[Basis]) -> Basis:

@@ -31,7 +31,7 @@ from pydantic import Field
 
 from graph_service.ontology import Node, NodeKind, RelType
 from graph_service.store import GraphStore, Path, PathStep, PathTally
-from queries.common import BASIS_WEIGHT, evidence_path, path_alive, resolve_entity, sub_industries
+from queries.common import BASIS_WEIGHT, EvidenceWords, path_alive, resolve_entity, sub_industries
 from queries.models import Channel, EvidencePath, NodeRef, ResultModel
 
 __all__ = [
@@ -250,13 +250,14 @@ def societies_serving(
     for ind in industries:
         _tally(store, ind.id, patterns, as_of, found, 1.0 if ind.id == target.id else SUB_INDUSTRY_FACTOR)
     total, page = _ranked(found, _Found.by_score_then_channels, offset, limit)
+    words = EvidenceWords()
     results = [
         SocietyServing(
             society=NodeRef.of(entry.node),
             score=round(entry.score, 4),
             channels=_channels(entry),
             paths_total=entry.count,
-            paths=[evidence_path(path, channel, reverse=True) for channel, path in entry.examples],
+            paths=[words.path(path, channel, reverse=True) for channel, path in entry.examples],
         )
         for entry in page
     ]
@@ -287,13 +288,14 @@ def industries_served_by(
     found: dict[str, _Found] = {}
     _tally(store, origin.id, patterns, as_of, found)
     total, page = _ranked(found, _Found.by_score, offset, limit)
+    words = EvidenceWords()
     results = [
         IndustryServed(
             industry=NodeRef.of(entry.node),
             score=round(entry.score, 4),
             channels=_channels(entry),
             paths_total=entry.count,
-            paths=[evidence_path(path, channel) for channel, path in entry.examples],
+            paths=[words.path(path, channel) for channel, path in entry.examples],
         )
         for entry in page
     ]
