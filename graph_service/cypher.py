@@ -441,6 +441,38 @@ def relationships_from(kind: NodeKind, ids: Sequence[str], types: Sequence[RelTy
     )
 
 
+_STARTS_WITHIN_X: LiteralString = (
+    "x.since IS NOT NULL AND left(x.since, size($start)) >= left($start, size(x.since))"
+    " AND left(x.since, size($end)) <= left($end, size(x.since))"
+)
+"""``ontology.starts_within`` of ``x``: ``left(a, size(b))`` and ``left(b, size(a))`` are the
+two dates cut to their common precision."""
+
+
+def started_nodes(start: str, end: str, limit: int) -> CypherQuery:
+    """How many nodes of every kind started from ``start`` up to ``end``, and the first
+    ``limit`` of them (their properties) by ``since`` and id: one row ``(total, first)``."""
+    nodes: LiteralString = "MATCH (x" + _label_expr(NodeKind) + ") WHERE " + _STARTS_WITHIN_X
+    return (
+        nodes + " WITH count(x) AS total CALL () { " + nodes + " WITH x ORDER BY x.since, x.id LIMIT $limit"
+        " RETURN collect(properties(x)) AS first } RETURN total, first",
+        {"start": start, "end": end, "limit": max(int(limit), 0)},
+    )
+
+
+def started_relationships(start: str, end: str, limit: int) -> CypherQuery:
+    """How many relationships of every type started from ``start`` up to ``end``, and the
+    first ``limit`` of them ``[source, type, target, properties]`` by ``since``, source,
+    target and type: one row ``(total, first)``."""
+    rels: LiteralString = "MATCH (a)-[x" + _type_expr(RelType) + "]->(b) WHERE " + _STARTS_WITHIN_X
+    return (
+        rels + " WITH count(x) AS total CALL () { " + rels + " WITH a, x, b"
+        " ORDER BY x.since, a.id, b.id, type(x) LIMIT $limit"
+        " RETURN collect([a.id, type(x), b.id, properties(x)]) AS first } RETURN total, first",
+        {"start": start, "end": end, "limit": max(int(limit), 0)},
+    )
+
+
 def subgraph_relationships(kind: NodeKind, ids: Sequence[str], among: Sequence[str]) -> CypherQuery:
     """Relationships from the nodes of one kind among ``ids`` to any node among ``among``."""
     return (

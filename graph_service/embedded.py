@@ -67,6 +67,7 @@ from graph_service.ontology import (
     normalize_name,
     provenance,
     relationship_from_props,
+    starts_within,
 )
 from graph_service.store import (
     DEFAULT_LIMIT,
@@ -77,6 +78,7 @@ from graph_service.store import (
     Path,
     PathStep,
     PathTally,
+    Started,
     Subgraph,
     WriteCounts,
     WriteSummary,
@@ -687,6 +689,28 @@ class EmbeddedStore:
             for i, (data, name, forward) in enumerate(hops)
         )
         return Path.model_construct(nodes=tuple(self._nodes[i] for i in ids), relationships=rels)
+
+    def started_between(self, start: str, end: str, *, limit: int) -> Started:
+        """What started in a period: nodes and relationships by their ``since``, read where
+        they lie (a relationship still packed is not built unless it is among the first)."""
+        nodes = [
+            n for n in self._nodes.values() if n.since is not None and starts_within(n.since, start, end)
+        ]
+        found: list[tuple[str, str, str, str, dict[str, Any]]] = []
+        for name, layer in self._layers.items():
+            for source, neighbours in layer._succ.items():
+                for target, data in neighbours.items():
+                    fact = data["m"]
+                    since = fact[2] if type(fact) is tuple else fact.since
+                    if since is not None and starts_within(since, start, end):
+                        found.append((since, source, target, name, data))
+        first = heapq.nsmallest(limit, found, key=operator.itemgetter(0, 1, 2, 3))
+        return Started(
+            nodes=heapq.nsmallest(limit, nodes, key=lambda n: (n.since, n.id)),
+            relationships=[_rel_of(data, u, _REL_TYPES[name], v) for _, u, v, name, data in first],
+            total_nodes=len(nodes),
+            total_relationships=len(found),
+        )
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:
         """The given nodes and every relationship among them."""

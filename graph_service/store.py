@@ -8,13 +8,14 @@ the same answers from both.
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType, alive
+from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType, alive, starts_within
 
 __all__ = [
     "UNIT_WEIGHTS",
@@ -25,9 +26,11 @@ __all__ = [
     "Path",
     "PathStep",
     "PathTally",
+    "Started",
     "Subgraph",
     "WriteCounts",
     "WriteSummary",
+    "started_of",
     "tally_of_paths",
 ]
 
@@ -161,6 +164,36 @@ def tally_of_paths(
     return out
 
 
+@dataclass(slots=True)
+class Started:
+    """What started in a period (:meth:`GraphStore.started_between`): the first nodes and
+    relationships by date, and how many there are in all."""
+
+    nodes: list[Node]
+    """The first, by ``since`` and then id."""
+    relationships: list[Relationship]
+    """The first, by ``since``, then source, target and type."""
+    total_nodes: int
+    total_relationships: int
+
+
+def started_of(
+    nodes: Iterable[Node], relationships: Iterable[Relationship], start: str, end: str, limit: int
+) -> Started:
+    """:meth:`GraphStore.started_between` over every node and relationship: the definition a
+    backend's own must agree with."""
+    found_nodes = [n for n in nodes if starts_within(n.since, start, end)]
+    found_rels = [r for r in relationships if starts_within(r.since, start, end)]
+    return Started(
+        nodes=heapq.nsmallest(limit, found_nodes, key=lambda n: (n.since, n.id)),
+        relationships=heapq.nsmallest(
+            limit, found_rels, key=lambda r: (r.since, r.source, r.target, r.type.value)
+        ),
+        total_nodes=len(found_nodes),
+        total_relationships=len(found_rels),
+    )
+
+
 UNIT_WEIGHTS: Mapping[Basis, float] = dict.fromkeys(Basis, 1.0)
 """Every basis counting the same: for tallies that only count."""
 
@@ -281,6 +314,12 @@ class GraphStore(Protocol):
         limit=limit)}`` for each distinct start given, in the order given (an unknown one has no
         ends), the cap holding per start. A backend may share the work between the starts: the
         paths onwards from a node that many starts reach are walked once, not once per start."""
+        ...
+
+    def started_between(self, start: str, end: str, *, limit: int) -> Started:
+        """The nodes and relationships whose ``since`` falls from ``start`` up to ``end``, both
+        included, compared at their common precision (see ``ontology.starts_within``): the
+        first ``limit`` of each by date, and how many there are in all."""
         ...
 
     def subgraph(self, node_ids: Iterable[str]) -> Subgraph:

@@ -8,8 +8,6 @@ within its period (``since`` to ``until``).
 
 from __future__ import annotations
 
-import heapq
-
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
@@ -114,19 +112,16 @@ def changes(store: GraphStore, start: str, end: str, *, limit: int = 1000) -> Ch
     """
     if end < start:
         raise InvalidRequest("the end date is before the start date")
-    nodes = [n for n in store.iter_nodes() if n.since is not None and _within(n.since, start, end)]
-    rels = [r for r in store.iter_relationships() if r.since is not None and _within(r.since, start, end)]
-    # put into result models only the first ``limit``, in date order: a year at national
-    # scale holds tens of thousands of facts
-    first_nodes = heapq.nsmallest(limit, nodes, key=lambda n: (n.since, n.id))
-    first_rels = heapq.nsmallest(limit, rels, key=lambda r: (r.since, r.source, r.target))
+    # only the first ``limit`` of each, in date order, become result models: a year at
+    # national scale holds tens of thousands of facts
+    started = store.started_between(start, end, limit=limit)
     return Changes(
         start=start,
         end=end,
-        nodes=[ChangedNode(node=NodeRef.of(n), since=n.since) for n in first_nodes if n.since],
-        relationships=[ChangedRelationship(relationship=EvidenceStep.of(r)) for r in first_rels],
-        total_nodes=len(nodes),
-        total_relationships=len(rels),
+        nodes=[ChangedNode(node=NodeRef.of(n), since=n.since) for n in started.nodes if n.since],
+        relationships=[ChangedRelationship(relationship=EvidenceStep.of(r)) for r in started.relationships],
+        total_nodes=started.total_nodes,
+        total_relationships=started.total_relationships,
     )
 
 

@@ -25,7 +25,7 @@ from graph_service.ontology import (
     RelType,
     Society,
 )
-from graph_service.store import GraphCounts, GraphStore, PathStep
+from graph_service.store import GraphCounts, GraphStore, PathStep, started_of
 from loaders.load import load_dataset
 
 PROV = Provenance(source="notes", evidence="test", basis=Basis.STATED)
@@ -391,6 +391,57 @@ def test_iter_nodes_and_relationships_in_order(mini: GraphStore) -> None:
     assert len(keys) == 35
     assert keys == sorted(keys)
     assert len(list(mini.iter_relationships([T.SERVES, T.COVERS]))) == 7
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "limit"),
+    [("2021", "2021", 1000), ("2021-09", "2021-12", 1000), ("2021-09", "2021-12", 2), ("2018", "2022-03", 3),
+     ("2000", "2099", 0), ("2030", "2031", 10), ("2022-03-01", "2022-03-31", 1000)],
+)  # fmt: skip
+def test_started_between_is_the_filter_of_every_fact(
+    mini: GraphStore, start: str, end: str, limit: int
+) -> None:
+    """What started in a period, on the server or where it lies, is what filtering every node
+    and relationship finds: the same first ones in the same order, and the same totals."""
+    want = started_of(mini.iter_nodes(), mini.iter_relationships(), start, end, limit)
+    got = mini.started_between(start, end, limit=limit)
+    assert (got.total_nodes, got.total_relationships) == (want.total_nodes, want.total_relationships)
+    assert got.nodes == want.nodes
+    assert got.relationships == want.relationships
+
+
+def test_started_between_orders_ties_by_source_target_and_type(store: GraphStore) -> None:
+    from graph_service.ontology import Program
+
+    store.upsert_nodes(
+        [
+            Industry(id="industry:x:a", name="A", taxonomy="local", provenance=PROV),
+            Industry(id="industry:x:b", name="B", taxonomy="local", provenance=PROV),
+            Program(id="program:p", name="P", program_kind="expert_panel", provenance=PROV, since="2021-05"),
+            Program(id="program:q", name="Q", program_kind="expert_panel", provenance=PROV, since="2021-05"),
+        ]
+    )
+    focus = [
+        Relationship(source=p, type=t, target=i, provenance=PROV, since="2021")
+        for p in ("program:q", "program:p")
+        for i in ("industry:x:b", "industry:x:a")
+        for t in (T.SERVES, T.FOCUSES_ON)
+    ]
+    earlier = Relationship(
+        source="industry:x:b", type=T.PART_OF, target="industry:x:a", provenance=PROV, since="2020"
+    )
+    store.upsert_relationships([*focus, earlier])
+    got = store.started_between("2021", "2021", limit=5)
+    assert [n.id for n in got.nodes] == ["program:p", "program:q"]
+    assert [r.key for r in got.relationships] == [
+        ("program:p", "FOCUSES_ON", "industry:x:a"),
+        ("program:p", "SERVES", "industry:x:a"),
+        ("program:p", "FOCUSES_ON", "industry:x:b"),
+        ("program:p", "SERVES", "industry:x:b"),
+        ("program:q", "FOCUSES_ON", "industry:x:a"),
+    ]
+    assert (got.total_nodes, got.total_relationships) == (2, 8)
+    assert [r.key for r in store.started_between("2020", "2020-12", limit=5).relationships] == [earlier.key]
 
 
 def test_clear_empties_the_graph(mini: GraphStore) -> None:
