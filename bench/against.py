@@ -1,7 +1,7 @@
 """Time the catalog's questions against the same questions at an earlier revision, in one process.
 
     python -m bench.against 19368de --data /tmp/l.json --runs 5
-    python -m bench.against HEAD~3 --data bench/results/data-m-1 --questions gaps,societies
+    python -m bench.against HEAD~3 --data bench/results/data-m-1 --questions gaps,societies,changes
 
 The earlier revision's ``queries`` package is read with ``git show`` and imported under
 another name; both run against the same loaded store, one after the other in each round,
@@ -56,6 +56,7 @@ def questions(
     """The questions timed, each asked over its whole sample."""
     serving = importlib.import_module(f"{package}.serving")
     gaps = importlib.import_module(f"{package}.gaps")
+    plans = importlib.import_module(f"{package}.plans")
     scope = gaps.Scope(taxonomy="syn") if industries[0].startswith("industry:syn") else gaps.Scope()
     return {
         "societies": lambda: [serving.societies_serving(store, i).model_dump() for i in industries],
@@ -65,7 +66,12 @@ def questions(
         "industries": lambda: [serving.industries_served_by(store, s).model_dump() for s in societies],
         "gaps": lambda: gaps.gap_analysis(store, scope).model_dump(),
         "matrix": lambda: gaps.coverage_matrix(store, scope).model_dump(),
+        "changes": lambda: [plans.changes(store, a, b).model_dump() for a, b in CHANGE_PERIODS],
     }
+
+
+CHANGE_PERIODS = [("2021", "2021-12"), ("2015", "2024"), ("2019-03", "2019-03")]
+"""The periods the ``changes`` question asks about: a year, a decade, a month."""
 
 
 def busiest(store: GraphStore, kind: NodeKind, count: int) -> list[str]:
@@ -86,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hubs", type=int, default=5, help="busiest industries and societies asked about (default 5)"
     )
-    parser.add_argument("--questions", default="societies,societies-page,industries,gaps,matrix")
+    parser.add_argument("--questions", default="societies,societies-page,industries,gaps,matrix,changes")
     args = parser.parse_args(argv)
 
     if args.data.is_dir():
