@@ -57,6 +57,7 @@ def questions(
     serving = importlib.import_module(f"{package}.serving")
     gaps = importlib.import_module(f"{package}.gaps")
     plans = importlib.import_module(f"{package}.plans")
+    recommend = importlib.import_module(f"{package}.recommend")
     scope = gaps.Scope(taxonomy="syn") if industries[0].startswith("industry:syn") else gaps.Scope()
     return {
         "societies": lambda: [serving.societies_serving(store, i).model_dump() for i in industries],
@@ -66,6 +67,7 @@ def questions(
         "industries": lambda: [serving.industries_served_by(store, s).model_dump() for s in societies],
         "gaps": lambda: gaps.gap_analysis(store, scope).model_dump(),
         "matrix": lambda: gaps.coverage_matrix(store, scope).model_dump(),
+        "recommendations": lambda: [recommend.recommendations(store, i).model_dump() for i in industries],
         "changes": lambda: [plans.changes(store, a, b).model_dump() for a, b in CHANGE_PERIODS],
     }
 
@@ -92,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hubs", type=int, default=5, help="busiest industries and societies asked about (default 5)"
     )
-    parser.add_argument("--questions", default="societies,societies-page,industries,gaps,matrix,changes")
+    parser.add_argument(
+        "--questions", default="societies,societies-page,industries,gaps,matrix,recommendations,changes"
+    )
     args = parser.parse_args(argv)
 
     if args.data.is_dir():

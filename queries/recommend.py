@@ -22,9 +22,9 @@ from pydantic import Field
 
 from graph_service.ontology import Node, NodeKind, RelType, normalize_name
 from graph_service.store import GraphStore
-from queries.common import alive, resolve_entity, sub_industries
+from queries.common import alive, path_alive, resolve_entity, sub_industries
 from queries.models import NodeRef, ResultModel
-from queries.serving import serving_paths
+from queries.serving import CHANNELS, serving_paths
 
 __all__ = ["Recommendation", "Recommendations", "recommendations"]
 
@@ -100,19 +100,16 @@ def recommendations(
                 DISCIPLINE_WEIGHT,
                 f"its name or discipline matches the industry ({', '.join(sorted(shared))})",
             )
+    # every member talent advising an enterprise of the industry or a related one: one walk
+    # per industry (enterprise <- talent -> society), however many enterprises it has
     for member in [*family, *related]:
-        for talent_path in _advising_talents(store, member.id, as_of):
-            talent = talent_path[0]
-            for nb in store.neighbors(
-                talent.id, direction="out", types=[RelType.MEMBER_OF], kinds=[NodeKind.SOCIETY]
-            ):
-                if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
-                    continue
-                add(
-                    nb.node,
-                    TALENT_WEIGHT,
-                    f"its member {talent.name} advises {talent_path[1].name} in {member.name}",
-                )
+        for path in store.match_paths(member.id, CHANNELS["talent"][0], limit=None):
+            if not path_alive(path, as_of):
+                continue
+            _, enterprise, talent, society = path.nodes
+            add(
+                society, TALENT_WEIGHT, f"its member {talent.name} advises {enterprise.name} in {member.name}"
+            )
     ranked = sorted(scores, key=lambda i: (-scores[i], societies[i].name, i))[:limit]
     return Recommendations(
         industry=NodeRef.of(target),
@@ -140,21 +137,6 @@ def _related_industries(store: GraphStore, target: Node, family: set[str], as_of
             if alive(sibling.node, as_of):
                 related[sibling.node.id] = sibling.node
     return [related[i] for i in sorted(related) if i not in family]
-
-
-def _advising_talents(store: GraphStore, industry_id: str, as_of: str | None) -> list[tuple[Node, Node]]:
-    out = []
-    for ent in store.neighbors(
-        industry_id, direction="in", types=[RelType.OPERATES_IN], kinds=[NodeKind.ENTERPRISE]
-    ):
-        if not (alive(ent.node, as_of) and alive(ent.relationship, as_of)):
-            continue
-        for adv in store.neighbors(
-            ent.node.id, direction="in", types=[RelType.ADVISES], kinds=[NodeKind.TALENT]
-        ):
-            if alive(adv.node, as_of) and alive(adv.relationship, as_of):
-                out.append((adv.node, ent.node))
-    return out
 
 
 def _keywords(node: Node) -> set[str]:

@@ -621,6 +621,26 @@ def test_recommendations_talent_reason(store: GraphStore) -> None:
     assert coffee.results == []
 
 
+def test_recommendations_count_a_talent_however_many_enterprises_come_before(store: GraphStore) -> None:
+    """The talent reason reads every enterprise of a related industry, not a first page of them."""
+    farms = [ent(f"farm-{i:04d}", f"Farm {i}") for i in range(1200)]
+    build(
+        store,
+        [ind("bev", "Beverages"), ind("tea", "Tea"), ind("coffee", "Coffee"), soc("agri", "Agronomy Society"),
+         tal("li", "Li Na"), *farms],
+        [
+            rel("industry:t:tea", R.PART_OF, "industry:t:bev"),
+            rel("industry:t:coffee", R.PART_OF, "industry:t:bev"),
+            rel("talent:li", R.MEMBER_OF, "society:agri"),
+            rel("talent:li", R.ADVISES, "enterprise:farm-1150"),
+            *(rel(f.id, R.OPERATES_IN, "industry:t:coffee") for f in farms),
+        ],
+    )  # fmt: skip
+    (found,) = recommendations(store, "Tea").results
+    assert (found.society.id, found.score) == ("society:agri", 4.0)
+    assert found.reasons[-1] == "its member Li Na advises Farm 1150 in Coffee"
+
+
 # -- neighbourhood ------------------------------------------------------------------------------
 
 
