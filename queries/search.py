@@ -19,18 +19,19 @@ Ties are ordered by the shorter name, then the id.
 
 A province holds hundreds of thousands of names, too many to score one by one for each
 query, so the index keeps its entries in that tie order and looks the query up instead:
-exact names, ids and forms in dictionaries, and every entity kind's names and forms run
-together into one text, searched with ``str.find`` for what starts with or holds the query.
-Each kind of match is looked up in turn, best first, and the lookup stops once enough
-entities have been found: the first ones found of the last kind needed are the ones that
-win its ties. Only the entities found are then scored, by the rules above.
+each entity kind's ids, names and forms sorted (equal to, or starting with, the query is a
+range), and its names and forms run together into one text that ``str.find`` searches for
+what holds the query. Each kind of match is looked up in turn, best first, and the lookup
+stops once enough entities have been found: the first ones found of the last kind needed
+are the ones that win its ties. Only the entities found are then scored, by the rules above.
 
 A close spelling is looked for only among the names' candidates (whole names, and runs of
-as many words as the query has) of about the query's length. For each candidate the
-index counts the letters it shares with the query (what difflib's quick ratio counts, an
-upper bound of the similarity), in bulk, from per-letter count columns. Candidates are
-then compared letter by letter from the highest bound down, and the comparing stops as
-soon as no candidate left could reach the entities already found.
+as many words as the query has) of about the query's length. For each candidate the index
+counts the letters it shares with the query (what difflib's quick ratio counts, an upper
+bound of the similarity) in bulk, from per-letter counts of every candidate. Candidates are
+taken from the highest bound down; each is checked against a tighter bound (the longest
+common subsequence, quick to find) before being compared by difflib, and the taking stops
+as soon as no candidate left could reach the entities already found.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ _READY_WIDTH = 3
 """Close-spelling candidates are made with the index for queries of up to this many words."""
 _FEW = 2000
 """Up to this many entries starting with a query are sorted; more are found in order instead."""
+_COMMON = 16
+"""A letter held by at least one in this many candidates is counted in a column, not a list."""
 
 
 class SearchHit(ResultModel):
@@ -159,16 +162,16 @@ class _Spelling:
     are run together in ``texts[length]``. The numbers of the entries holding candidate ``i``
     are ``owners[owner_starts[i] : owner_starts[i + 1]]``, ascending.
 
-    Each letter a query holds is counted in every candidate when first asked for: ``columns``
-    for a common letter (one byte a candidate), ``rare`` for another (the candidates holding it,
-    ascending, and the counts)."""
+    Each letter a query holds is counted in every candidate of a length when first asked for:
+    ``columns`` for a common letter (one byte a candidate), ``rare`` for another (the candidates
+    holding it, and the counts), both by letter and length."""
 
     texts: dict[int, str]
     by_length: list[int]
     owners: array[int]
     owner_starts: array[int]
-    columns: dict[str, bytes] = field(default_factory=dict)
-    rare: dict[str, tuple[array[int], bytes]] = field(default_factory=dict)
+    columns: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    rare: dict[tuple[str, int], tuple[array[int], bytes]] = field(default_factory=dict)
 
     def first(self, length: int) -> int:
         return self.by_length[min(max(length, 0), len(self.by_length) - 1)]
@@ -180,53 +183,51 @@ class _Spelling:
     def owners_of(self, i: int) -> array[int]:
         return self.owners[self.owner_starts[i] : self.owner_starts[i + 1]]
 
-    def shared(self, letters: Counter[str], lo: int, hi: int) -> bytearray:
-        """For candidates ``lo`` to ``hi``: how many letters each shares with a query of these
+    def shared(self, letters: Counter[str], length: int) -> bytearray:
+        """For each candidate of a length: how many letters it shares with a query of these
         letter counts (a letter counted as often as both hold it, as difflib's quick ratio does).
 
         The columns are added as big integers of one byte a candidate: no sum can carry into
         the next byte, as none exceeds the query's length."""
+        size = self.by_length[length + 1] - self.by_length[length]
         total = 0
         for letter, times in letters.items():
-            if letter not in self.columns and letter not in self.rare:
-                self._count(letter)
-            column = self.columns.get(letter)
+            if (letter, length) not in self.columns and (letter, length) not in self.rare:
+                self._count(letter, length)
+            column = self.columns.get((letter, length))
             if column is not None:
-                total += int.from_bytes(column[lo:hi].translate(_at_most(times)), "little")
-        counts = bytearray(total.to_bytes(hi - lo, "little"))
+                total += int.from_bytes(column.translate(_at_most(times)), "little")
+        counts = bytearray(total.to_bytes(size, "little"))
         for letter, times in letters.items():
-            if letter in self.rare:
-                holders, held = self.rare[letter]
-                for k in range(bisect_left(holders, lo), bisect_left(holders, hi)):
-                    counts[holders[k] - lo] += min(held[k], times)
+            if (letter, length) in self.rare:
+                holders, held = self.rare[letter, length]
+                for i, count in zip(holders, held, strict=True):
+                    counts[i] += min(count, times)
         return counts
 
-    def _count(self, letter: str) -> None:
-        """Count a letter in every candidate, as a column when common, else as a list."""
-        if sum(text.count(letter) for text in self.texts.values()) * 16 < self.by_length[-1]:
+    def _count(self, letter: str, length: int) -> None:
+        """Count a letter in every candidate of a length: a column when common, else a list of
+        the candidates (numbered from the length's first) holding it."""
+        text = self.texts[length]
+        size = self.by_length[length + 1] - self.by_length[length]
+        if text.count(letter) * _COMMON < size:
             times: Counter[int] = Counter()
-            for length, text in self.texts.items():
-                at = text.find(letter)
-                while at >= 0:
-                    times[self.by_length[length] + at // length] += 1
-                    at = text.find(letter, at + 1)
+            at = text.find(letter)
+            while at >= 0:
+                times[at // length] += 1
+                at = text.find(letter, at + 1)
             holders = sorted(times)
-            self.rare.setdefault(letter, (array("q", holders), bytes(min(times[i], 255) for i in holders)))
-            return
-        parts = [bytes(self.by_length[1])]  # the empty candidates, never within a query's reach
-        for length, text in self.texts.items():
-            size = self.by_length[length + 1] - self.by_length[length]
-            if letter not in text:
-                parts.append(bytes(size))
-            elif letter.isascii() and letter != "?" and length <= 255 and size >= length:
-                # the candidates' k-th letters at a time (the length's text one byte a letter)
-                marks = text.encode("ascii", "replace").translate(_only(letter))
-                total = sum(int.from_bytes(marks[k::length], "little") for k in range(length))
-                parts.append(total.to_bytes(size, "little"))
-            else:
-                counted = (text[at : at + length].count(letter) for at in range(0, len(text), length))
-                parts.append(bytes(min(c, 255) for c in counted))
-        self.columns.setdefault(letter, b"".join(parts))
+            self.rare.setdefault(
+                (letter, length), (array("i", holders), bytes(min(times[i], 255) for i in holders))
+            )
+        elif letter.isascii() and letter != "?" and length <= 255 and size >= length:
+            # the candidates' k-th letters at a time (the text one byte a letter)
+            marks = text.encode("ascii", "replace").translate(_only(letter))
+            total = sum(int.from_bytes(marks[k::length], "little") for k in range(length))
+            self.columns.setdefault((letter, length), total.to_bytes(size, "little"))
+        else:
+            counted = (text[at : at + length].count(letter) for at in range(0, len(text), length))
+            self.columns.setdefault((letter, length), bytes(min(c, 255) for c in counted))
 
 
 @dataclass
@@ -339,24 +340,20 @@ def _close_entries(spellings: list[_Spelling], query: str, wanted: int, excluded
     can reach, the rest could not be shown."""
     slack = max(3, len(query) // 3)
     letters = Counter(query)
-    groups: list[tuple[float, int, int, int, int, int, bytearray, _Spelling]] = []
-    for spelling in spellings:
-        lo, hi = spelling.first(len(query) - slack), spelling.first(len(query) + slack + 1)
-        if lo == hi:
-            continue
-        counts = spelling.shared(letters, lo, hi)
+    # the groups' bounds need no counting: a length's letters are counted when its first group
+    # is reached, and the lengths far from the query's are seldom reached
+    groups: list[tuple[float, int, int, int]] = []  # (bound, shared letters, length, spelling)
+    for which, spelling in enumerate(spellings):
         for length in range(max(1, len(query) - slack), len(query) + slack + 1):
-            start, end = spelling.first(length), spelling.first(length + 1)
-            if start == end:
+            if spelling.first(length) == spelling.first(length + 1):
                 continue
             for shared in range(min(len(query), length), 0, -1):
                 most = 2.0 * shared / (len(query) + length)  # as difflib's quick ratio
                 if most < CLOSE:
                     break
-                groups.append(
-                    (_close_score(most), shared, length, start - lo, end - lo, lo, counts, spelling)
-                )
+                groups.append((_close_score(most), shared, length, which))
     groups.sort(key=lambda group: -group[0])
+    counted: dict[tuple[int, int], bytearray] = {}
     scored: list[tuple[float, array[int]]] = []  # (score, entries) of the candidates close enough
     # ``floor``: the least score of ``wanted`` entries found (a lower bound of each entry's best
     # score, from the first few entries of each candidate), once there are so many
@@ -367,10 +364,15 @@ def _close_entries(spellings: list[_Spelling], query: str, wanted: int, excluded
     positions: dict[str, int] = {}
     for i, letter in enumerate(query):
         positions[letter] = positions.get(letter, 0) | 1 << i
-    for most, shared, length, start, end, lo, counts, spelling in groups:
+    for most, shared, length, which in groups:
         if most < floor:
             break
-        at = counts.find(shared, start, end)
+        spelling = spellings[which]
+        lo = spelling.first(length)
+        counts = counted.get((which, length))
+        if counts is None:
+            counts = counted[which, length] = spelling.shared(letters, length)
+        at = counts.find(shared)
         while at >= 0:
             owners = spelling.owners_of(lo + at)
             if len(owners) > len(excluded) or not excluded.issuperset(owners):
@@ -397,7 +399,7 @@ def _close_entries(spellings: list[_Spelling], query: str, wanted: int, excluded
                             in_top.add(number)
                             if len(top) == wanted:
                                 floor = top[0][0]
-            at = counts.find(shared, at + 1, end)
+            at = counts.find(shared, at + 1)
     return [number for _, number in _best_owners(scored, wanted, excluded)]
 
 
@@ -558,7 +560,7 @@ def _texts(entries: list[_Entry], members: list[int]) -> _Texts:
 
 def _keys(pairs: list[tuple[str, int]]) -> _Keys:
     ordered = sorted(pairs)
-    return _Keys(keys=[key for key, _ in ordered], owners=array("q", [n for _, n in ordered]))
+    return _Keys(keys=[key for key, _ in ordered], owners=array("i", [n for _, n in ordered]))
 
 
 def _joined(pairs: list[tuple[str, int]]) -> str:
@@ -567,7 +569,7 @@ def _joined(pairs: list[tuple[str, int]]) -> str:
 
 def _starts(pairs: list[tuple[str, int]], members: list[int]) -> array[int]:
     """Where each member's part of ``_joined(pairs)`` begins (pairs in member order), and its end."""
-    starts = array("q")
+    starts = array("i")
     at = k = 0
     for number in members:
         starts.append(at)
@@ -591,9 +593,9 @@ def _spelling(entries: list[_Entry], members: list[int], width: int) -> _Spellin
     ids = list(map(numbered.__getitem__, runs))
     del numbered
     # each candidate's holders, ascending (the sort is stable)
-    held = array("q", map(owners.__getitem__, sorted(range(len(runs)), key=ids.__getitem__)))
+    held = array("i", map(owners.__getitem__, sorted(range(len(runs)), key=ids.__getitem__)))
     sizes = Counter(ids)
-    owner_starts = array("q", [0])
+    owner_starts = array("i", [0])
     owner_starts.extend(accumulate(map(sizes.__getitem__, range(len(strings)))))
     del ids, sizes, runs, owners
     by_length = [0] * (_LONGEST + 2)

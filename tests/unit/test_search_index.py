@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,9 +108,7 @@ def plain_search(store: EmbeddedStore, text: str, kinds: tuple[NodeKind, ...], l
     return [(entries[n].node.id, round(s, 1), m) for s, m, n in hits[:limit]]
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(min_value=0, max_value=2**32))
-def test_the_index_finds_what_scoring_every_entry_finds(seed: int) -> None:
+def _agrees(seed: int) -> None:
     rng = random.Random(seed)  # names and queries made from a seed: quicker than drawing each
     nodes = _nodes(rng)
     store = EmbeddedStore(None)
@@ -126,8 +125,26 @@ def test_the_index_finds_what_scoring_every_entry_finds(seed: int) -> None:
         assert found == plain_search(store, text, kinds, limit), (text, kinds, limit)
 
 
-def test_a_typo_among_many_near_names_finds_the_closest_first() -> None:
-    """Hundreds of names share every letter with the query: the bound must not drop the best."""
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_the_index_finds_what_scoring_every_entry_finds(seed: int) -> None:
+    _agrees(seed)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_other_ways_of_looking_up_find_the_same(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many entries starting with the query are found in order, and rare letters counted in lists:
+    at this size only when told to."""
+    monkeypatch.setattr(search_module, "_FEW", 0)
+    monkeypatch.setattr(search_module, "_COMMON", 0)
+    _agrees(seed)
+
+
+@pytest.mark.parametrize("few", [2000, 0])
+def test_many_near_names(few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of names share every letter with a typo, or start with the query: the bound must
+    not drop the best, nor the search in order skip a neighbour."""
+    monkeypatch.setattr(search_module, "_FEW", few)
     store = EmbeddedStore(None)
     store.upsert_nodes(
         [
@@ -135,6 +152,8 @@ def test_a_typo_among_many_near_names_finds_the_closest_first() -> None:
             for i in range(400)
         ]
     )
-    for text in ["Enterprize 12", "Etnerprise 129 Co., Ltd.", "enterprise 3999", "co., ltx", "ltd. co.,"]:
-        found = [(h.node.id, h.score, h.matched) for h in search(store, text, limit=7).results]
-        assert found == plain_search(store, text, (), 7), text
+    texts = ["Enterprize 12", "Etnerprise 129 Co., Ltd.", "enterprise 3999", "co., ltx", "ltd. co.,"]
+    for text in [*texts, "enterprise 1", "e1c", "enterprise", "1 co"]:
+        for limit in (7, 60):
+            found = [(h.node.id, h.score, h.matched) for h in search(store, text, limit=limit).results]
+            assert found == plain_search(store, text, (), limit), text
