@@ -288,7 +288,7 @@ def search(store: GraphStore, text: str, *, kinds: Sequence[NodeKind] = (), limi
             close = _close_spelling(index.entries[number], query, bound)
             assert close is not None, "the index found an entry not spelled closely"
             hits.append((close[0], close[1], number))
-    hits.sort(key=lambda h: (-h[0], h[2]))
+    hits.sort(key=lambda h: (-h[0], h[2]))  # entries are numbered shorter name first, then id
     results = [
         SearchHit(node=NodeRef.of(index.entries[n].node), score=round(s, 1), matched=m)
         for s, m, n in hits[:limit]
@@ -296,9 +296,9 @@ def search(store: GraphStore, text: str, *, kinds: Sequence[NodeKind] = (), limi
     return SearchResults(query=text, count=len(results), results=results)
 
 
-def _matching(kinds: list[_Texts], query: str, compact: str, limit: int) -> list[int]:
-    """The entries (numbers) of the first ``limit`` exact, prefix, inside or pinyin matches, best
-    first, or all of them when fewer.
+def _matching(texts: list[_Texts], query: str, compact: str, limit: int) -> list[int]:
+    """The entries (numbers) of the first ``limit`` exact, prefix, inside or pinyin matches among
+    these kinds' entries, best first, or all of them when fewer.
 
     The kinds of match are looked up from the best down, each in entry (tie) order. An entry first
     found by one kind has no better match (every better kind was looked through whole), so once
@@ -308,16 +308,16 @@ def _matching(kinds: list[_Texts], query: str, compact: str, limit: int) -> list
         return found[0] if len(found) == 1 else heapq.merge(*found)
 
     tiers: list[Iterable[int]] = [
-        merged([kind.ids.equal(query) for kind in kinds]),  # 100
-        merged([kind.name_keys.equal(query) for kind in kinds]),  # 95
-        merged([kind.form_keys.equal(compact) for kind in kinds]),  # 85
-        merged([kind.starting(query) for kind in kinds]),  # 75 (and 95)
-        merged([kind.holding(query) for kind in kinds]),  # 65 (and better)
+        merged([kind.ids.equal(query) for kind in texts]),  # 100
+        merged([kind.name_keys.equal(query) for kind in texts]),  # 95
+        merged([kind.form_keys.equal(compact) for kind in texts]),  # 85
+        merged([kind.starting(query) for kind in texts]),  # 75 (and 95)
+        merged([kind.holding(query) for kind in texts]),  # 65 (and better)
     ]
     if len(compact) >= 2:
-        tiers.append(merged([kind.starting(compact, forms=True) for kind in kinds]))  # 60 (and 85)
+        tiers.append(merged([kind.starting(compact, forms=True) for kind in texts]))  # 60 (and 85)
     if len(compact) >= 4:
-        tiers.append(merged([kind.holding(compact, forms=True) for kind in kinds]))  # 55 (and better)
+        tiers.append(merged([kind.holding(compact, forms=True) for kind in texts]))  # 55 (and better)
     found: list[int] = []
     seen: set[int] = set()
     for tier in tiers:
@@ -539,6 +539,7 @@ def _build(nodes: list[Node], signature: tuple[tuple[str, int], ...] | str) -> _
     for kind in index.texts:
         for width in range(_READY_WIDTH + 1):
             index.spelling(width, kind)
+    index.built = time.monotonic()
     return index
 
 
