@@ -11,7 +11,8 @@ exact name, alias or Chinese name         95
 exact pinyin or initials                  85
 name starts with the query                75
 query is inside a name                    65
-pinyin starts with / contains the query   60
+pinyin/initials start with the query      60
+pinyin/initials contain it (≥ 4 chars)    55
 close spelling (similarity ≥ 0.72)        30–50
 ======================================  =====
 
