@@ -253,6 +253,8 @@ class _Index:
 _cache: weakref.WeakKeyDictionary[GraphStore, _Index] = weakref.WeakKeyDictionary()
 """Keyed by the store itself, not its ``id()``: a new store at a freed address must not get its index."""
 _cache_lock = threading.Lock()
+_builders: weakref.WeakKeyDictionary[GraphStore, threading.Lock] = weakref.WeakKeyDictionary()
+"""Per store, held while its index is built."""
 
 
 def search(store: GraphStore, text: str, *, kinds: Sequence[NodeKind] = (), limit: int = 20) -> SearchResults:
@@ -504,22 +506,36 @@ def _close_score(similarity: float) -> float:
 
 def _index(store: GraphStore) -> _Index:
     """The store's search index, built again when the graph has changed since (by its
-    generation; by its node counts and at most ``INDEX_TTL_SECONDS`` old when it has none)."""
+    generation; by its node counts and at most ``INDEX_TTL_SECONDS`` old when it has none).
+
+    One thread builds it at a time per store: a province's index takes tens of seconds of CPU,
+    and the searches that arrive meanwhile wait for that build instead of each starting one."""
     generation = store.generation()
     signature: tuple[tuple[str, int], ...] | str = (
         generation if generation is not None else tuple(sorted(store.counts().nodes.items()))
     )
-    with _cache_lock:
-        cached = _cache.get(store)
+
+    def fresh() -> _Index | None:
+        with _cache_lock:
+            cached = _cache.get(store)
         if (
             cached
             and cached.signature == signature
             and (generation is not None or time.monotonic() - cached.built < INDEX_TTL_SECONDS)
         ):
             return cached
-    index = _build(list(store.iter_nodes()), signature)
+        return None
+
+    if (found := fresh()) is not None:
+        return found
     with _cache_lock:
-        _cache[store] = index
+        building = _builders.setdefault(store, threading.Lock())
+    with building:
+        if (found := fresh()) is not None:  # built by another search while this one waited
+            return found
+        index = _build(list(store.iter_nodes()), signature)
+        with _cache_lock:
+            _cache[store] = index
     return index
 
 

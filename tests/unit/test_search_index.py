@@ -157,3 +157,35 @@ def test_many_near_names(few: int, monkeypatch: pytest.MonkeyPatch) -> None:
         for limit in (7, 60):
             found = [(h.node.id, h.score, h.matched) for h in search(store, text, limit=limit).results]
             assert found == plain_search(store, text, (), limit), text
+
+
+def test_searches_arriving_together_build_the_index_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At province scale an index takes tens of seconds to build: the searches that arrive
+    while it is built wait for it rather than each building one of their own."""
+    import threading
+    import time
+
+    store = EmbeddedStore(None)
+    store.upsert_nodes([Society(id=f"society:s{i}", name=f"Society {i}", provenance=P) for i in range(50)])
+    builds: list[int] = []
+    real_build = search_module._build
+
+    def slow_build(*args: object, **kwargs: object) -> object:
+        builds.append(1)
+        time.sleep(0.3)  # long enough for every thread below to arrive meanwhile
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_module, "_build", slow_build)
+    found: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: found.append(search(store, "Society 7").count)) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1
+    assert found == [found[0]] * 8 and found[0] >= 1
+    store.upsert_nodes([Society(id="society:new", name="Society 7b", provenance=P)])
+    assert search(store, "Society 7b").results[0].node.id == "society:new"  # a new graph: built again
+    assert len(builds) == 2
