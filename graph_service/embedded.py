@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 import orjson
@@ -74,6 +74,7 @@ from graph_service.store import (
     UNIT_WEIGHTS,
     Direction,
     GraphCounts,
+    Hop,
     Neighbor,
     Path,
     PathStep,
@@ -1110,6 +1111,70 @@ class EmbeddedStore:
             _consume(map(operator.setitem, map(layer._pred.__getitem__, target_ids), source_ids, edges))
             self._rel_counts[name] = size
 
+    # -- reads without models -------------------------------------------------
+
+    def neighbor_hops(
+        self,
+        node_ids: Iterable[str],
+        *,
+        direction: Direction = "both",
+        types: Sequence[RelType] = (),
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, list[Hop]]:
+        """The hops of :meth:`neighbors`, capped, then those alive at ``as_of``, as ids (see
+        ``GraphStore.neighbor_hops``): read from the neighbour lists without building a node or
+        a relationship, a hub's lists merged only as far as the cap."""
+        names = sorted({t.value for t in types}) if types else sorted(self._layers)
+        layers = [(name, layer) for name in names if (layer := self._layers.get(name)) is not None]
+        out: dict[str, list[Hop]] = {}
+        for node_id in node_ids:
+            if node_id not in out:
+                out[node_id] = self._hops_by_id(node_id, direction, layers, as_of, limit)
+        return out
+
+    def _hops_by_id(
+        self,
+        node_id: str,
+        direction: Direction,
+        layers: list[tuple[str, nx.DiGraph]],
+        as_of: str | None,
+        limit: int | None,
+    ) -> list[Hop]:
+        found: list[Hop] = []
+        nodes = self._nodes
+        if node_id not in nodes or (limit is not None and limit <= 0):
+            return found
+        left = limit  # hops still to take, dead ones included (the cap comes before the date)
+        for name, layer in layers:
+            rel_type = _REL_TYPES[name]
+            pred = self._sorted_adjacency(name, layer, node_id, False) if direction != "out" else None
+            succ = self._sorted_adjacency(name, layer, node_id, True) if direction != "in" else None
+            # (neighbour, type, direction, edge) per hop; each list is in id order, so the first
+            # ``left`` hops of the two merged are among the first ``left`` of each
+            ways: list[Iterable[tuple[str, RelType, Literal["out", "in"], dict[str, Any]]]] = []
+            if pred:
+                ways.append(zip(islice(pred, left), repeat(rel_type), repeat(_IN), pred.values()))
+            if succ:
+                ways.append(zip(islice(succ, left), repeat(rel_type), repeat(_OUT), succ.values()))
+            if not ways:
+                continue
+            hops = ways[0] if len(ways) == 1 else sorted(chain(*ways), key=_hop_place)
+            if left is not None:
+                hops = list(islice(hops, left))
+                left -= len(hops)
+            if as_of is None:
+                found.extend(map(_first_three, hops))
+            else:
+                for other, _, way, data in hops:
+                    fact = data["m"]
+                    since, until = (fact[2], fact[3]) if type(fact) is tuple else (fact.since, fact.until)
+                    if in_period(since, until, as_of) and alive(nodes[other], as_of):
+                        found.append((other, rel_type, way))
+            if left == 0:
+                break
+        return found
+
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
@@ -1577,6 +1642,13 @@ def _first(item: tuple[str, Any]) -> str:
 
 def _first_two(item: tuple[str, str, Any]) -> tuple[str, str]:
     return item[0], item[1]
+
+
+_hop_place = operator.itemgetter(0, 2)
+"""A hop's neighbour and direction: its place in a neighbour list (see neighbor_hops)."""
+_first_three: Callable[[tuple[str, RelType, Literal["out", "in"], Any]], Hop] = operator.itemgetter(0, 1, 2)
+_IN: Literal["in"] = "in"
+_OUT: Literal["out"] = "out"
 
 
 _REL_TYPES = {t.value: t for t in RelType}
