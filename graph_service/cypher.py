@@ -50,6 +50,7 @@ __all__ = [
     "count_all",
     "create_names_index",
     "create_relationships",
+    "degrees",
     "drop_names_index",
     "existing_relationships",
     "find_nodes",
@@ -741,3 +742,27 @@ def neighbor_hops(
         + ") RETURN collect([other, type, way]) AS hops } RETURN a.id AS id, hops"
     )
     return text, params
+
+
+def degrees(kind: NodeKind, node_ids: Sequence[str], direction: str, types: Sequence[RelType]) -> CypherQuery:
+    """For each node of one kind among ``node_ids``, how many hops :func:`neighbors` lists for it
+    uncapped: one row ``(id, n)`` per node found, counted from the degree store."""
+    if direction not in ("out", "in", "both"):
+        raise InvalidRequest(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+    rel: LiteralString = "[" + _type_expr(types) + "]"
+    counts: list[LiteralString] = []
+    if direction in ("out", "both"):
+        counts.append("COUNT { (a)-" + rel + "->() }")
+    if direction in ("in", "both"):
+        counts.append("COUNT { (a)<-" + rel + "-() }")
+    text: LiteralString = (
+        _ANCHORED
+        + "UNWIND $ids AS id MATCH (a:"
+        + label(kind)
+        + " {id: id}) USING INDEX a:"
+        + label(kind)
+        + "(id) RETURN a.id AS id, "
+        + " + ".join(counts)
+        + " AS n"
+    )
+    return text, {"ids": list(node_ids)}

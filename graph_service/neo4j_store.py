@@ -852,6 +852,23 @@ class Neo4jStore:
                     out[r["id"]] = [(other, _REL_TYPES[t], way) for other, t, way in r["hops"]]
         return out
 
+    def degrees(
+        self, node_ids: Iterable[str], *, direction: Direction = "both", types: Sequence[RelType] = ()
+    ) -> dict[str, int]:
+        """How many hops :meth:`neighbors` lists for each node, uncapped (see
+        ``GraphStore.degrees``): counted from the degree store, one query per kind and chunk."""
+        ids = list(dict.fromkeys(node_ids))
+        out = dict.fromkeys(ids, 0)
+        queries = [
+            cypher.degrees(kind, chunk, direction, types)
+            for kind, kind_ids in _ids_by_kind(ids).items()
+            for chunk in _chunks(kind_ids)
+        ]
+        if queries:
+            for batch in self._read("counting neighbours", _records_of_many, queries):
+                out.update((r["id"], r["n"]) for r in batch)
+        return out
+
 
 _REL_TYPES = {t.value: t for t in RelType}
 

@@ -388,3 +388,11 @@ class GraphStore(Protocol):
         For walks over many nodes (the chains between two entities): no node or relationship
         is built, and a backend may answer for all the nodes at once."""
         ...
+
+    def degrees(
+        self, node_ids: Iterable[str], *, direction: Direction = "both", types: Sequence[RelType] = ()
+    ) -> dict[str, int]:
+        """For each distinct node given, in the order given, how many hops :meth:`neighbors` lists
+        for it without a cap or a kind filter (a self-loop counts once each way; an unknown node
+        has none): what reading its hops costs, known without reading them."""
+        ...

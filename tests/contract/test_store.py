@@ -535,3 +535,23 @@ def test_neighbor_hops_are_the_neighbors_by_id_capped_then_dated(mini: GraphStor
                 if alive(nb.node, as_of) and alive(nb.relationship, as_of)
             ]
             assert found == expected, (node_id, direction, types, as_of, limit)
+
+
+def test_degrees_count_what_neighbors_lists_uncapped(mini: GraphStore) -> None:
+    assert mini.degrees(["program:panel", "society:nobody", "malformed"]) == {
+        "program:panel": 6,
+        "society:nobody": 0,
+        "malformed": 0,
+    }
+    given = [n.id for n in mini.iter_nodes()]
+    cases: list[tuple[Direction, tuple[RelType, ...]]] = [
+        ("both", ()),
+        ("in", ()),
+        ("out", (T.SERVES, T.MEMBER_OF)),
+        ("both", (T.PART_OF,)),
+    ]
+    for direction, types in cases:
+        assert mini.degrees(given, direction=direction, types=types) == {
+            node_id: len(mini.neighbors(node_id, direction=direction, types=types, limit=None))
+            for node_id in given
+        }, (direction, types)
