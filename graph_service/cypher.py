@@ -50,6 +50,7 @@ __all__ = [
     "count_all",
     "create_names_index",
     "create_relationships",
+    "degrees",
     "drop_names_index",
     "existing_relationships",
     "find_nodes",
@@ -58,6 +59,7 @@ __all__ = [
     "label",
     "match_paths",
     "missing_ids",
+    "neighbor_hops",
     "neighbors",
     "node_ids_page",
     "node_props_by_ids",
@@ -702,3 +704,65 @@ def count_all() -> LiteralString:
 def _lucene_phrase(text: str) -> str:
     """A Lucene phrase query for ``text``: quoted, with ``\\`` and ``"`` escaped (a value, not Cypher)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def neighbor_hops(
+    kind: NodeKind,
+    node_ids: Sequence[str],
+    direction: str,
+    types: Sequence[RelType],
+    as_of: str | None,
+    limit: int | None,
+) -> CypherQuery:
+    """For each node of one kind among ``node_ids``, the hops of :func:`neighbors` (in its order,
+    the first ``limit`` of them), then those whose relationship and neighbour are alive at
+    ``as_of``, by id: one row ``(id, hops)`` per node found, ``hops`` a list of
+    ``[neighbour id, type, way]``. Only ids and types come back, no properties."""
+    if direction not in ("out", "in", "both"):
+        raise InvalidRequest(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+    rel: LiteralString = "[r" + _type_expr(types) + "]"
+    branches: list[LiteralString] = []
+    if direction in ("out", "both"):
+        branches.append("MATCH (a)-" + rel + "->(b) RETURN r, b, 'out' AS way")
+    if direction in ("in", "both"):
+        branches.append("MATCH (a)<-" + rel + "-(b) RETURN r, b, 'in' AS way")
+    params: dict[str, Any] = {"ids": list(node_ids), "as_of": as_of}
+    text: LiteralString = (
+        _ANCHORED
+        + "UNWIND $ids AS id MATCH (a:"
+        + label(kind)
+        + " {id: id}) USING INDEX a:"
+        + label(kind)
+        + "(id) CALL (a) { CALL (a) { "
+        + " UNION ALL ".join(branches)
+        + " } WITH r, b, way, type(r) AS type, b.id AS other ORDER BY type, other, way"
+        + _limit(limit, params)
+        + " WITH r, b, way, type, other WHERE $as_of IS NULL OR all(x IN [r, b] WHERE "
+        + _ALIVE_X
+        + ") RETURN collect([other, type, way]) AS hops } RETURN a.id AS id, hops"
+    )
+    return text, params
+
+
+def degrees(kind: NodeKind, node_ids: Sequence[str], direction: str, types: Sequence[RelType]) -> CypherQuery:
+    """For each node of one kind among ``node_ids``, how many hops :func:`neighbors` lists for it
+    uncapped: one row ``(id, n)`` per node found, counted from the degree store."""
+    if direction not in ("out", "in", "both"):
+        raise InvalidRequest(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+    rel: LiteralString = "[" + _type_expr(types) + "]"
+    counts: list[LiteralString] = []
+    if direction in ("out", "both"):
+        counts.append("COUNT { (a)-" + rel + "->() }")
+    if direction in ("in", "both"):
+        counts.append("COUNT { (a)<-" + rel + "-() }")
+    text: LiteralString = (
+        _ANCHORED
+        + "UNWIND $ids AS id MATCH (a:"
+        + label(kind)
+        + " {id: id}) USING INDEX a:"
+        + label(kind)
+        + "(id) RETURN a.id AS id, "
+        + " + ".join(counts)
+        + " AS n"
+    )
+    return text, {"ids": list(node_ids)}

@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 import orjson
@@ -74,6 +74,7 @@ from graph_service.store import (
     UNIT_WEIGHTS,
     Direction,
     GraphCounts,
+    Hop,
     Neighbor,
     Path,
     PathStep,
@@ -1109,6 +1110,126 @@ class EmbeddedStore:
             _consume(map(operator.setitem, map(layer._succ.__getitem__, source_ids), target_ids, edges))
             _consume(map(operator.setitem, map(layer._pred.__getitem__, target_ids), source_ids, edges))
             self._rel_counts[name] = size
+
+    # -- reads without models -------------------------------------------------
+
+    def neighbor_hops(
+        self,
+        node_ids: Iterable[str],
+        *,
+        direction: Direction = "both",
+        types: Sequence[RelType] = (),
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, list[Hop]]:
+        """The hops of :meth:`neighbors`, capped, then those alive at ``as_of``, as ids (see
+        ``GraphStore.neighbor_hops``): read from the neighbour lists without building a node or
+        a relationship, a hub's lists merged only as far as the cap."""
+        names = sorted({t.value for t in types}) if types else sorted(self._layers)
+        layers = [(name, layer) for name in names if (layer := self._layers.get(name)) is not None]
+        out: dict[str, list[Hop]] = {}
+        for node_id in node_ids:
+            if node_id not in out:
+                out[node_id] = self._hops_by_id(node_id, direction, layers, as_of, limit)
+        return out
+
+    def _hops_by_id(
+        self,
+        node_id: str,
+        direction: Direction,
+        layers: list[tuple[str, nx.DiGraph]],
+        as_of: str | None,
+        limit: int | None,
+    ) -> list[Hop]:
+        found: list[Hop] = []
+        nodes = self._nodes
+        if node_id not in nodes or (limit is not None and limit <= 0):
+            return found
+        left = limit  # hops still to take, dead ones included (the cap comes before the date)
+        sides = _sides_of(nodes[node_id].kind)
+        for name, layer in layers:
+            rel_type = _REL_TYPES[name]
+            pred = succ = None
+            if direction != "out" and (name, False) in sides:
+                pred = self._sorted_adjacency(name, layer, node_id, False)
+            if direction != "in" and (name, True) in sides:
+                succ = self._sorted_adjacency(name, layer, node_id, True)
+            # (neighbour, type, direction, edge) per hop; each list is in id order, so the first
+            # ``left`` hops of the two merged are among the first ``left`` of each
+            ways: list[Iterable[tuple[str, RelType, Literal["out", "in"], dict[str, Any]]]] = []
+            if pred:
+                ways.append(zip(islice(pred, left), repeat(rel_type), repeat(_IN), pred.values()))
+            if succ:
+                ways.append(zip(islice(succ, left), repeat(rel_type), repeat(_OUT), succ.values()))
+            if not ways:
+                continue
+            hops = ways[0] if len(ways) == 1 else sorted(chain(*ways), key=_hop_place)
+            if left is not None:
+                hops = list(islice(hops, left))
+                left -= len(hops)
+            if as_of is None:
+                found.extend(map(_first_three, hops))
+            else:
+                for other, _, way, data in hops:
+                    fact = data["m"]
+                    since, until = (fact[2], fact[3]) if type(fact) is tuple else (fact.since, fact.until)
+                    if in_period(since, until, as_of) and alive(nodes[other], as_of):
+                        found.append((other, rel_type, way))
+            if left == 0:
+                break
+        return found
+
+    def degrees(
+        self, node_ids: Iterable[str], *, direction: Direction = "both", types: Sequence[RelType] = ()
+    ) -> dict[str, int]:
+        """How many hops :meth:`neighbors` lists for each node, uncapped: the lengths of its
+        neighbour lists, a list at a time for all the nodes of a kind."""
+        names = sorted({t.value for t in types}) if types else sorted(self._layers)
+        out = dict.fromkeys(node_ids, 0)
+        by_kind: dict[NodeKind, list[str]] = {}
+        for node_id in out:
+            node = self._nodes.get(node_id)
+            if node is not None:
+                by_kind.setdefault(node.kind, []).append(node_id)
+        for kind, ids in by_kind.items():
+            counts = [0] * len(ids)
+            for table in self._tables(kind, direction, names):  # in C: many nodes cost little
+                counts = list(
+                    map(operator.add, counts, map(len, map(table.get, ids, repeat(_NO_ATTRIBUTES))))
+                )
+            out.update(zip(ids, counts, strict=True))
+        return out
+
+    def _tables(self, kind: NodeKind, direction: Direction, names: list[str]) -> list[dict[str, Any]]:
+        """The neighbour tables (a layer's predecessors or successors) in which a node of a kind
+        can appear, of the given types: the ontology allows it no others."""
+        sides = _sides_of(kind)
+        return [
+            table
+            for name in names
+            if (layer := self._layers.get(name)) is not None
+            for table, outgoing in ((layer._pred, False), (layer._succ, True))
+            if (name, outgoing) in sides and direction != ("in" if outgoing else "out")
+        ]
+
+
+@cache
+def _sides_of(kind: NodeKind) -> frozenset[tuple[str, bool]]:
+    """(type, outgoing) for each kind of relationship a node of a kind can have, by the ontology."""
+    return frozenset(
+        (rel_type.value, outgoing)
+        for rel_type, pairs in ALLOWED_PAIRS.items()
+        for source, target in pairs
+        for outgoing, end in ((True, source), (False, target))
+        if end is kind
+    )
+
+
+_hop_place = operator.itemgetter(0, 2)
+"""A hop's neighbour and direction: its place in a neighbour list (see neighbor_hops)."""
+_first_three: Callable[[tuple[str, RelType, Literal["out", "in"], Any]], Hop] = operator.itemgetter(0, 1, 2)
+_IN: Literal["in"] = "in"
+_OUT: Literal["out"] = "out"
 
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")

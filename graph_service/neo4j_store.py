@@ -77,6 +77,7 @@ from graph_service.store import (
     UNIT_WEIGHTS,
     Direction,
     GraphCounts,
+    Hop,
     Neighbor,
     Path,
     PathStep,
@@ -821,6 +822,55 @@ class Neo4jStore:
         if isinstance(exc, ClientError):
             return GraphServiceError(f"{where} refused a request while {action}; see innograph's log.")
         return BackendUnavailable(f"{where} failed while {action} ({type(exc).__name__}); try again.")
+
+    # -- reads without models -------------------------------------------------
+
+    def neighbor_hops(
+        self,
+        node_ids: Iterable[str],
+        *,
+        direction: Direction = "both",
+        types: Sequence[RelType] = (),
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, list[Hop]]:
+        """The hops of :meth:`neighbors`, capped, then those alive at ``as_of``, as ids (see
+        ``GraphStore.neighbor_hops``): one query per kind and chunk of nodes, all in one
+        transaction, returning no properties."""
+        ids = list(dict.fromkeys(node_ids))
+        out: dict[str, list[Hop]] = {i: [] for i in ids}
+        if limit is not None and limit <= 0:
+            return out
+        queries = [
+            cypher.neighbor_hops(kind, chunk, direction, types, as_of, limit)
+            for kind, kind_ids in _ids_by_kind(ids).items()
+            for chunk in _chunks(kind_ids)
+        ]
+        if queries:
+            for batch in self._read("reading neighbours", _records_of_many, queries):
+                for r in batch:
+                    out[r["id"]] = [(other, _REL_TYPES[t], way) for other, t, way in r["hops"]]
+        return out
+
+    def degrees(
+        self, node_ids: Iterable[str], *, direction: Direction = "both", types: Sequence[RelType] = ()
+    ) -> dict[str, int]:
+        """How many hops :meth:`neighbors` lists for each node, uncapped (see
+        ``GraphStore.degrees``): counted from the degree store, one query per kind and chunk."""
+        ids = list(dict.fromkeys(node_ids))
+        out = dict.fromkeys(ids, 0)
+        queries = [
+            cypher.degrees(kind, chunk, direction, types)
+            for kind, kind_ids in _ids_by_kind(ids).items()
+            for chunk in _chunks(kind_ids)
+        ]
+        if queries:
+            for batch in self._read("counting neighbours", _records_of_many, queries):
+                out.update((r["id"], r["n"]) for r in batch)
+        return out
+
+
+_REL_TYPES = {t.value: t for t in RelType}
 
 
 @dataclass

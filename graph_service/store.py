@@ -22,6 +22,7 @@ __all__ = [
     "Direction",
     "GraphCounts",
     "GraphStore",
+    "Hop",
     "Neighbor",
     "Path",
     "PathStep",
@@ -118,6 +119,11 @@ class Neighbor(BaseModel):
     node: Node
     relationship: Relationship
     direction: Literal["out", "in"] = Field(description="'out' when the relationship starts at the origin.")
+
+
+Hop = tuple[str, RelType, Literal["out", "in"]]
+"""A hop from a node, without models: the neighbour's id, the relationship's type, and
+``out`` when the relationship starts at the origin (as :attr:`Neighbor.direction`)."""
 
 
 class Path(BaseModel):
@@ -362,4 +368,31 @@ class GraphStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+        ...
+
+    def neighbor_hops(
+        self,
+        node_ids: Iterable[str],
+        *,
+        direction: Direction = "both",
+        types: Sequence[RelType] = (),
+        as_of: str | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> dict[str, list[Hop]]:
+        """For each node, the first ``limit`` hops of :meth:`neighbors` (no kind filter), those
+        whose relationship and neighbour are alive at ``as_of``, as ids: ``{node: [(nb.node.id,
+        nb.relationship.type, nb.direction) for nb in neighbors(node, direction=direction,
+        types=types, limit=limit) if alive(nb.node, as_of) and alive(nb.relationship, as_of)]}``
+        for each distinct node given, in the order given (an unknown one has none).
+
+        For walks over many nodes (the chains between two entities): no node or relationship
+        is built, and a backend may answer for all the nodes at once."""
+        ...
+
+    def degrees(
+        self, node_ids: Iterable[str], *, direction: Direction = "both", types: Sequence[RelType] = ()
+    ) -> dict[str, int]:
+        """For each distinct node given, in the order given, how many hops :meth:`neighbors` lists
+        for it without a cap or a kind filter (a self-loop counts once each way; an unknown node
+        has none): what reading its hops costs, known without reading them."""
         ...

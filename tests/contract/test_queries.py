@@ -777,6 +777,37 @@ def test_paths_as_of(mini: GraphStore) -> None:
     assert [n.id for n in early.paths[0].nodes] == [CSAE, "organization:cast", CMES, ELECTRICAL]
 
 
+@pytest.fixture
+def capped_hub(store: GraphStore) -> GraphStore:
+    """An industry served by four societies, three of them members of one organisation. With a
+    fanout of two, the industry's hops reach only societies a and b, the organisation's only a and c."""
+    return build(
+        store,
+        [soc(key, f"Society {key.upper()}") for key in "abcz"]
+        + [ind("i", "Hub Industry"), org("o", "Org O")],
+        [rel(f"society:{key}", R.SERVES, "industry:t:i") for key in "abcz"]
+        + [rel(f"society:{key}", R.MEMBER_OF, "organization:o") for key in "acz"],
+    )
+
+
+def test_paths_follow_only_the_first_hops_of_each_node(capped_hub: GraphStore) -> None:
+    a, c, z, o, i = "society:a", "society:c", "society:z", "organization:o", "industry:t:i"
+
+    def chains(source: str, **options: int) -> list[list[str]]:
+        found = paths_between(capped_hub, source, i, k=3, **options)
+        return [[n.id for n in p.nodes] for p in found.paths]
+
+    assert chains(c) == [[c, i], [c, o, a, i], [c, o, z, i]]
+    assert chains(a) == [[a, i], [a, o, c, i], [a, o, z, i]]
+    # walking out from the industry, c is three hops away (i → a → o → c): no shorter chain is taken
+    assert chains(c, fanout=2) == [[c, o, a, i]]
+    # the industry's hops do not reach c, so c is not one hop from it, and a → o → c → i is not taken
+    assert chains(a, fanout=2) == [[a, i]]
+    # nothing the walk from the industry reaches has z among its first two hops
+    assert chains(z, fanout=2) == []
+    assert chains(z, fanout=2, max_hops=6) == []
+
+
 # -- search -------------------------------------------------------------------------------------
 
 

@@ -24,8 +24,9 @@ from graph_service.ontology import (
     Relationship,
     RelType,
     Society,
+    alive,
 )
-from graph_service.store import GraphCounts, GraphStore, PathStep, started_of
+from graph_service.store import Direction, GraphCounts, GraphStore, PathStep, started_of
 from loaders.load import load_dataset
 
 PROV = Provenance(source="notes", evidence="test", basis=Basis.STATED)
@@ -499,3 +500,58 @@ def test_the_generation_changes_when_the_graph_does_and_only_then(
     assert changed not in (None, before)
     mini.upsert_relationships([serves("society:generation-test", "industry:wz:electrical")])
     assert mini.generation() not in (None, before, changed)
+
+
+def test_neighbor_hops_are_the_neighbors_by_id_capped_then_dated(mini: GraphStore) -> None:
+    electrical = "industry:wz:electrical"
+    assert mini.neighbor_hops([electrical, "society:nobody"], as_of="2021-07") == {
+        electrical: [
+            ("enterprise:yq-electric", T.OPERATES_IN, "in"),
+            ("program:panel", T.SERVES, "in"),
+            ("society:cmes", T.SERVES, "in"),
+        ],
+        "society:nobody": [],
+    }
+    # the cap counts the workstation, not yet there in 2021-07, so CMES is past it
+    assert mini.neighbor_hops([electrical], as_of="2021-07", limit=3) == {
+        electrical: [("enterprise:yq-electric", T.OPERATES_IN, "in"), ("program:panel", T.SERVES, "in")]
+    }
+    nodes = [n.id for n in mini.iter_nodes()]
+    given = [*nodes, "society:nobody", "malformed", nodes[0]]
+    cases: list[tuple[Direction, tuple[RelType, ...], str | None, int | None]] = [
+        ("both", (), None, None),
+        ("both", (), "2021-06", 2),
+        ("in", (T.SERVES,), None, 1),
+        ("out", (T.MEMBER_OF, T.PARTICIPATES_IN), "2022", None),
+        ("both", (), None, 0),
+    ]
+    for direction, types, as_of, limit in cases:
+        hops = mini.neighbor_hops(given, direction=direction, types=types, as_of=as_of, limit=limit)
+        assert list(hops) == list(dict.fromkeys(given))
+        for node_id, found in hops.items():
+            expected = [
+                (nb.node.id, nb.relationship.type, nb.direction)
+                for nb in mini.neighbors(node_id, direction=direction, types=types, limit=limit)
+                if alive(nb.node, as_of) and alive(nb.relationship, as_of)
+            ]
+            assert found == expected, (node_id, direction, types, as_of, limit)
+
+
+def test_degrees_count_what_neighbors_lists_uncapped(mini: GraphStore) -> None:
+    assert mini.degrees(["program:panel", "society:nobody", "malformed"]) == {
+        "program:panel": 6,
+        "society:nobody": 0,
+        "malformed": 0,
+    }
+    given = [n.id for n in mini.iter_nodes()]
+    cases: list[tuple[Direction, tuple[RelType, ...]]] = [
+        ("both", ()),
+        ("in", ()),
+        ("out", (T.SERVES, T.MEMBER_OF)),
+        ("both", (T.PART_OF,)),
+    ]
+    for direction, types in cases:
+        assert mini.degrees(given, direction=direction, types=types) == {
+            node_id: len(mini.neighbors(node_id, direction=direction, types=types, limit=None))
+            for node_id in given
+        }, (direction, types)

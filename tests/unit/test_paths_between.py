@@ -1,0 +1,169 @@
+"""``paths_between`` agrees with its definition, written out plainly here: on random graphs with
+hubs, where a small fanout cap makes the walk one-way (a hub's first hops need not include a
+node whose hops include the hub), with dates, type filters, and starts or goals not yet alive."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from graph_service.embedded import EmbeddedStore
+from graph_service.ontology import (
+    Enterprise,
+    Industry,
+    Node,
+    Organization,
+    Relationship,
+    RelType,
+    Society,
+    Talent,
+    alive,
+    provenance,
+)
+from queries.explore import paths_between
+
+PROV = provenance("test", "", "synthetic")
+R = RelType
+DATES = [None, None, None, "2019", "2021-06", "2023"]
+
+Chain = tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]
+
+
+def random_store(seed: int) -> EmbeddedStore:
+    """A few hundred nodes; the first societies, organisations and industries are hubs."""
+    rng = random.Random(seed)
+
+    def skewed(ids: list[str]) -> str:  # low positions far more often: hubs
+        return ids[min(int(rng.expovariate(0.35)), len(ids) - 1)]
+
+    def dated() -> dict[str, str]:
+        since = rng.choice(DATES)
+        return {"since": since} if since else {}
+
+    def node(cls: type[Node], prefix: str, n: int) -> list[Node]:
+        return [
+            cls(id=f"{prefix}:{prefix[0]}{i:03d}", name=f"{prefix} {i}", provenance=PROV, **dated())
+            for i in range(n)
+        ]  # type: ignore[arg-type]
+
+    societies = node(Society, "society", 30)
+    orgs = node(Organization, "organization", 5)
+    talents = node(Talent, "talent", 90)
+    enterprises = node(Enterprise, "enterprise", 70)
+    industries = [
+        Industry(id=f"industry:t:i{i:03d}", name=f"industry {i}", taxonomy="t", provenance=PROV, **dated())  # type: ignore[arg-type]
+        for i in range(15)
+    ]
+    ids = {
+        kind: [n.id for n in nodes]
+        for kind, nodes in (
+            ("s", societies),
+            ("o", orgs),
+            ("t", talents),
+            ("e", enterprises),
+            ("i", industries),
+        )
+    }
+    keys: set[tuple[str, RelType, str]] = set()
+    for t in ids["t"]:
+        keys |= {(t, R.MEMBER_OF, skewed(ids["s"])) for _ in range(rng.randint(1, 2))}
+        keys |= {(t, R.ADVISES, rng.choice(ids["e"])) for _ in range(rng.randint(0, 2))}
+    for e in ids["e"]:
+        keys.add((e, R.OPERATES_IN, skewed(ids["i"])))
+    for s in ids["s"]:
+        keys.add((s, R.MEMBER_OF, skewed(ids["o"])))
+        keys |= {(s, R.SERVES, skewed(ids["i"])) for _ in range(rng.randint(0, 2))}
+    for n, i in enumerate(ids["i"][1:], 1):
+        if rng.random() < 0.6:
+            keys.add((i, R.PART_OF, ids["i"][rng.randrange(n)]))
+    keys |= {(ids["o"][1], R.MEMBER_OF, ids["o"][0]), (ids["o"][0], R.MEMBER_OF, ids["o"][1])}
+    rels = [Relationship(source=s, type=t, target=o, provenance=PROV, **dated()) for s, t, o in sorted(keys)]  # type: ignore[arg-type]
+    rng.shuffle(rels)  # written out of order, as loads in batches may leave the neighbour lists
+    store = EmbeddedStore(None)
+    store.upsert_nodes([*societies, *orgs, *talents, *enterprises, *industries])
+    for start in range(0, len(rels), 50):
+        store.upsert_relationships(rels[start : start + 50])
+    return store
+
+
+def by_definition(
+    store: EmbeddedStore,
+    source: str,
+    target: str,
+    k: int,
+    max_hops: int,
+    types: Sequence[RelType],
+    as_of: str | None,
+    fanout: int,
+) -> list[Chain]:
+    """From each node the walk follows its first ``fanout`` hops that are alive; a node's distance
+    from the goal is counted walking out from the goal; chains of each length from the start's
+    distance up to ``max_hops`` whose every node, i hops before the goal, is within i of it,
+    until there are ``k``; shortest first, then by the ids, the types, and the hop order."""
+
+    def hops(node_id: str) -> list[tuple[str, Relationship]]:
+        return [
+            (nb.node.id, nb.relationship)
+            for nb in store.neighbors(node_id, types=list(types), limit=fanout)
+            if alive(nb.node, as_of) and alive(nb.relationship, as_of)
+        ]
+
+    distance = {target: 0}
+    frontier = [target]
+    for hop in range(1, max_hops + 1):
+        frontier = [o for here in frontier for o, _ in hops(here) if o not in distance]
+        distance.update((o, hop) for o in frontier)
+    if source not in distance:
+        return []
+    found: list[Chain] = []
+    for length in range(distance[source], max_hops + 1):
+
+        def walk(ids: list[str], rels: list[Relationship], length: int) -> None:
+            left = length - len(rels)
+            if left == 0:
+                if ids[-1] == target:
+                    found.append((tuple(ids), tuple(r.key for r in rels)))
+                return
+            for other, rel in hops(ids[-1]):
+                if other not in ids and distance.get(other, max_hops + 1) <= left - 1:
+                    walk([*ids, other], [*rels, rel], length)
+
+        walk([source], [], length)
+        if len(found) >= k:
+            break
+    found.sort(key=lambda c: (len(c[1]), c[0], [key[1] for key in c[1]]))
+    return found[:k]
+
+
+def test_paths_between_agrees_with_its_definition_under_small_caps() -> None:
+    checked = with_chains = 0
+    for seed in range(3):
+        store = random_store(seed)
+        rng = random.Random(100 + seed)
+        nodes = [n.id for n in store.iter_nodes()]
+        busy = sorted(nodes, key=lambda i: -len(store.neighbors(i, limit=None)))[:12]
+        for _ in range(60):
+            k, max_hops = rng.randint(1, 5), rng.randint(1, 6)
+            source = rng.choice(busy if rng.random() < 0.4 else nodes)
+            target = source
+            for _ in range(rng.randint(1, max_hops)):  # mostly a target the source reaches
+                around = store.neighbors(target, limit=None)
+                target = rng.choice(around).node.id if around else target
+            if target == source:
+                target = rng.choice([n for n in nodes if n != source])
+            types = [] if rng.random() < 0.7 else rng.sample(list(R), rng.randint(2, 6))
+            as_of = rng.choice([None, *DATES])
+            fanout = rng.choice([1, 2, 3, 4, 6, 500, 500])
+            expected = by_definition(store, source, target, k, max_hops, types, as_of, fanout)
+            result = paths_between(
+                store, source, target, k=k, max_hops=max_hops, types=types, as_of=as_of, fanout=fanout
+            )
+            got = [
+                (tuple(n.id for n in p.nodes), tuple((s.source, s.type.value, s.target) for s in p.steps))
+                for p in result.paths
+            ]
+            assert got == expected, (seed, source, target, k, max_hops, types, as_of, fanout)
+            assert result.count == len(expected)
+            checked += 1
+            with_chains += bool(expected)
+    assert with_chains >= checked // 3  # most pairs are joined: the comparison is not vacuous
