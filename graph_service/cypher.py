@@ -511,7 +511,7 @@ def neighbors(
         _ANCHORED
         + "MATCH (a:"
         + label(kind)
-        + " {id: $id}) USING INDEX a:"
+        + " {id: $id}) USING INDEX SEEK a:"
         + label(kind)
         + "(id) CALL (a) { "
         + " UNION ALL ".join(branches)
@@ -591,11 +591,12 @@ _RELS_OF_P: LiteralString = _RELS_OF_P_LIST + " AS rels"
 
 
 _ANCHORED: LiteralString = "CYPHER replan=skip "
-"""For a query that starts at one node by its id, named in a ``USING INDEX`` hint: its plan
-is that seek and expansions outward, whatever the graph's statistics, so the plan cached
-before a load is kept after it (see READ_GENERATION). Without the hint the planner chose,
-on a loaded graph, to scan the far end's kind and filter on the start's id at the end; and
-planning a serving pattern again after a load took 1.4-3 s on the test server."""
+"""For a query that starts at one node by its id, named in a ``USING INDEX SEEK`` hint: its
+plan is that seek and expansions outward, whatever the graph's statistics, so the plan cached
+before a load is kept after it (see READ_GENERATION). Without a hint the planner chose, on a
+loaded graph, to scan the far end's kind and filter on the start's id at the end; with a plain
+``USING INDEX`` it sometimes scanned the whole id index and filtered (a hint an index scan
+fulfils); and planning a serving pattern again after a load took 1.4-3 s on the test server."""
 
 
 def _ordered_paths(
@@ -621,10 +622,9 @@ def _paths(
 ) -> LiteralString:
     """``MATCH p`` = the pattern from the node whose id is ``start``, no node twice, in no order.
 
-    The start is matched on its own, through its id's index, before the pattern: ``WITH s``
-    ends that part of the query, so the pattern is planned from a node already found. With
-    the hint on the pattern alone, one run of the plan test saw a plan made afresh after a
-    load without the seek (Neo4j leaves a hint it does not follow as a warning)."""
+    The start is found on its own by a seek of its id's index (``USING INDEX SEEK``; see
+    ``_ANCHORED``), and ``WITH s`` ends that part of the query, so the pattern is planned
+    outward from a node already found."""
     pattern: LiteralString = "(s)"
     for types, direction, kinds in steps:
         rel: LiteralString = "[" + _type_expr(types) + "]"
@@ -642,7 +642,7 @@ def _paths(
         + label(kind)
         + " {id: "
         + start
-        + "}) USING INDEX s:"
+        + "}) USING INDEX SEEK s:"
         + label(kind)
         + "(id) WITH s MATCH p = "
         + pattern
@@ -731,7 +731,7 @@ def neighbor_hops(
         _ANCHORED
         + "UNWIND $ids AS id MATCH (a:"
         + label(kind)
-        + " {id: id}) USING INDEX a:"
+        + " {id: id}) USING INDEX SEEK a:"
         + label(kind)
         + "(id) CALL (a) { CALL (a) { "
         + " UNION ALL ".join(branches)
@@ -759,7 +759,7 @@ def degrees(kind: NodeKind, node_ids: Sequence[str], direction: str, types: Sequ
         _ANCHORED
         + "UNWIND $ids AS id MATCH (a:"
         + label(kind)
-        + " {id: id}) USING INDEX a:"
+        + " {id: id}) USING INDEX SEEK a:"
         + label(kind)
         + "(id) RETURN a.id AS id, "
         + " + ".join(counts)
