@@ -188,14 +188,15 @@ def in_period(since: str | None, until: str | None, as_of: str) -> bool:
     return not (until is not None and as_of[: len(until)] > until)
 
 
-def starts_within(since: str | None, start: str, end: str) -> bool:
-    """Whether a start date falls from ``start`` up to ``end``, both included, each pair of
-    dates compared at their common precision: ``2021-05`` is within ``2021``–``2021``, and
-    ``2021`` within ``2021-09``–``2021-12``."""
+def starts_within(since: str | None, start: str | None, end: str | None) -> bool:
+    """Whether a start date falls from ``start`` up to ``end``, both included (``None``: open
+    on that side), each pair of dates compared at their common precision: ``2021-05`` is
+    within ``2021``–``2021``, and ``2021`` within ``2021-09``–``2021-12``."""
     if since is None:
         return False
-    n, m = min(len(since), len(start)), min(len(since), len(end))
-    return since[:n] >= start[:n] and since[:m] <= end[:m]
+    if start is not None and since[: len(start)] < start[: len(since)]:
+        return False
+    return end is None or since[: len(end)] <= end[: len(since)]
 
 
 def check_pair(rel_type: RelType, source: NodeKind, target: NodeKind) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
-from graph_service.ontology import NodeKind, Program, RelType
+from graph_service.ontology import NodeKind, Program, RelType, starts_within
 from graph_service.store import GraphStore
 from queries.common import alive, resolve_entity
 from queries.models import EvidenceStep, NodeRef, ResultModel
@@ -87,7 +87,7 @@ def plan_progress(store: GraphStore, plan: str, *, as_of: str | None = None) -> 
         for program in store.find_nodes(NodeKind.PROGRAM, {"program_kind": kind}, limit=None):
             if not alive(program, as_of):
                 continue
-            in_period = program.since is not None and _within(program.since, node.since, node.until)
+            in_period = starts_within(program.since, node.since, node.until)
             if program.id in members or in_period:
                 met[program.id] = program
         rows.append(
@@ -132,25 +132,10 @@ def _members(store: GraphStore, plan_id: str, as_of: str | None) -> set[str]:
         nxt = []
         for here in frontier:
             for nb in store.neighbors(
-                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.PROGRAM]
+                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.PROGRAM], limit=None
             ):
                 if nb.node.id not in found and alive(nb.node, as_of):
                     found.add(nb.node.id)
                     nxt.append(nb.node.id)
         frontier = nxt
     return found
-
-
-def _within(date: str, since: str | None, until: str | None) -> bool:
-    return (since is None or not _before(date, since)) and (until is None or _upto(date, until))
-
-
-def _before(date: str, bound: str) -> bool:
-    """``date`` ends before ``bound`` starts (partial dates compare at their common precision)."""
-    n = min(len(date), len(bound))
-    return date[:n] < bound[:n]
-
-
-def _upto(date: str, bound: str) -> bool:
-    n = min(len(date), len(bound))
-    return date[:n] <= bound[:n]
