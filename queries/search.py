@@ -510,12 +510,13 @@ def _index(store: GraphStore) -> _Index:
 
     One thread builds it at a time per store: a province's index takes tens of seconds of CPU,
     and the searches that arrive meanwhile wait for that build instead of each starting one."""
-    generation = store.generation()
-    signature: tuple[tuple[str, int], ...] | str = (
-        generation if generation is not None else tuple(sorted(store.counts().nodes.items()))
-    )
 
-    def fresh() -> _Index | None:
+    def fresh() -> tuple[_Index | None, tuple[tuple[str, int], ...] | str]:
+        """The cached index if it is the graph's as it is now, and the graph's signature."""
+        generation = store.generation()
+        signature: tuple[tuple[str, int], ...] | str = (
+            generation if generation is not None else tuple(sorted(store.counts().nodes.items()))
+        )
         with _cache_lock:
             cached = _cache.get(store)
         if (
@@ -523,15 +524,19 @@ def _index(store: GraphStore) -> _Index:
             and cached.signature == signature
             and (generation is not None or time.monotonic() - cached.built < INDEX_TTL_SECONDS)
         ):
-            return cached
-        return None
+            return cached, signature
+        return None, signature
 
-    if (found := fresh()) is not None:
+    found, _ = fresh()
+    if found is not None:
         return found
     with _cache_lock:
         building = _builders.setdefault(store, threading.Lock())
     with building:
-        if (found := fresh()) is not None:  # built by another search while this one waited
+        # read again: another search may have built it while this one waited, or the graph
+        # may have changed meanwhile
+        found, signature = fresh()
+        if found is not None:
             return found
         index = _build(list(store.iter_nodes()), signature)
         with _cache_lock:
