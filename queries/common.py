@@ -120,7 +120,7 @@ def sub_industries(
         nxt = []
         for here in frontier:
             for nb in store.neighbors(
-                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY]
+                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY], limit=None
             ):
                 if nb.node.id in seen or not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
                     continue

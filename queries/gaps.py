@@ -432,7 +432,9 @@ def _industries_in_region(store: GraphStore, region_id: str, as_of: str | None) 
     while frontier:
         nxt = []
         for here in frontier:
-            for nb in store.neighbors(here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.REGION]):
+            for nb in store.neighbors(
+                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.REGION], limit=None
+            ):
                 if nb.node.id not in regions:
                     regions.add(nb.node.id)
                     nxt.append(nb.node.id)

@@ -126,13 +126,13 @@ def _related_industries(store: GraphStore, target: Node, family: set[str], as_of
     """Parents of the industry, their other children (siblings), and nothing already in the family."""
     related: dict[str, Node] = {}
     for parent in store.neighbors(
-        target.id, direction="out", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY]
+        target.id, direction="out", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY], limit=None
     ):
         if not alive(parent.node, as_of):
             continue
         related[parent.node.id] = parent.node
         for sibling in store.neighbors(
-            parent.node.id, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY]
+            parent.node.id, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.INDUSTRY], limit=None
         ):
             if alive(sibling.node, as_of):
                 related[sibling.node.id] = sibling.node

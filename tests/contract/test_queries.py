@@ -1005,6 +1005,18 @@ def test_plan_progress(mini: GraphStore) -> None:
         plan_progress(mini, "program:nothing")
 
 
+def test_plan_progress_counts_every_member_of_a_large_plan(store: GraphStore) -> None:
+    """A national plan may hold more programs than a page of neighbours: every one counts."""
+    stations = [prog(f"d{i:04d}", f"Station {i}", program_kind="doctoral_station") for i in range(1050)]
+    build(
+        store,
+        [prog("plan", "Plan", program_kind="plan", targets={"doctoral_station": 1100}), *stations],
+        [rel(s.id, R.PART_OF, "program:plan") for s in stations],
+    )
+    (target,) = plan_progress(store, "Plan").targets
+    assert (target.target, target.achieved) == (1100, 1050)
+
+
 def test_plan_progress_counts_programs_in_the_period_and_nested(store: GraphStore) -> None:
     build(
         store,
