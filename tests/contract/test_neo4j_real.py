@@ -325,7 +325,11 @@ def test_anchored_queries_are_planned_from_their_start_on_an_empty_graph_and_a_f
 
     weights = {basis.value: w for basis, w in UNIT_WEIGHTS.items()}
     industry = "industry:wz:electrical"
-    queries = [cypher.neighbors(NodeKind.SOCIETY, "society:cmes", "both", [RelType.SERVES], [], 100)]
+    queries = [
+        cypher.neighbors(NodeKind.SOCIETY, "society:cmes", "both", [RelType.SERVES], [], 100),
+        cypher.neighbor_hops(NodeKind.INDUSTRY, [industry, "industry:wz:digital"], "both", [], None, 500),
+        cypher.degrees(NodeKind.INDUSTRY, [industry, "industry:wz:digital"], "both", []),
+    ]
     for patterns in CHANNELS.values():
         for steps in patterns:
             spec = [(step.types, step.direction, step.kinds) for step in steps]
