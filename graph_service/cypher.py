@@ -728,12 +728,8 @@ def neighbor_hops(
         branches.append("MATCH (a)<-" + rel + "-(b) RETURN r, b, 'in' AS way")
     params: dict[str, Any] = {"ids": list(node_ids), "as_of": as_of}
     text: LiteralString = (
-        _ANCHORED
-        + "UNWIND $ids AS id MATCH (a:"
-        + label(kind)
-        + " {id: id}) USING INDEX SEEK a:"
-        + label(kind)
-        + "(id) CALL (a) { CALL (a) { "
+        _each_node(kind)
+        + " CALL (a) { CALL (a) { "
         + " UNION ALL ".join(branches)
         + " } WITH r, b, way, type(r) AS type, b.id AS other ORDER BY type, other, way"
         + _limit(limit, params)
@@ -742,6 +738,18 @@ def neighbor_hops(
         + ") RETURN collect([other, type, way]) AS hops } RETURN a.id AS id, hops"
     )
     return text, params
+
+
+def _each_node(kind: NodeKind) -> LiteralString:
+    """``a``: each node of one kind whose id is in ``$ids``, found by a seek of its id index."""
+    return (
+        _ANCHORED
+        + "UNWIND $ids AS id MATCH (a:"
+        + label(kind)
+        + " {id: id}) USING INDEX SEEK a:"
+        + label(kind)
+        + "(id)"
+    )
 
 
 def degrees(kind: NodeKind, node_ids: Sequence[str], direction: str, types: Sequence[RelType]) -> CypherQuery:
@@ -755,14 +763,5 @@ def degrees(kind: NodeKind, node_ids: Sequence[str], direction: str, types: Sequ
         counts.append("COUNT { (a)-" + rel + "->() }")
     if direction in ("in", "both"):
         counts.append("COUNT { (a)<-" + rel + "-() }")
-    text: LiteralString = (
-        _ANCHORED
-        + "UNWIND $ids AS id MATCH (a:"
-        + label(kind)
-        + " {id: id}) USING INDEX SEEK a:"
-        + label(kind)
-        + "(id) RETURN a.id AS id, "
-        + " + ".join(counts)
-        + " AS n"
-    )
+    text: LiteralString = _each_node(kind) + " RETURN a.id AS id, " + " + ".join(counts) + " AS n"
     return text, {"ids": list(node_ids)}
