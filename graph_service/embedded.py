@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import networkx as nx
 import orjson
@@ -385,6 +385,7 @@ class EmbeddedStore:
             return self._tally_chain(_Chain(self, start, plan), weights, limit, keep)
         nodes = self._nodes
         out: dict[str, PathTally] = {}
+        kept: dict[str, _PathsFound] = {}
         for ids, hops in itertools.islice(self._walk(start_id, steps), limit):
             weight = 1.0
             for data, _, _ in hops:
@@ -401,11 +402,11 @@ class EmbeddedStore:
                 continue
             tally = out.get(ids[-1])
             if tally is None:
-                tally = out[ids[-1]] = PathTally()
+                tally = out[ids[-1]] = PathTally(examples=kept.setdefault(ids[-1], _PathsFound()))
             tally.weight += weight
             tally.count += 1
-            if len(tally.examples) < keep:
-                tally.examples.append(self._path(ids, hops))
+            if len(examples := kept[ids[-1]]) < keep:
+                examples.add(tuple(nodes[i] for i in ids), tuple(hops))
         return out
 
     def path_ends(
@@ -551,7 +552,9 @@ class EmbeddedStore:
         """:meth:`tally_paths` for a chain at the present: a depth-first walk over the
         neighbour dicts in id order that adds up weights as it goes."""
         ids, hops = chain.ids, chain.hops
+        nodes = self._nodes
         out: dict[str, PathTally] = {}
+        kept: dict[str, _PathsFound] = {}
         budget = [limit if limit is not None else -1]
         by_provenance: dict[int, float] = {}  # few distinct provenances, hashed by identity
 
@@ -595,11 +598,11 @@ class EmbeddedStore:
                 budget[0] -= 1
                 tally = out.get(other)
                 if tally is None:
-                    tally = out[other] = PathTally()
+                    tally = out[other] = PathTally(examples=kept.setdefault(other, _PathsFound()))
                 tally.weight += weight * weight_of(data["m"])
                 tally.count += 1
-                if len(tally.examples) < keep:
-                    tally.examples.append(self._path([*ids, other], [*hops, (data, name, forward)]))
+                if len(examples := kept[other]) < keep:
+                    examples.add((*map(nodes.__getitem__, ids), nodes[other]), (*hops, (data, name, forward)))
 
         with contextlib.suppress(_Enough):
             (visit_last if chain.last == 0 else visit)(0, ids[0], 1.0)
@@ -683,13 +686,7 @@ class EmbeddedStore:
 
     def _path(self, ids: list[str], hops: list[_Hop]) -> Path:
         """The path a walk found, its packed relationships built."""
-        rels = tuple(
-            _rel_of(data, ids[i], _REL_TYPES[name], ids[i + 1])
-            if forward
-            else _rel_of(data, ids[i + 1], _REL_TYPES[name], ids[i])
-            for i, (data, name, forward) in enumerate(hops)
-        )
-        return Path.model_construct(nodes=tuple(self._nodes[i] for i in ids), relationships=rels)
+        return _path_of(tuple(self._nodes[i] for i in ids), hops)
 
     def started_between(self, start: str, end: str, *, limit: int) -> Started:
         """What started in a period: nodes and relationships by their ``since``, read where
@@ -1707,6 +1704,54 @@ _Hop = tuple[dict[str, Any], str, bool]
 
 _Packed = tuple[Provenance, str, str | None, str | None]
 """A relationship read from a snapshot and not built yet: provenance, role, since, until."""
+
+
+def _path_of(nodes: tuple[Node, ...], hops: Sequence[_Hop]) -> Path:
+    """The path along ``nodes`` by ``hops``, its packed relationships built."""
+    rels = tuple(
+        _rel_of(data, nodes[i].id, _REL_TYPES[name], nodes[i + 1].id)
+        if forward
+        else _rel_of(data, nodes[i + 1].id, _REL_TYPES[name], nodes[i].id)
+        for i, (data, name, forward) in enumerate(hops)
+    )
+    return Path.model_construct(nodes=nodes, relationships=rels)
+
+
+class _PathsFound(Sequence[Path]):
+    """The first paths of a tally, held as the walk found them (nodes and hops) and made
+    into models when read: an answer puts into words the paths of one page of ends, and
+    a busy industry's tally keeps paths for hundreds. The hops hold the edges' own
+    attribute dicts, so a path read later is the one found, whatever was written since."""
+
+    __slots__ = ("_built", "_found")
+
+    def __init__(self) -> None:
+        self._found: list[tuple[tuple[Node, ...], tuple[_Hop, ...]]] = []
+        self._built: list[Path | None] = []
+
+    def add(self, nodes: tuple[Node, ...], hops: tuple[_Hop, ...]) -> None:
+        self._found.append((nodes, hops))
+        self._built.append(None)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._found)))]
+        built = self._built[index]
+        if built is None:
+            built = self._built[index] = _path_of(*self._found[index])
+        return built
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _rel_of(data: dict[str, Any], source: str, rel_type: RelType, target: str) -> Relationship:

@@ -142,8 +142,9 @@ class PathTally:
     weight: float = 0.0
     """Sum over the paths of the product of their relationships' basis weights."""
     count: int = 0
-    examples: list[Path] = field(default_factory=list)
-    """The first paths, in the order :meth:`GraphStore.match_paths` gives them."""
+    examples: Sequence[Path] = field(default_factory=list)
+    """The first paths, in the order :meth:`GraphStore.match_paths` gives them. A backend
+    may build them only when they are read: an answer usually shows a few ends' paths."""
 
 
 def tally_of_paths(
@@ -152,6 +153,7 @@ def tally_of_paths(
     """:meth:`GraphStore.tally_paths` over paths already found: what a backend without a
     native tally returns, and the definition a native one must agree with."""
     out: dict[str, PathTally] = {}
+    kept: dict[str, list[Path]] = {}
     for path in paths:
         if as_of is not None and not (
             all(alive(n, as_of) for n in path.nodes) and all(alive(r, as_of) for r in path.relationships)
@@ -160,13 +162,14 @@ def tally_of_paths(
         weight = 1.0
         for rel in path.relationships:
             weight *= weights[rel.provenance.basis]
-        tally = out.get(path.nodes[-1].id)
+        end = path.nodes[-1].id
+        tally = out.get(end)
         if tally is None:
-            tally = out[path.nodes[-1].id] = PathTally()
+            tally = out[end] = PathTally(examples=kept.setdefault(end, []))
         tally.weight += weight
         tally.count += 1
-        if len(tally.examples) < keep:
-            tally.examples.append(path)
+        if len(kept[end]) < keep:
+            kept[end].append(path)
     return out
 
 

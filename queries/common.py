@@ -183,7 +183,7 @@ class EvidenceWords:
         for i, rel in enumerate(rels):
             words.append(phrase(rel.type, rel.source == nodes[i].id))
             words.append(nodes[i + 1].name)
-        return EvidencePath.model_construct(
+        return EvidencePath.trusted(
             channel=channel,
             nodes=[self.ref(n) for n in nodes],
             steps=[self.step(r) for r in rels],

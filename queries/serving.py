@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,15 +165,24 @@ class _Found:
     score: float = 0.0
     count: int = 0
     channels: list[Channel] = field(default_factory=list)
-    examples: list[tuple[Channel, Path]] = field(default_factory=list)
+    shown: int = 0
+    sources: list[tuple[Channel, Sequence[Path], int]] = field(default_factory=list)
+    """Where the evidence shown comes from: so many of the first paths of each tally, read
+    (and so built, where the store builds them on reading) only for the page asked for."""
 
     def add(self, channel: Channel, tally: PathTally, factor: float) -> None:
         self.score += CHANNEL_WEIGHT[channel] * tally.weight * factor
         self.count += tally.count
         if channel not in self.channels:
             self.channels.append(channel)
-        room = MAX_EVIDENCE - len(self.examples)
-        self.examples.extend((channel, path) for path in tally.examples[:room])
+        taken = min(MAX_EVIDENCE - self.shown, len(tally.examples))
+        if taken > 0:
+            self.sources.append((channel, tally.examples, taken))
+            self.shown += taken
+
+    def examples(self) -> list[tuple[Channel, Path]]:
+        """The evidence paths shown, strongest channels first."""
+        return [(channel, path) for channel, paths, taken in self.sources for path in paths[:taken]]
 
     def by_score_then_channels(self) -> tuple[float, int, str, str]:
         return (-round(self.score, 9), -len(self.channels), self.node.name, self.node.id)
@@ -257,7 +266,7 @@ def societies_serving(
             score=round(entry.score, 4),
             channels=_channels(entry),
             paths_total=entry.count,
-            paths=[words.path(path, channel, reverse=True) for channel, path in entry.examples],
+            paths=[words.path(path, channel, reverse=True) for channel, path in entry.examples()],
         )
         for entry in page
     ]
@@ -295,7 +304,7 @@ def industries_served_by(
             score=round(entry.score, 4),
             channels=_channels(entry),
             paths_total=entry.count,
-            paths=[words.path(path, channel) for channel, path in entry.examples],
+            paths=[words.path(path, channel) for channel, path in entry.examples()],
         )
         for entry in page
     ]
