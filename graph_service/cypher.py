@@ -680,6 +680,33 @@ def path_ends_many(
     return text, params
 
 
+def path_ends_counted(
+    kind: NodeKind,
+    start_ids: Sequence[str],
+    steps: Sequence[tuple[Sequence[RelType], str, Sequence[NodeKind]]],
+    *,
+    as_of: str | None,
+) -> CypherQuery:
+    """For each start (all of one kind), how many paths of the pattern it has, alive or not,
+    and where those alive at ``as_of`` end: one row ``(start, n, ends)`` per start, the paths
+    in no order. A start with no more paths than a cap has the ends of
+    :func:`path_ends_many` under that cap, without putting its paths in order; only the
+    starts over it need that."""
+    params: dict[str, Any] = {"starts": list(start_ids), "as_of": as_of}
+    text: LiteralString = (
+        _ANCHORED
+        + "UNWIND $starts AS start CALL (start) { "
+        + _paths(kind, steps, "start")
+        + " WITH p, $as_of IS NULL OR (all(x IN nodes(p) WHERE "
+        + _ALIVE_X
+        + ") AND all(x IN relationships(p) WHERE "
+        + _ALIVE_X
+        + ")) AS alive RETURN count(p) AS n,"
+        " collect(DISTINCT CASE WHEN alive THEN last(nodes(p)).id END) AS ends } RETURN start, n, ends"
+    )
+    return text, params
+
+
 def count_all() -> LiteralString:
     """Node counts per kind and relationship counts per type in one query, each from the count store.
 

@@ -483,15 +483,30 @@ class Neo4jStore:
         limit: int | None = DEFAULT_LIMIT,
     ) -> dict[str, set[str]]:
         """:meth:`path_ends` from many starts (see ``GraphStore.path_ends_many``): one query per
-        kind of start and chunk of starts, the pattern matched per start inside it."""
+        kind of start and chunk of starts, the pattern matched per start inside it.
+
+        Under a cap, the paths are first counted and their ends gathered in no order; only the
+        starts with more paths than the cap (a few hubs) are asked again with their paths in
+        order, since only there does the order decide which paths count."""
         starts = list(dict.fromkeys(start_ids))
         out: dict[str, set[str]] = {s: set() for s in starts}
         spec = [(step.types, step.direction, step.kinds) for step in steps]
         for kind, ids in _ids_by_kind(starts).items():
             for chunk in _chunks(ids):
-                query = cypher.path_ends_many(kind, chunk, spec, limit=limit, as_of=as_of)
+                over: list[str] = []
+                if limit is None:
+                    query = cypher.path_ends_many(kind, chunk, spec, limit=None, as_of=as_of)
+                else:
+                    query = cypher.path_ends_counted(kind, chunk, spec, as_of=as_of)
                 for r in self._read("finding where paths end", _records, query):
-                    out[r["start"]] = set(r["ends"])
+                    if limit is not None and r["n"] > limit:
+                        over.append(r["start"])
+                    else:
+                        out[r["start"]] = set(r["ends"])
+                if over:
+                    query = cypher.path_ends_many(kind, over, spec, limit=limit, as_of=as_of)
+                    for r in self._read("finding where paths end", _records, query):
+                        out[r["start"]] = set(r["ends"])
         return out
 
     def started_between(self, start: str, end: str, *, limit: int) -> Started:

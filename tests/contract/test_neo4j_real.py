@@ -340,6 +340,7 @@ def test_anchored_queries_are_planned_from_their_start_on_an_empty_graph_and_a_f
                 )
             )
             queries.append(cypher.path_ends_many(NodeKind.INDUSTRY, [industry], spec, limit=100, as_of=None))
+            queries.append(cypher.path_ends_counted(NodeKind.INDUSTRY, [industry], spec, as_of=None))
 
     def operators(plan: dict[str, Any]) -> list[str]:
         found = [str(plan.get("operatorType", "")).split("@")[0]]
