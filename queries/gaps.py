@@ -29,7 +29,7 @@ from pydantic import Field
 from graph_service.errors import InvalidRequest
 from graph_service.ontology import Node, NodeKind, RelType
 from graph_service.store import GraphStore, PathStep
-from queries.common import alive, resolve_entity, sub_industries
+from queries.common import alive, resolve_entity, sub_industries_many
 from queries.models import Channel, NodeRef, ResultModel
 from queries.serving import CHANNELS, MAX_PATHS
 
@@ -310,7 +310,8 @@ def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None
 
 def _families(store: GraphStore, industries: list[Node], as_of: str | None) -> list[list[Node]]:
     """Each industry followed by its sub-industries."""
-    return [[industry, *sub_industries(store, industry.id, as_of)] for industry in industries]
+    below = sub_industries_many(store, [industry.id for industry in industries], as_of)
+    return [[industry, *below[industry.id]] for industry in industries]
 
 
 def _refs(store: GraphStore, ids: Iterable[str]) -> dict[str, NodeRef]:
