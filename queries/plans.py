@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
-from graph_service.ontology import NodeKind, Program, RelType, starts_within
+from graph_service.ontology import NodeKind, Program, RelType, kind_of_id, starts_within
 from graph_service.store import GraphStore
 from queries.common import alive, resolve_entity
 from queries.models import EvidenceStep, NodeRef, ResultModel
@@ -126,16 +126,21 @@ def changes(store: GraphStore, start: str, end: str, *, limit: int = 1000) -> Ch
 
 
 def _members(store: GraphStore, plan_id: str, as_of: str | None) -> set[str]:
+    """The programs below a plan (PART_OF, at any depth) that exist at ``as_of``: one
+    ``neighbor_hops`` and one ``get_nodes`` per level, however many programs it holds."""
     found: set[str] = set()
     frontier = [plan_id]
     while frontier:
-        nxt = []
-        for here in frontier:
-            for nb in store.neighbors(
-                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.PROGRAM], limit=None
-            ):
-                if nb.node.id not in found and alive(nb.node, as_of):
-                    found.add(nb.node.id)
-                    nxt.append(nb.node.id)
-        frontier = nxt
+        hops = store.neighbor_hops(frontier, direction="in", types=[RelType.PART_OF], limit=None)
+        below = list(
+            dict.fromkeys(
+                other
+                for here in frontier
+                for other, _, _ in hops.get(here, ())
+                if other not in found and kind_of_id(other) is NodeKind.PROGRAM
+            )
+        )
+        nodes = store.get_nodes(below)
+        frontier = [i for i in below if alive(nodes[i], as_of)]
+        found.update(frontier)
     return found
