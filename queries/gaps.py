@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
-from graph_service.ontology import Node, NodeKind, RelType
+from graph_service.ontology import Node, NodeKind, RelType, kind_of_id
 from graph_service.store import GraphStore, PathStep
 from queries.common import alive, resolve_entity, sub_industries_many
 from queries.models import Channel, NodeRef, ResultModel
@@ -427,27 +427,37 @@ def _talents(store: GraphStore, industry_ids: list[str], as_of: str | None) -> d
 
 
 def _industries_in_region(store: GraphStore, region_id: str, as_of: str | None) -> set[str]:
-    """Industries with an enterprise or park located in a region or any region inside it."""
+    """Industries with an enterprise or park located in a region or any region inside it.
+
+    Read a level of regions, then all their located entities, then all those entities'
+    industries, each with one ``neighbor_hops`` (and one ``get_nodes`` or
+    ``get_relationships`` for the dates), not one ``neighbors`` per entity: a city region
+    of a national graph locates thousands of enterprises."""
     regions = {region_id}
     frontier = [region_id]
     while frontier:
-        nxt = []
-        for here in frontier:
-            for nb in store.neighbors(
-                here, direction="in", types=[RelType.PART_OF], kinds=[NodeKind.REGION], limit=None
-            ):
-                if nb.node.id not in regions:
-                    regions.add(nb.node.id)
-                    nxt.append(nb.node.id)
-        frontier = nxt
-    industries: set[str] = set()
-    for region in sorted(regions):
-        for located in store.neighbors(region, direction="in", types=[RelType.LOCATED_IN], limit=None):
-            if not alive(located.node, as_of):
-                continue
-            for nb in store.neighbors(
-                located.node.id, direction="out", types=[RelType.OPERATES_IN, RelType.FOCUSES_ON], limit=None
-            ):
-                if alive(nb.relationship, as_of):
-                    industries.add(nb.node.id)
-    return industries
+        hops = store.neighbor_hops(frontier, direction="in", types=[RelType.PART_OF], limit=None)
+        frontier = list(
+            dict.fromkeys(
+                other
+                for here in frontier
+                for other, _, _ in hops.get(here, ())
+                if other not in regions and kind_of_id(other) is NodeKind.REGION
+            )
+        )
+        regions.update(frontier)
+    located_hops = store.neighbor_hops(
+        sorted(regions), direction="in", types=[RelType.LOCATED_IN], limit=None
+    )
+    located = list(dict.fromkeys(other for hops in located_hops.values() for other, _, _ in hops))
+    if as_of is not None:
+        nodes = store.get_nodes(located)
+        located = [i for i in located if alive(nodes[i], as_of)]
+    served = store.neighbor_hops(
+        located, direction="out", types=[RelType.OPERATES_IN, RelType.FOCUSES_ON], limit=None
+    )
+    keys = [(here, rel_type.value, other) for here, hops in served.items() for other, rel_type, _ in hops]
+    if as_of is None:
+        return {target for _, _, target in keys}
+    rels = store.get_relationships(keys)
+    return {key[2] for key in keys if alive(rels[key], as_of)}
