@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 import orjson
@@ -77,6 +77,7 @@ from graph_service.store import (
     Hop,
     Neighbor,
     Path,
+    PathsOnRead,
     PathStep,
     PathTally,
     Started,
@@ -385,7 +386,7 @@ class EmbeddedStore:
             return self._tally_chain(_Chain(self, start, plan), weights, limit, keep)
         nodes = self._nodes
         out: dict[str, PathTally] = {}
-        kept: dict[str, _PathsFound] = {}
+        kept: dict[str, PathsOnRead] = {}
         for ids, hops in itertools.islice(self._walk(start_id, steps), limit):
             weight = 1.0
             for data, _, _ in hops:
@@ -402,7 +403,7 @@ class EmbeddedStore:
                 continue
             tally = out.get(ids[-1])
             if tally is None:
-                tally = out[ids[-1]] = PathTally(examples=kept.setdefault(ids[-1], _PathsFound()))
+                tally = out[ids[-1]] = PathTally(examples=kept.setdefault(ids[-1], PathsOnRead(_path_of)))
             tally.weight += weight
             tally.count += 1
             if len(examples := kept[ids[-1]]) < keep:
@@ -554,7 +555,7 @@ class EmbeddedStore:
         ids, hops = chain.ids, chain.hops
         nodes = self._nodes
         out: dict[str, PathTally] = {}
-        kept: dict[str, _PathsFound] = {}
+        kept: dict[str, PathsOnRead] = {}
         budget = [limit if limit is not None else -1]
         by_provenance: dict[int, float] = {}  # few distinct provenances, hashed by identity
 
@@ -598,7 +599,7 @@ class EmbeddedStore:
                 budget[0] -= 1
                 tally = out.get(other)
                 if tally is None:
-                    tally = out[other] = PathTally(examples=kept.setdefault(other, _PathsFound()))
+                    tally = out[other] = PathTally(examples=kept.setdefault(other, PathsOnRead(_path_of)))
                 tally.weight += weight * weight_of(data["m"])
                 tally.count += 1
                 if len(examples := kept[other]) < keep:
@@ -1707,7 +1708,10 @@ _Packed = tuple[Provenance, str, str | None, str | None]
 
 
 def _path_of(nodes: tuple[Node, ...], hops: Sequence[_Hop]) -> Path:
-    """The path along ``nodes`` by ``hops``, its packed relationships built."""
+    """The path along ``nodes`` by ``hops``, its packed relationships built.
+
+    The hops hold the edges' own attribute dicts, so a path built after it was found (see
+    :class:`PathsOnRead`) is the one found, whatever was written since."""
     rels = tuple(
         _rel_of(data, nodes[i].id, _REL_TYPES[name], nodes[i + 1].id)
         if forward
@@ -1715,43 +1719,6 @@ def _path_of(nodes: tuple[Node, ...], hops: Sequence[_Hop]) -> Path:
         for i, (data, name, forward) in enumerate(hops)
     )
     return Path.model_construct(nodes=nodes, relationships=rels)
-
-
-class _PathsFound(Sequence[Path]):
-    """The first paths of a tally, held as the walk found them (nodes and hops) and made
-    into models when read: an answer puts into words the paths of one page of ends, and
-    a busy industry's tally keeps paths for hundreds. The hops hold the edges' own
-    attribute dicts, so a path read later is the one found, whatever was written since."""
-
-    __slots__ = ("_built", "_found")
-
-    def __init__(self) -> None:
-        self._found: list[tuple[tuple[Node, ...], tuple[_Hop, ...]]] = []
-        self._built: list[Path | None] = []
-
-    def add(self, nodes: tuple[Node, ...], hops: tuple[_Hop, ...]) -> None:
-        self._found.append((nodes, hops))
-        self._built.append(None)
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-    @overload
-    def __getitem__(self, index: int) -> Path: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Path]: ...
-    def __getitem__(self, index: int | slice) -> Path | list[Path]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self._found)))]
-        built = self._built[index]
-        if built is None:
-            built = self._built[index] = _path_of(*self._found[index])
-        return built
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _rel_of(data: dict[str, Any], source: str, rel_type: RelType, target: str) -> Relationship:

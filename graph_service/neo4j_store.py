@@ -80,6 +80,7 @@ from graph_service.store import (
     Hop,
     Neighbor,
     Path,
+    PathsOnRead,
     PathStep,
     PathTally,
     Started,
@@ -456,12 +457,13 @@ class Neo4jStore:
             keep=keep,
         )
         build = _PathBuilder()
-        return {
-            r["end"]: PathTally(
-                weight=float(r["weight"]), count=r["n"], examples=[build.path(n, x) for n, x in r["examples"]]
-            )
-            for r in sorted(self._read("tallying paths", _records, query), key=lambda r: str(r["end"]))
-        }
+        out: dict[str, PathTally] = {}
+        for r in sorted(self._read("tallying paths", _records, query), key=lambda r: str(r["end"])):
+            examples = PathsOnRead(build.path)
+            for nodes, rels in r["examples"]:
+                examples.add(nodes, rels)
+            out[r["end"]] = PathTally(weight=float(r["weight"]), count=r["n"], examples=examples)
+        return out
 
     def path_ends(
         self,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, overload, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ __all__ = [
     "Path",
     "PathStep",
     "PathTally",
+    "PathsOnRead",
     "Started",
     "Subgraph",
     "WriteCounts",
@@ -133,6 +134,44 @@ class Path(BaseModel):
 
     nodes: tuple[Node, ...]
     relationships: tuple[Relationship, ...]
+
+
+class PathsOnRead(Sequence[Path]):
+    """Paths kept as a backend found them (``add(*found)``) and made into models when read,
+    each once: a tally keeps the first paths of hundreds of ends, and an answer puts into
+    words those of one page."""
+
+    __slots__ = ("_build", "_built", "_found")
+
+    def __init__(self, build: Callable[..., Path]) -> None:
+        self._build = build
+        self._found: list[tuple[Any, ...]] = []
+        self._built: list[Path | None] = []
+
+    def add(self, *found: Any) -> None:
+        """Keep a path as the arguments ``build`` makes it from."""
+        self._found.append(found)
+        self._built.append(None)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._found)))]
+        built = self._built[index]
+        if built is None:
+            built = self._built[index] = self._build(*self._found[index])
+        return built
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
