@@ -123,8 +123,9 @@ class EmbeddedStore:
         self._lock = threading.RLock()
         self._reset()
         if self.path is not None and self.path.exists():
-            self._load_snapshot(self.path)
-            self._settle()
+            with _collector_paused():  # settled before the collector runs again (see _settle)
+                self._load_snapshot(self.path)
+                self._settle()
         self._dirty = False
 
     # -- writes -------------------------------------------------------------
@@ -230,7 +231,8 @@ class EmbeddedStore:
         Written straight into the layer's dict-of-dicts (networkx's documented structure:
         ``_node``, ``_succ``, ``_pred``), one attribute dict per edge shared by both
         directions, as ``add_edge`` makes (a layer keeps nothing on its nodes: one read-only
-        attribute map for all, as the snapshot reader makes).
+        attribute map for all, as the snapshot reader makes), and a node with no neighbours in
+        a direction has the one read-only ``_NO_NEIGHBOURS`` there until it gets some.
         """
         layer = self._layer(name)
         succ, pred, ends = layer._succ, layer._pred, layer._node
@@ -240,13 +242,17 @@ class EmbeddedStore:
             out = succ.get(source)
             if out is None:
                 out = succ[source] = {}
-                pred[source] = {}
+                pred[source] = _NO_NEIGHBOURS
                 ends[source] = _NO_ATTRIBUTES
+            elif out is _NO_NEIGHBOURS:
+                out = succ[source] = {}
             into = pred.get(target)
             if into is None:
-                succ[target] = {}
+                succ[target] = _NO_NEIGHBOURS
                 into = pred[target] = {}
                 ends[target] = _NO_ATTRIBUTES
+            elif into is _NO_NEIGHBOURS:
+                into = pred[target] = {}
             data = out.get(target)
             if data is None:
                 created += 1
@@ -884,6 +890,10 @@ class EmbeddedStore:
         landing on whichever query allocates at that moment (it was the p99 of the hub
         queries). Freezing moves what exists now to the permanent generation; reference
         counting still frees it when the store lets go of it.
+
+        Called while the collector is paused (a snapshot read, a load): were it running
+        again first, its next run would go over everything made since the pause, ~0.5 s at
+        L, only to find nothing to free (building a graph makes no reference cycles).
         """
         if len(self._nodes) + sum(self._rel_counts.values()) >= SETTLE_AT:
             gc.freeze()
@@ -1088,25 +1098,7 @@ class EmbeddedStore:
                 loop = next(s for s, t in zip(sources, targets, strict=True) if s == t)
                 raise InvalidRequest(f"{name} cannot join {ids[loop]} to itself")
             packed = _packed_column(provs, prov_ids, *extra)
-            # Written straight into the layer's dict-of-dicts (networkx's documented
-            # structure: _node, _succ, _pred), one attribute dict per edge shared by both
-            # directions as add_edge makes; the relationship is built on first read (see
-            # _rel_of). The columns are in (source, target) order, so every neighbour list
-            # comes out in id order. The loops run in C (map over operator.setitem), a few
-            # times faster than a Python loop over the relationships.
-            source_ids = list(map(ids.__getitem__, sources))
-            target_ids = list(map(ids.__getitem__, targets))
-            layer = self._layer(name)  # new and empty: its tables are replaced whole
-            # Every end of the layer, with one read-only attribute map for all: a layer
-            # keeps nothing on its nodes.
-            layer._node = dict.fromkeys(chain(source_ids, target_ids), _NO_ATTRIBUTES)
-            layer._succ = layer._adj = dict(
-                zip(layer._node, map(dict, repeat((), len(layer._node))), strict=True)
-            )
-            layer._pred = dict(zip(layer._node, map(dict, repeat((), len(layer._node))), strict=True))
-            edges = [{"m": pack} for pack in packed]
-            _consume(map(operator.setitem, map(layer._succ.__getitem__, source_ids), target_ids, edges))
-            _consume(map(operator.setitem, map(layer._pred.__getitem__, target_ids), source_ids, edges))
+            _fill_layer(self._layer(name), ids, sources, targets, packed)  # new and empty
             self._rel_counts[name] = size
 
     # -- reads without models -------------------------------------------------
@@ -1232,6 +1224,12 @@ _OUT: Literal["out"] = "out"
 
 _OPTIONAL_COLUMNS = ("role", "since", "until")
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+_NO_NEIGHBOURS = _NO_ATTRIBUTES
+"""The neighbours, of a type and in a direction, of a layer's node that has none there: one
+read-only empty map shared by all of them (a node with only outgoing SERVES relationships
+has no incoming ones), where networkx would make an empty dict for each; a write puts a dict
+of the node's own in its place. At L that is 800k dicts fewer. The same object as
+``_NO_ATTRIBUTES``, so that a new layer's three tables can start as copies of one."""
 _REQUIRED_COLUMNS = frozenset({"source", "target", "provenance"})
 _KINDS = {k.value: k for k in NodeKind}
 _KINDS_IN_ID_ORDER = sorted(NodeKind, key=ID_PREFIX.__getitem__)
@@ -1244,9 +1242,14 @@ def _copy_layer(layer: nx.DiGraph) -> nx.DiGraph:
     attribute dicts (never changed in place: an update puts a new one in)."""
     twin = nx.DiGraph(**layer.graph)
     twin._node = {n: dict(attrs) for n, attrs in layer._node.items()}
-    twin._succ = twin._adj = {n: dict(nbrs) for n, nbrs in layer._succ.items()}
-    twin._pred = {n: dict(nbrs) for n, nbrs in layer._pred.items()}
+    twin._succ = twin._adj = {n: _own(nbrs) for n, nbrs in layer._succ.items()}
+    twin._pred = {n: _own(nbrs) for n, nbrs in layer._pred.items()}
     return twin
+
+
+def _own(neighbours: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A copy of a neighbour dict, to write into; the shared empty one stays shared."""
+    return neighbours if neighbours is _NO_NEIGHBOURS else dict(neighbours)
 
 
 _Plan = tuple[tuple[str, ...], tuple[bool, ...], tuple[tuple[frozenset[NodeKind] | None, bool], ...]]
@@ -1866,6 +1869,43 @@ def _ends(column: list[Any], ids: list[str], position: dict[str, int] | None, wh
     except (KeyError, TypeError):
         missing = next(v for v in column if not isinstance(v, str) or v not in position)
         raise InvalidRequest(f"{what} {str(missing)[:250]!r} is not a node") from None
+
+
+def _fill_layer(
+    layer: nx.DiGraph, ids: list[str], sources: list[int], targets: list[int], facts: Iterable[_Packed]
+) -> None:
+    """Fill an empty layer with its edges, given as positions in ``ids`` in (source, target)
+    order, and their packed facts.
+
+    Written straight into the layer's dict-of-dicts (networkx's documented structure:
+    ``_node``, ``_succ``, ``_pred``), one attribute dict per edge shared by both directions as
+    ``add_edge`` makes; the relationship is built on first read (see _rel_of). The tables hold
+    every end in order of first appearance (sources, then targets), as adding the edges one by
+    one does, and, the edges being in (source, target) order, every neighbour list comes out
+    in id order; an end with no neighbours in a direction has ``_NO_NEIGHBOURS`` there. The
+    loops run in C (map over ``setitem``), a few times faster than a Python loop over the
+    edges: each end's neighbour dicts are found by its position in a list (no hashing), and
+    the three tables, which share their keys, are copies of one.
+    """
+    starts = list(dict.fromkeys(sources))  # the positions of the ends with outgoing edges
+    finishes = list(dict.fromkeys(targets))  # and with incoming ones
+    ends = list(dict.fromkeys(chain(starts, finishes)))
+    end_ids = list(map(ids.__getitem__, ends))
+    # one read-only attribute map for every end: a layer keeps nothing on its nodes
+    layer._node = dict.fromkeys(end_ids, _NO_ATTRIBUTES)
+    outs: list[dict[str, dict[str, Any]]] = [{} for _ in starts]
+    ins: list[dict[str, dict[str, Any]]] = [{} for _ in finishes]
+    layer._succ = layer._adj = layer._node.copy()  # _NO_NEIGHBOURS is _NO_ATTRIBUTES
+    layer._succ.update(zip(islice(end_ids, len(starts)), outs, strict=True))  # the starts come first
+    layer._pred = layer._node.copy()
+    layer._pred.update(zip(map(ids.__getitem__, finishes), ins, strict=True))
+    out_at: list[Any] = [None] * len(ids)  # the successor dict of each position, or None
+    _consume(map(out_at.__setitem__, starts, outs))
+    in_at: list[Any] = [None] * len(ids)
+    _consume(map(in_at.__setitem__, finishes, ins))
+    edges = [{"m": fact} for fact in facts]
+    _consume(map(operator.setitem, map(out_at.__getitem__, sources), map(ids.__getitem__, targets), edges))
+    _consume(map(operator.setitem, map(in_at.__getitem__, targets), map(ids.__getitem__, sources), edges))
 
 
 def _consume(iterator: Iterator[object]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import random
@@ -17,9 +18,10 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
+from graph_service import embedded
 from graph_service.embedded import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, EmbeddedStore
 from graph_service.errors import BackendUnavailable, InvalidRequest
-from graph_service.ontology import NODE_MODELS, NodeKind, Program, RelType
+from graph_service.ontology import NODE_MODELS, Basis, NodeKind, Program, Provenance, Relationship, RelType
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "mini"
@@ -181,6 +183,73 @@ def test_relationships_out_of_order_in_a_hand_edited_snapshot_are_put_in_order(t
     assert again.to_bytes() == store.to_bytes()
     for node_id in ("society:cmes", "industry:gbt4754:c38"):
         assert again.neighbors(node_id) == store.neighbors(node_id)
+
+
+def test_writes_after_a_reload_give_a_node_neighbours_where_it_had_none(tmp_path: Path) -> None:
+    """A reloaded layer shares one read-only empty map among the nodes with no neighbours in a
+    direction (organization:cast has members but is a member of nothing; society:cie has no
+    members): a write gives such a node neighbours of its own, in the store and in a clone,
+    as in the graph that was saved, and leaves the other nodes' (and the original's) as they were."""
+    path = tmp_path / "graph.json"
+    saved = mini_store(path)
+    again = EmbeddedStore(path)
+    twin = again.clone()
+    before = again.to_bytes()
+    prov = Provenance(source="test", basis=Basis.SYNTHETIC)
+    new = [
+        Relationship(
+            source="organization:cast", type=RelType.MEMBER_OF, target="organization:wast", provenance=prov
+        ),
+        Relationship(
+            source="talent:zhang-wei", type=RelType.MEMBER_OF, target="society:cie", provenance=prov
+        ),
+    ]
+    for store in (saved, twin):
+        summary = store.upsert_relationships(new)
+        assert summary.relationships["MEMBER_OF"].created == 2
+    assert twin.to_bytes() == saved.to_bytes() != before
+    assert again.to_bytes() == before  # the clone's writes are its own
+    again.upsert_relationships(new)
+    assert again.to_bytes() == saved.to_bytes()
+    for node_id in (
+        "organization:cast",
+        "organization:wast",
+        "society:cie",
+        "society:cmes",
+        "talent:zhang-wei",
+    ):
+        assert again.neighbors(node_id) == twin.neighbors(node_id) == saved.neighbors(node_id)
+    assert again.neighbors("society:cmes", direction="in", types=[RelType.MEMBER_OF]) == []
+
+
+def test_a_large_reload_or_load_is_settled_before_the_collector_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The graph is frozen out of the collector's sight while it is still paused: otherwise its
+    first run goes over every object the reload or the load made (~0.5 s at L). Here the mini
+    graph counts as large, and the collector runs as soon as ten objects are young: no run may
+    find more than a few dozen young objects (the reload makes ~250, the load ~120)."""
+    path = tmp_path / "graph.json"
+    mini_store(path)
+    monkeypatch.setattr(embedded, "SETTLE_AT", 1)
+    young: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            young.append(len(gc.get_objects(generation=0)))
+
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(note)
+    gc.set_threshold(10)
+    try:
+        EmbeddedStore(path)
+        load_dataset(MINI, EmbeddedStore(None))
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(note)
+        gc.unfreeze()
+    assert max(young, default=0) < 60
 
 
 def test_persist_without_a_path_or_without_changes_writes_nothing(tmp_path: Path) -> None:
