@@ -154,6 +154,7 @@ class EmbeddedStore:
             if summary.changed:
                 self._dirty = True
                 self._generation = next(_GENERATIONS)
+                self._forget_walks()
         return summary
 
     def _replace_nodes(self, nodes: Sequence[Node]) -> dict[NodeKind, list[int]]:
@@ -215,6 +216,7 @@ class EmbeddedStore:
             if summary.changed:
                 self._dirty = True
                 self._generation = next(_GENERATIONS)
+                self._forget_walks()
         return summary
 
     def _write_layer(
@@ -460,18 +462,53 @@ class EmbeddedStore:
         if plan is None:
             return {s: self.path_ends(s, steps, as_of=as_of, limit=limit) for s in starts}
         present = {s for s in starts if s in nodes and alive(nodes[s], as_of)}
-        walk = _ManyEnds(self, plan, present, as_of, counting=limit is not None)
-        counts, ends = walk.counts[0], walk.ends[0]
-        out: dict[str, set[str]] = {}
-        for start in starts:
-            if limit is not None and counts.get(start, 0) > limit:
-                try:
-                    out[start] = walk.first_ends(start, limit)
-                except _Unsure:
-                    out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
-            else:
-                out[start] = set(ends.get(start, ()))
+        # the walk makes a container per node it meets, tens of thousands of them, none in a cycle
+        with _collector_paused():
+            walk = self._many_walk(plan, present, as_of, counting=limit is not None)
+            counts = walk.counts[0]
+            out: dict[str, set[str]] = {}
+            for start in starts:
+                if start not in present:
+                    out[start] = set()
+                elif limit is not None and counts.get(start, 0) > limit:
+                    try:
+                        out[start] = walk.first_ends(self, start, limit)
+                    except _Unsure:
+                        out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
+                else:
+                    out[start] = set(walk.ends_of(0, start))
         return out
+
+    def _many_walk(
+        self, plan: tuple[_ManyStep, ...], starts: set[str], as_of: str | None, counting: bool
+    ) -> _ManyEnds:
+        """The walk of a pattern from many starts, kept for the graph's generation when it was
+        filled backwards (:class:`_ManyEnds`): such a walk holds the paths onwards from every
+        node that may be at each position, whatever the starts, so a later question with the
+        same pattern and date reads it instead of walking again. A walk that counts serves one
+        that does not. At most ``KEPT_WALKS`` are kept, the least recently used dropped first;
+        a write forgets them all (see :meth:`_forget_walks`)."""
+        generation = self._generation
+        walks = self._walks
+        with self._walks_lock:
+            for key in ((generation, plan, as_of, True), (generation, plan, as_of, counting)):
+                if (kept := walks.pop(key, None)) is not None:
+                    walks[key] = kept
+                    return kept
+        walk = _ManyEnds(self, plan, starts, as_of, counting)
+        if walk.complete:
+            with self._walks_lock:
+                # a walk that a write overlapped may have read the graph half-written
+                if generation == self._generation:
+                    walks[(generation, plan, as_of, counting)] = walk
+                    while len(walks) > KEPT_WALKS:
+                        del walks[next(iter(walks))]
+        return walk
+
+    def _forget_walks(self) -> None:
+        """Drop the kept walks: the graph has changed (called as a write takes a new generation)."""
+        with self._walks_lock:
+            self._walks.clear()
 
     def _ends_in_any_order(
         self, start: Node, steps: Sequence[PathStep], plan: _Plan | None, limit: int | None
@@ -877,6 +914,9 @@ class EmbeddedStore:
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
+        self._walks: dict[tuple[int, tuple[_ManyStep, ...], str | None, bool], _ManyEnds] = {}
+        """Walks from many starts kept for the generation they read (see :meth:`_many_walk`)."""
+        self._walks_lock = threading.Lock()
 
     def _settle(self) -> None:
         """Take a large graph out of the cyclic garbage collector's sight once it is loaded.
@@ -1366,6 +1406,14 @@ def _many_plan(starts: frozenset[NodeKind], steps: tuple[PathStep, ...]) -> tupl
     return tuple(plan)
 
 
+KEPT_WALKS = 16
+"""Walks from many starts an embedded store keeps at most (see ``EmbeddedStore._many_walk``):
+a gap analysis at the present fills five backwards, a coverage matrix two more."""
+
+MASKED_ENDS = 4096
+"""Nodes that may end a pattern up to which a walk from many starts keeps the ends as bit masks."""
+
+
 class _Unsure(Exception):
     """Raised where the cap cuts between paths that differ only in their relationships."""
 
@@ -1392,8 +1440,11 @@ class _ManyEnds:
         as_of: str | None,
         counting: bool,
     ) -> None:
-        self.store = store
+        # no reference to the store itself: a walk kept in the store's cache must not make a
+        # cycle with it (the store is frozen out of the cycle collector's sight, see _settle)
         self.nodes = store._nodes
+        self.by_kind = store._by_kind
+        self.rel_counts = store._rel_counts
         self.plan = plan
         self.as_of = as_of
         self.counting = counting
@@ -1416,20 +1467,48 @@ class _ManyEnds:
         self.lengths = False
         """Whether the last position's ends are the last step's neighbour lists themselves (their
         lengths the counts): at the present, when no kind is left to test there."""
-        if self.last > 0 and self.cheaper_backwards(starts):
-            self.fill_backwards(starts)
+        self.order: list[str] | None = None
+        """When the ends are kept as bit masks (:meth:`fill_backwards_in_bits`), the end each
+        bit stands for, lowest first; ``None`` when they are kept as collections."""
+        self.masks: list[dict[str, int]] = [{} for _ in plan]
+        """Per position, the ends of the paths onwards as bit masks, for the nodes that have any
+        (when :attr:`order` is not ``None``; :attr:`ends` is then left empty)."""
+        self.complete = self.last > 0 and self.cheaper_backwards(starts)
+        """Whether the walk was filled backwards, for every node that may be at each position
+        (the first included, whatever the starts): then it answers for any starts."""
+        if self.complete:
+            if as_of is None and sum(len(self.by_kind[k]) for k in plan[-1][2]) <= MASKED_ENDS:
+                self.fill_backwards_in_bits()
+            else:
+                self.fill_backwards()
         else:
             self.fill(0, starts)
+
+    def ends_of(self, depth: int, node_id: str) -> Collection[str]:
+        """The ends of the alive paths onwards from a node at position ``depth`` (possibly shared:
+        never change it)."""
+        if self.order is None:
+            return self.ends[depth].get(node_id, ())
+        return self.ids_of(self.masks[depth].get(node_id, 0))
+
+    def ids_of(self, mask: int) -> list[str]:
+        """The ends whose bits a mask has (see :attr:`order`)."""
+        order, found = self.order or [], []
+        while mask:
+            lowest = mask & -mask
+            found.append(order[lowest.bit_length() - 1])
+            mask ^= lowest
+        return found
 
     def cheaper_backwards(self, starts: set[str]) -> bool:
         """Whether the starts' first hops alone are more than all the later steps' relationships."""
         reached = sum(len(nb) for *_, table in self.tables[0] for s in starts if (nb := table.get(s)))
-        rel_counts = self.store._rel_counts
+        rel_counts = self.rel_counts
         return reached > sum(rel_counts.get(name, 0) for tables in self.tables[1:] for name, *_ in tables)
 
     def of_kinds(self, kinds: frozenset[NodeKind]) -> set[str]:
         """Every node of these kinds."""
-        by_kind = self.store._by_kind
+        by_kind = self.by_kind
         if len(kinds) == 1:
             return by_kind[next(iter(kinds))]
         return set().union(*(by_kind[k] for k in kinds))
@@ -1513,10 +1592,10 @@ class _ManyEnds:
             if parts:
                 ends[x] = parts[0] if len(parts) == 1 else set().union(*parts)
 
-    def fill_backwards(self, starts: set[str]) -> None:
+    def fill_backwards(self) -> None:
         """Fill the last position for every node of the kinds that may be there, then each
         position before it by walking its step back from the nodes after it that have paths
-        onwards (the first position for the starts only)."""
+        onwards."""
         last_tables, (_, last_test, _, _), (_, before_test, arriving, _) = (
             self.tables[self.last],
             self.plan[self.last],
@@ -1531,11 +1610,64 @@ class _ManyEnds:
             self.fill(self.last, self.of_kinds(arriving))
         for depth in range(self.last - 1, -1, -1):
             if self.as_of is None:
-                self.step_back(depth, starts)
+                self.step_back(depth)
             else:
-                self.step_back_at_a_date(depth, starts)
+                self.step_back_at_a_date(depth)
 
-    def step_back(self, depth: int, starts: set[str]) -> None:
+    def fill_backwards_in_bits(self) -> None:
+        """:meth:`fill_backwards` at the present when the nodes that may end a path are few (the
+        210 societies of the talent channel at L): each end gets a bit, and a node's ends are
+        the bits of an integer. Walking a relationship back is then one ``|`` into the node it
+        comes from, where sets would each be made, filled and joined: at L the talent channel
+        reaches 54k enterprises and their 1,300 industries, each with a handful of societies."""
+        last = self.last
+        order: list[str] = []
+        self.order = order
+        bit: dict[str, int] = {}
+        wanted = self.plan[last][1]
+        of_kind = self.of_kinds(wanted) if wanted is not None else None
+        maybe_here = self.of_kinds(self.plan[last - 1][2])
+        masks, counts = self.masks[last], self.counts[last]
+        for *_, table in self.tables[last]:
+            for here in table.keys() & maybe_here:
+                mask = masks.get(here, 0)
+                paths = 0
+                for there in table[here]:
+                    if of_kind is None or there in of_kind:
+                        one = bit.get(there)
+                        if one is None:
+                            one = bit[there] = 1 << len(order)
+                            order.append(there)
+                        mask |= one
+                        paths += 1
+                if paths:
+                    masks[here] = mask
+                    counts[here] = counts.get(here, 0) + paths
+        for depth in range(last - 1, -1, -1):
+            self.step_back_in_bits(depth)
+
+    def step_back_in_bits(self, depth: int) -> None:
+        """:meth:`step_back` with the ends as bit masks: each relationship of the step is read
+        once, its later end's mask joined into and its count added to its earlier end's."""
+        nodes, test = self.nodes, self.plan[depth][3]
+        next_counts, next_masks = self.counts[depth + 1], self.masks[depth + 1]
+        counts, masks = self.counts[depth], self.masks[depth]
+        mask_of, count_of = masks.get, counts.get
+        counting = self.counting
+        for _, forward, layer, _ in self.tables[depth]:
+            back_of = (layer._pred if forward else layer._succ).get
+            for there, mask in next_masks.items():
+                if not (back := back_of(there)):
+                    continue
+                paths = next_counts[there] if counting else 0
+                for here in back:
+                    if test is not None and nodes[here].kind not in test:
+                        continue
+                    masks[here] = mask_of(here, 0) | mask
+                    if counting:
+                        counts[here] = count_of(here, 0) + paths
+
+    def step_back(self, depth: int) -> None:
         """Fill position ``depth`` from the one after it, at the present: each relationship of
         the step is read once, noting which nodes after it a node reaches; then per node the
         counts are summed and the ends joined."""
@@ -1547,13 +1679,7 @@ class _ManyEnds:
         for _, forward, layer, _ in self.tables[depth]:
             back_of = (layer._pred if forward else layer._succ).get
             # at the present, the nodes with paths onwards are those with ends
-            if depth == 0:
-                for there in next_ends:
-                    if back := back_of(there):
-                        for here in back:
-                            if here in starts:
-                                reaches[here].append(there)
-            elif test is None:
+            if test is None:
                 for there in next_ends:
                     if back := back_of(there):
                         for here in back:
@@ -1572,7 +1698,7 @@ class _ManyEnds:
                 )
             ends[here] = next_ends[met[0]] if len(met) == 1 else set().union(*map(ends_of, met))
 
-    def step_back_at_a_date(self, depth: int, starts: set[str]) -> None:
+    def step_back_at_a_date(self, depth: int) -> None:
         """:meth:`step_back` at a date: every path counts, but only the ends of those whose
         relationships and nodes are alive are kept."""
         nodes, as_of, counting = self.nodes, self.as_of, self.counting
@@ -1588,10 +1714,7 @@ class _ManyEnds:
                 onward = next_ends.get(there)
                 paths = next_counts[there] if counting else 0
                 for here, data in back.items():
-                    if depth == 0:
-                        if here not in starts:
-                            continue
-                    elif test is not None and nodes[here].kind not in test:
+                    if test is not None and nodes[here].kind not in test:
                         continue
                     if counting:
                         counts[here] = counts.get(here, 0) + paths
@@ -1616,33 +1739,48 @@ class _ManyEnds:
         since, until = (fact[2], fact[3]) if type(fact) is tuple else (fact.since, fact.until)
         return in_period(since, until, as_of) and alive(self.nodes[node_id], as_of)
 
-    def first_ends(self, start_id: str, limit: int) -> set[str]:
+    def first_ends(self, store: EmbeddedStore, start_id: str, limit: int) -> set[str]:
         """The ends of the first ``limit`` paths from a start in the order of
         :meth:`EmbeddedStore.match_paths` (by the ids along them, then their types): the
         neighbours are met in id order, and one whose paths all fit in what is left of the
-        cap is taken whole.
+        cap is taken whole. A step of one type reads the neighbour list in its own order (the
+        store keeps it in id order) only as far as the cap: a hub industry of the talent
+        channel at L has 67k enterprises, of which the first 15k hold its first 5,000 paths.
 
         Raises:
             _Unsure: the cap cuts between paths through the same nodes over different
                 relationships, at a date (one may be alive and the other not).
         """
         found: set[str] = set()
+        whole: list[tuple[int, str]] = []
+        """The nodes (and their positions) whose paths onwards are all taken."""
         nodes, as_of = self.nodes, self.as_of
 
         def take(depth: int, node_id: str, budget: int, times: int) -> int:
-            lists = [nb for *_, table in self.tables[depth] if (nb := table.get(node_id))]
             last = depth == self.last
-            if last:
-                met: Iterable[str] = lists[0] if len(lists) == 1 else set().union(*lists)
-            else:  # only the neighbours with paths onwards count
-                onward = (
-                    self.ends[depth + 1]
-                    if self.lengths and depth + 1 == self.last
-                    else self.counts[depth + 1]
-                )
-                met = set().union(*(nb.keys() & onward.keys() for nb in lists))
+            onward: Mapping[str, object] = (
+                {}
+                if last
+                else self.ends[depth + 1]
+                if self.lengths and depth + 1 == self.last
+                else self.counts[depth + 1]
+            )
+            met: Iterable[str]
+            if len(tables := self.tables[depth]) == 1:
+                name, forward, layer, _ = tables[0]
+                nb = store._sorted_adjacency(name, layer, node_id, forward)
+                lists = [nb] if nb else []
+                met = nb or ()
+            else:
+                lists = [nb for *_, table in tables if (nb := table.get(node_id))]
+                if last:
+                    met = sorted(set().union(*lists))
+                else:  # only the neighbours with paths onwards count
+                    met = sorted(set().union(*(nb.keys() & onward.keys() for nb in lists)))
             wanted = self.plan[depth][1]
-            for other in sorted(met):
+            for other in met:
+                if not last and other not in onward:
+                    continue
                 if wanted is not None and nodes[other].kind not in wanted:
                     continue
                 ways = [nb[other] for nb in lists if other in nb]
@@ -1652,7 +1790,10 @@ class _ManyEnds:
                 if paths <= budget:
                     budget -= paths
                     if live:
-                        found.update((other,) if last else self.ends[depth + 1].get(other, ()))
+                        if last:
+                            found.add(other)
+                        else:
+                            whole.append((depth + 1, other))
                     if budget == 0:
                         return 0
                     continue
@@ -1668,6 +1809,13 @@ class _ManyEnds:
 
         if limit > 0:
             take(0, start_id, limit, 1)
+        if self.order is None:
+            found.update(*(self.ends[depth].get(node_id, ()) for depth, node_id in whole))
+        else:
+            mask = 0
+            for depth, node_id in whole:
+                mask |= self.masks[depth].get(node_id, 0)
+            found.update(self.ids_of(mask))
         return found
 
 
