@@ -34,7 +34,7 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
@@ -453,7 +453,8 @@ class EmbeddedStore:
         a neighbour list at a time. A start's ends are then the union of its neighbours'.
         Only a start with more than ``limit`` paths needs their order: it takes whole the
         neighbours whose paths all fit in what is left of the cap, in id order, and goes
-        into the one that does not. Other patterns are walked start by start.
+        into the one that does not. Other patterns are walked start by start. A walk filled
+        backwards is kept for the graph's generation (see :meth:`_many_walk`).
         """
         starts = list(dict.fromkeys(start_ids))
         nodes = self._nodes
@@ -462,21 +463,19 @@ class EmbeddedStore:
         if plan is None:
             return {s: self.path_ends(s, steps, as_of=as_of, limit=limit) for s in starts}
         present = {s for s in starts if s in nodes and alive(nodes[s], as_of)}
-        # the walk makes a container per node it meets, tens of thousands of them, none in a cycle
-        with _collector_paused():
-            walk = self._many_walk(plan, present, as_of, counting=limit is not None)
-            counts = walk.counts[0]
-            out: dict[str, set[str]] = {}
-            for start in starts:
-                if start not in present:
-                    out[start] = set()
-                elif limit is not None and counts.get(start, 0) > limit:
-                    try:
-                        out[start] = walk.first_ends(self, start, limit)
-                    except _Unsure:
-                        out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
-                else:
-                    out[start] = set(walk.ends_of(0, start))
+        walk = self._many_walk(plan, present, as_of, counting=limit is not None)
+        counts = walk.counts[0]
+        out: dict[str, set[str]] = {}
+        for start in starts:
+            if start not in present:
+                out[start] = set()
+            elif limit is not None and counts.get(start, 0) > limit:
+                try:
+                    out[start] = walk.first_ends(self, start, limit)
+                except _Unsure:
+                    out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
+            else:
+                out[start] = set(walk.ends_of(0, start))
         return out
 
     def _many_walk(
@@ -1406,9 +1405,17 @@ def _many_plan(starts: frozenset[NodeKind], steps: tuple[PathStep, ...]) -> tupl
     return tuple(plan)
 
 
-KEPT_WALKS = 16
-"""Walks from many starts an embedded store keeps at most (see ``EmbeddedStore._many_walk``):
-a gap analysis at the present fills five backwards, a coverage matrix two more."""
+KEPT_CAPPED = 256
+"""Starts over a cap whose first paths' ends a kept walk keeps at most (4 on the talent channel
+at L, each at most ``limit`` ends)."""
+
+_DIGIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
+"""Binary digits as the values they stand for."""
+
+KEPT_WALKS = 9
+"""Walks from many starts an embedded store keeps at most (see ``EmbeddedStore._many_walk``).
+A gap analysis over every industry at L fills three backwards (the coverage matrix reads
+them too): they hold 12 MB at the present, 37 MB at a date, so at most ~110 MB are kept."""
 
 MASKED_ENDS = 4096
 """Nodes that may end a pattern up to which a walk from many starts keeps the ends as bit masks."""
@@ -1427,9 +1434,12 @@ class _ManyEnds:
     or, when the starts' first hops alone outnumber the later steps' relationships, backwards
     (:meth:`fill_backwards`): every node that may be at the last position, then each
     relationship of the steps before read once against its direction, from the nodes that
-    have paths onwards. A gap analysis over every industry reaches every enterprise, but only
-    the few with an adviser lead anywhere on the talent channel: backwards, the others are
-    never touched.
+    have paths onwards, down to every node that may be at the first position, whatever the
+    starts (so that the walk can be kept, see ``EmbeddedStore._many_walk``). A gap analysis
+    over every industry reaches every enterprise, but only the few with an adviser lead
+    anywhere on the talent channel: backwards, the others are never touched. At the present,
+    when the nodes that may end a path are few, a node's ends are the bits of an integer
+    (:meth:`fill_backwards_in_bits`).
     """
 
     def __init__(
@@ -1473,6 +1483,9 @@ class _ManyEnds:
         self.masks: list[dict[str, int]] = [{} for _ in plan]
         """Per position, the ends of the paths onwards as bit masks, for the nodes that have any
         (when :attr:`order` is not ``None``; :attr:`ends` is then left empty)."""
+        self.capped: dict[tuple[str, int], frozenset[str]] = {}
+        """The ends of the first paths from a start, by start and cap, as :meth:`first_ends` found
+        them, when the walk is kept (:attr:`complete`): a later question reads them too."""
         self.complete = self.last > 0 and self.cheaper_backwards(starts)
         """Whether the walk was filled backwards, for every node that may be at each position
         (the first included, whatever the starts): then it answers for any starts."""
@@ -1492,13 +1505,9 @@ class _ManyEnds:
         return self.ids_of(self.masks[depth].get(node_id, 0))
 
     def ids_of(self, mask: int) -> list[str]:
-        """The ends whose bits a mask has (see :attr:`order`)."""
-        order, found = self.order or [], []
-        while mask:
-            lowest = mask & -mask
-            found.append(order[lowest.bit_length() - 1])
-            mask ^= lowest
-        return found
+        """The ends whose bits a mask has (see :attr:`order`): its binary digits, lowest first,
+        as bytes of 0 and 1 that select from the ends in order, all in C."""
+        return list(compress(self.order or (), bin(mask)[:1:-1].encode().translate(_DIGIT_VALUES)))
 
     def cheaper_backwards(self, starts: set[str]) -> bool:
         """Whether the starts' first hops alone are more than all the later steps' relationships."""
@@ -1669,34 +1678,33 @@ class _ManyEnds:
 
     def step_back(self, depth: int) -> None:
         """Fill position ``depth`` from the one after it, at the present: each relationship of
-        the step is read once, noting which nodes after it a node reaches; then per node the
-        counts are summed and the ends joined."""
+        the step is read once, the ends (and the count of paths) of the node after it noted for
+        the node before it; then per node the ends are joined. The ends are taken as the
+        relationship is read, not looked up again afterwards: at L that second look into the
+        54k advised enterprises cost as much as the walk itself."""
         nodes, counting = self.nodes, self.counting
         next_counts, next_ends = self.counts[depth + 1], self.ends[depth + 1]
         lengths = self.lengths and depth + 1 == self.last
         test = self.plan[depth][3]
-        reaches: defaultdict[str, list[str]] = defaultdict(list)
+        parts: defaultdict[str, list[Collection[str]]] = defaultdict(list)
+        counts = self.counts[depth]
+        count_of = counts.get
         for _, forward, layer, _ in self.tables[depth]:
             back_of = (layer._pred if forward else layer._succ).get
             # at the present, the nodes with paths onwards are those with ends
-            if test is None:
-                for there in next_ends:
-                    if back := back_of(there):
-                        for here in back:
-                            reaches[here].append(there)
-            else:
-                for there in next_ends:
-                    if back := back_of(there):
-                        for here in back:
-                            if nodes[here].kind in test:
-                                reaches[here].append(there)
-        counts, ends, ends_of = self.counts[depth], self.ends[depth], next_ends.__getitem__
-        for here, met in reaches.items():
-            if counting:
-                counts[here] = (
-                    sum(map(len, map(ends_of, met))) if lengths else sum(map(next_counts.__getitem__, met))
-                )
-            ends[here] = next_ends[met[0]] if len(met) == 1 else set().union(*map(ends_of, met))
+            for there, onward in next_ends.items():
+                if not (back := back_of(there)):
+                    continue
+                paths = (len(onward) if lengths else next_counts[there]) if counting else 0
+                for here in back:
+                    if test is not None and nodes[here].kind not in test:
+                        continue
+                    parts[here].append(onward)
+                    if counting:
+                        counts[here] = count_of(here, 0) + paths
+        ends = self.ends[depth]
+        for here, found in parts.items():
+            ends[here] = found[0] if len(found) == 1 else set().union(*found)
 
     def step_back_at_a_date(self, depth: int) -> None:
         """:meth:`step_back` at a date: every path counts, but only the ends of those whose
@@ -1751,6 +1759,8 @@ class _ManyEnds:
             _Unsure: the cap cuts between paths through the same nodes over different
                 relationships, at a date (one may be alive and the other not).
         """
+        if (taken := self.capped.get((start_id, limit))) is not None:
+            return set(taken)
         found: set[str] = set()
         whole: list[tuple[int, str]] = []
         """The nodes (and their positions) whose paths onwards are all taken."""
@@ -1816,6 +1826,8 @@ class _ManyEnds:
             for depth, node_id in whole:
                 mask |= self.masks[depth].get(node_id, 0)
             found.update(self.ids_of(mask))
+        if self.complete and len(self.capped) < KEPT_CAPPED:
+            self.capped[(start_id, limit)] = frozenset(found)
         return found
 
 
