@@ -1415,7 +1415,7 @@ _DIGIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
 KEPT_WALKS = 9
 """Walks from many starts an embedded store keeps at most (see ``EmbeddedStore._many_walk``).
 A gap analysis over every industry at L fills three backwards (the coverage matrix reads
-them too): they hold 12 MB at the present, 37 MB at a date, so at most ~110 MB are kept."""
+them too): they hold 14 MB at the present, 37 MB at a date, so at most ~110 MB are kept."""
 
 MASKED_ENDS = 4096
 """Nodes that may end a pattern up to which a walk from many starts keeps the ends as bit masks."""
@@ -1632,26 +1632,26 @@ class _ManyEnds:
         last = self.last
         order: list[str] = []
         self.order = order
-        bit: dict[str, int] = {}
-        wanted = self.plan[last][1]
-        of_kind = self.of_kinds(wanted) if wanted is not None else None
+        # the last step is read from its ends, each given its bit once: only the relationships
+        # into the kinds wanted there are met, and no end is looked up per relationship
         maybe_here = self.of_kinds(self.plan[last - 1][2])
         masks, counts = self.masks[last], self.counts[last]
-        for *_, table in self.tables[last]:
-            for here in table.keys() & maybe_here:
-                mask = masks.get(here, 0)
-                paths = 0
-                for there in table[here]:
-                    if of_kind is None or there in of_kind:
-                        one = bit.get(there)
-                        if one is None:
-                            one = bit[there] = 1 << len(order)
-                            order.append(there)
-                        mask |= one
-                        paths += 1
-                if paths:
-                    masks[here] = mask
-                    counts[here] = counts.get(here, 0) + paths
+        mask_of, count_of = masks.get, counts.get
+        back_tables = [
+            (layer._pred if forward else layer._succ) for _, forward, layer, _ in self.tables[last]
+        ]
+        for there in self.of_kinds(self.plan[last][2]):
+            one = 0
+            for back_table in back_tables:
+                if not (back := back_table.get(there)):
+                    continue
+                if not one:
+                    one = 1 << len(order)
+                    order.append(there)
+                for here in back:
+                    if here in maybe_here:
+                        masks[here] = mask_of(here, 0) | one
+                        counts[here] = count_of(here, 0) + 1
         for depth in range(last - 1, -1, -1):
             self.step_back_in_bits(depth)
 
