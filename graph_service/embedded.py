@@ -34,7 +34,7 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
-from itertools import chain, islice, repeat
+from itertools import chain, compress, islice, repeat
 from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
@@ -156,6 +156,7 @@ class EmbeddedStore:
             if summary.changed:
                 self._dirty = True
                 self._generation = next(_GENERATIONS)
+                self._forget_walks()
         return summary
 
     def _replace_nodes(self, nodes: Sequence[Node]) -> dict[NodeKind, list[int]]:
@@ -217,6 +218,7 @@ class EmbeddedStore:
             if summary.changed:
                 self._dirty = True
                 self._generation = next(_GENERATIONS)
+                self._forget_walks()
         return summary
 
     def _write_layer(
@@ -459,7 +461,8 @@ class EmbeddedStore:
         a neighbour list at a time. A start's ends are then the union of its neighbours'.
         Only a start with more than ``limit`` paths needs their order: it takes whole the
         neighbours whose paths all fit in what is left of the cap, in id order, and goes
-        into the one that does not. Other patterns are walked start by start.
+        into the one that does not. Other patterns are walked start by start. A walk filled
+        backwards is kept for the graph's generation (see :meth:`_many_walk`).
         """
         starts = list(dict.fromkeys(start_ids))
         nodes = self._nodes
@@ -468,18 +471,51 @@ class EmbeddedStore:
         if plan is None:
             return {s: self.path_ends(s, steps, as_of=as_of, limit=limit) for s in starts}
         present = {s for s in starts if s in nodes and alive(nodes[s], as_of)}
-        walk = _ManyEnds(self, plan, present, as_of, counting=limit is not None)
-        counts, ends = walk.counts[0], walk.ends[0]
+        walk = self._many_walk(plan, present, as_of, counting=limit is not None)
+        counts = walk.counts[0]
         out: dict[str, set[str]] = {}
         for start in starts:
-            if limit is not None and counts.get(start, 0) > limit:
+            if start not in present:
+                out[start] = set()
+            elif limit is not None and counts.get(start, 0) > limit:
                 try:
-                    out[start] = walk.first_ends(start, limit)
+                    out[start] = walk.first_ends(self, start, limit)
                 except _Unsure:
                     out[start] = self.path_ends(start, steps, as_of=as_of, limit=limit)
             else:
-                out[start] = set(ends.get(start, ()))
+                out[start] = set(walk.ends_of(0, start))
         return out
+
+    def _many_walk(
+        self, plan: tuple[_ManyStep, ...], starts: set[str], as_of: str | None, counting: bool
+    ) -> _ManyEnds:
+        """The walk of a pattern from many starts, kept for the graph's generation when it was
+        filled backwards (:class:`_ManyEnds`): such a walk holds the paths onwards from every
+        node that may be at each position, whatever the starts, so a later question with the
+        same pattern and date reads it instead of walking again. A walk that counts serves one
+        that does not. At most ``KEPT_WALKS`` are kept, the least recently used dropped first;
+        a write forgets them all (see :meth:`_forget_walks`)."""
+        generation = self._generation
+        walks = self._walks
+        with self._walks_lock:
+            for key in ((generation, plan, as_of, True), (generation, plan, as_of, counting)):
+                if (kept := walks.pop(key, None)) is not None:
+                    walks[key] = kept
+                    return kept
+        walk = _ManyEnds(self, plan, starts, as_of, counting)
+        if walk.complete:
+            with self._walks_lock:
+                # a walk that a write overlapped may have read the graph half-written
+                if generation == self._generation:
+                    walks[(generation, plan, as_of, counting)] = walk
+                    while len(walks) > KEPT_WALKS:
+                        del walks[next(iter(walks))]
+        return walk
+
+    def _forget_walks(self) -> None:
+        """Drop the kept walks: the graph has changed (called as a write takes a new generation)."""
+        with self._walks_lock:
+            self._walks.clear()
 
     def _ends_in_any_order(
         self, start: Node, steps: Sequence[PathStep], plan: _Plan | None, limit: int | None
@@ -881,6 +917,9 @@ class EmbeddedStore:
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
+        self._walks: dict[tuple[int, tuple[_ManyStep, ...], str | None, bool], _ManyEnds] = {}
+        """Walks from many starts kept for the generation they read (see :meth:`_many_walk`)."""
+        self._walks_lock = threading.Lock()
 
     def _settle(self) -> None:
         """Take a large graph out of the cyclic garbage collector's sight once it is loaded.
@@ -1367,6 +1406,22 @@ def _many_plan(starts: frozenset[NodeKind], steps: tuple[PathStep, ...]) -> tupl
     return tuple(plan)
 
 
+KEPT_CAPPED = 256
+"""Starts over a cap whose first paths' ends a kept walk keeps at most (4 on the talent channel
+at L, each at most ``limit`` ends)."""
+
+_DIGIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
+"""Binary digits as the values they stand for."""
+
+KEPT_WALKS = 9
+"""Walks from many starts an embedded store keeps at most (see ``EmbeddedStore._many_walk``).
+A gap analysis over every industry at L fills three backwards (the coverage matrix reads
+them too): they hold 14 MB at the present, 37 MB at a date, so at most ~110 MB are kept."""
+
+MASKED_ENDS = 4096
+"""Nodes that may end a pattern up to which a walk from many starts keeps the ends as bit masks."""
+
+
 class _Unsure(Exception):
     """Raised where the cap cuts between paths that differ only in their relationships."""
 
@@ -1380,9 +1435,12 @@ class _ManyEnds:
     or, when the starts' first hops alone outnumber the later steps' relationships, backwards
     (:meth:`fill_backwards`): every node that may be at the last position, then each
     relationship of the steps before read once against its direction, from the nodes that
-    have paths onwards. A gap analysis over every industry reaches every enterprise, but only
-    the few with an adviser lead anywhere on the talent channel: backwards, the others are
-    never touched.
+    have paths onwards, down to every node that may be at the first position, whatever the
+    starts (so that the walk can be kept, see ``EmbeddedStore._many_walk``). A gap analysis
+    over every industry reaches every enterprise, but only the few with an adviser lead
+    anywhere on the talent channel: backwards, the others are never touched. At the present,
+    when the nodes that may end a path are few, a node's ends are the bits of an integer
+    (:meth:`fill_backwards_in_bits`).
     """
 
     def __init__(
@@ -1393,8 +1451,11 @@ class _ManyEnds:
         as_of: str | None,
         counting: bool,
     ) -> None:
-        self.store = store
+        # no reference to the store itself: a walk kept in the store's cache must not make a
+        # cycle with it (the store is frozen out of the cycle collector's sight, see _settle)
         self.nodes = store._nodes
+        self.by_kind = store._by_kind
+        self.rel_counts = store._rel_counts
         self.plan = plan
         self.as_of = as_of
         self.counting = counting
@@ -1417,20 +1478,47 @@ class _ManyEnds:
         self.lengths = False
         """Whether the last position's ends are the last step's neighbour lists themselves (their
         lengths the counts): at the present, when no kind is left to test there."""
-        if self.last > 0 and self.cheaper_backwards(starts):
-            self.fill_backwards(starts)
+        self.order: list[str] | None = None
+        """When the ends are kept as bit masks (:meth:`fill_backwards_in_bits`), the end each
+        bit stands for, lowest first; ``None`` when they are kept as collections."""
+        self.masks: list[dict[str, int]] = [{} for _ in plan]
+        """Per position, the ends of the paths onwards as bit masks, for the nodes that have any
+        (when :attr:`order` is not ``None``; :attr:`ends` is then left empty)."""
+        self.capped: dict[tuple[str, int], frozenset[str]] = {}
+        """The ends of the first paths from a start, by start and cap, as :meth:`first_ends` found
+        them, when the walk is kept (:attr:`complete`): a later question reads them too."""
+        self.complete = self.last > 0 and self.cheaper_backwards(starts)
+        """Whether the walk was filled backwards, for every node that may be at each position
+        (the first included, whatever the starts): then it answers for any starts."""
+        if self.complete:
+            if as_of is None and sum(len(self.by_kind[k]) for k in plan[-1][2]) <= MASKED_ENDS:
+                self.fill_backwards_in_bits()
+            else:
+                self.fill_backwards()
         else:
             self.fill(0, starts)
+
+    def ends_of(self, depth: int, node_id: str) -> Collection[str]:
+        """The ends of the alive paths onwards from a node at position ``depth`` (possibly shared:
+        never change it)."""
+        if self.order is None:
+            return self.ends[depth].get(node_id, ())
+        return self.ids_of(self.masks[depth].get(node_id, 0))
+
+    def ids_of(self, mask: int) -> list[str]:
+        """The ends whose bits a mask has (see :attr:`order`): its binary digits, lowest first,
+        as bytes of 0 and 1 that select from the ends in order, all in C."""
+        return list(compress(self.order or (), bin(mask)[:1:-1].encode().translate(_DIGIT_VALUES)))
 
     def cheaper_backwards(self, starts: set[str]) -> bool:
         """Whether the starts' first hops alone are more than all the later steps' relationships."""
         reached = sum(len(nb) for *_, table in self.tables[0] for s in starts if (nb := table.get(s)))
-        rel_counts = self.store._rel_counts
+        rel_counts = self.rel_counts
         return reached > sum(rel_counts.get(name, 0) for tables in self.tables[1:] for name, *_ in tables)
 
     def of_kinds(self, kinds: frozenset[NodeKind]) -> set[str]:
         """Every node of these kinds."""
-        by_kind = self.store._by_kind
+        by_kind = self.by_kind
         if len(kinds) == 1:
             return by_kind[next(iter(kinds))]
         return set().union(*(by_kind[k] for k in kinds))
@@ -1514,10 +1602,10 @@ class _ManyEnds:
             if parts:
                 ends[x] = parts[0] if len(parts) == 1 else set().union(*parts)
 
-    def fill_backwards(self, starts: set[str]) -> None:
+    def fill_backwards(self) -> None:
         """Fill the last position for every node of the kinds that may be there, then each
         position before it by walking its step back from the nodes after it that have paths
-        onwards (the first position for the starts only)."""
+        onwards."""
         last_tables, (_, last_test, _, _), (_, before_test, arriving, _) = (
             self.tables[self.last],
             self.plan[self.last],
@@ -1532,48 +1620,94 @@ class _ManyEnds:
             self.fill(self.last, self.of_kinds(arriving))
         for depth in range(self.last - 1, -1, -1):
             if self.as_of is None:
-                self.step_back(depth, starts)
+                self.step_back(depth)
             else:
-                self.step_back_at_a_date(depth, starts)
+                self.step_back_at_a_date(depth)
 
-    def step_back(self, depth: int, starts: set[str]) -> None:
+    def fill_backwards_in_bits(self) -> None:
+        """:meth:`fill_backwards` at the present when the nodes that may end a path are few (the
+        210 societies of the talent channel at L): each end gets a bit, and a node's ends are
+        the bits of an integer. Walking a relationship back is then one ``|`` into the node it
+        comes from, where sets would each be made, filled and joined: at L the talent channel
+        reaches 54k enterprises and their 1,300 industries, each with a handful of societies."""
+        last = self.last
+        order: list[str] = []
+        self.order = order
+        # the last step is read from its ends, each given its bit once: only the relationships
+        # into the kinds wanted there are met, and no end is looked up per relationship
+        maybe_here = self.of_kinds(self.plan[last - 1][2])
+        masks, counts = self.masks[last], self.counts[last]
+        mask_of, count_of = masks.get, counts.get
+        back_tables = [
+            (layer._pred if forward else layer._succ) for _, forward, layer, _ in self.tables[last]
+        ]
+        for there in self.of_kinds(self.plan[last][2]):
+            one = 0
+            for back_table in back_tables:
+                if not (back := back_table.get(there)):
+                    continue
+                if not one:
+                    one = 1 << len(order)
+                    order.append(there)
+                for here in back:
+                    if here in maybe_here:
+                        masks[here] = mask_of(here, 0) | one
+                        counts[here] = count_of(here, 0) + 1
+        for depth in range(last - 1, -1, -1):
+            self.step_back_in_bits(depth)
+
+    def step_back_in_bits(self, depth: int) -> None:
+        """:meth:`step_back` with the ends as bit masks: each relationship of the step is read
+        once, its later end's mask joined into and its count added to its earlier end's."""
+        nodes, test = self.nodes, self.plan[depth][3]
+        next_counts, next_masks = self.counts[depth + 1], self.masks[depth + 1]
+        counts, masks = self.counts[depth], self.masks[depth]
+        mask_of, count_of = masks.get, counts.get
+        counting = self.counting
+        for _, forward, layer, _ in self.tables[depth]:
+            back_of = (layer._pred if forward else layer._succ).get
+            for there, mask in next_masks.items():
+                if not (back := back_of(there)):
+                    continue
+                paths = next_counts[there] if counting else 0
+                for here in back:
+                    if test is not None and nodes[here].kind not in test:
+                        continue
+                    masks[here] = mask_of(here, 0) | mask
+                    if counting:
+                        counts[here] = count_of(here, 0) + paths
+
+    def step_back(self, depth: int) -> None:
         """Fill position ``depth`` from the one after it, at the present: each relationship of
-        the step is read once, noting which nodes after it a node reaches; then per node the
-        counts are summed and the ends joined."""
+        the step is read once, the ends (and the count of paths) of the node after it noted for
+        the node before it; then per node the ends are joined. The ends are taken as the
+        relationship is read, not looked up again afterwards: at L that second look into the
+        54k advised enterprises cost as much as the walk itself."""
         nodes, counting = self.nodes, self.counting
         next_counts, next_ends = self.counts[depth + 1], self.ends[depth + 1]
         lengths = self.lengths and depth + 1 == self.last
         test = self.plan[depth][3]
-        reaches: defaultdict[str, list[str]] = defaultdict(list)
+        parts: defaultdict[str, list[Collection[str]]] = defaultdict(list)
+        counts = self.counts[depth]
+        count_of = counts.get
         for _, forward, layer, _ in self.tables[depth]:
             back_of = (layer._pred if forward else layer._succ).get
             # at the present, the nodes with paths onwards are those with ends
-            if depth == 0:
-                for there in next_ends:
-                    if back := back_of(there):
-                        for here in back:
-                            if here in starts:
-                                reaches[here].append(there)
-            elif test is None:
-                for there in next_ends:
-                    if back := back_of(there):
-                        for here in back:
-                            reaches[here].append(there)
-            else:
-                for there in next_ends:
-                    if back := back_of(there):
-                        for here in back:
-                            if nodes[here].kind in test:
-                                reaches[here].append(there)
-        counts, ends, ends_of = self.counts[depth], self.ends[depth], next_ends.__getitem__
-        for here, met in reaches.items():
-            if counting:
-                counts[here] = (
-                    sum(map(len, map(ends_of, met))) if lengths else sum(map(next_counts.__getitem__, met))
-                )
-            ends[here] = next_ends[met[0]] if len(met) == 1 else set().union(*map(ends_of, met))
+            for there, onward in next_ends.items():
+                if not (back := back_of(there)):
+                    continue
+                paths = (len(onward) if lengths else next_counts[there]) if counting else 0
+                for here in back:
+                    if test is not None and nodes[here].kind not in test:
+                        continue
+                    parts[here].append(onward)
+                    if counting:
+                        counts[here] = count_of(here, 0) + paths
+        ends = self.ends[depth]
+        for here, found in parts.items():
+            ends[here] = found[0] if len(found) == 1 else set().union(*found)
 
-    def step_back_at_a_date(self, depth: int, starts: set[str]) -> None:
+    def step_back_at_a_date(self, depth: int) -> None:
         """:meth:`step_back` at a date: every path counts, but only the ends of those whose
         relationships and nodes are alive are kept."""
         nodes, as_of, counting = self.nodes, self.as_of, self.counting
@@ -1589,10 +1723,7 @@ class _ManyEnds:
                 onward = next_ends.get(there)
                 paths = next_counts[there] if counting else 0
                 for here, data in back.items():
-                    if depth == 0:
-                        if here not in starts:
-                            continue
-                    elif test is not None and nodes[here].kind not in test:
+                    if test is not None and nodes[here].kind not in test:
                         continue
                     if counting:
                         counts[here] = counts.get(here, 0) + paths
@@ -1617,33 +1748,50 @@ class _ManyEnds:
         since, until = (fact[2], fact[3]) if type(fact) is tuple else (fact.since, fact.until)
         return in_period(since, until, as_of) and alive(self.nodes[node_id], as_of)
 
-    def first_ends(self, start_id: str, limit: int) -> set[str]:
+    def first_ends(self, store: EmbeddedStore, start_id: str, limit: int) -> set[str]:
         """The ends of the first ``limit`` paths from a start in the order of
         :meth:`EmbeddedStore.match_paths` (by the ids along them, then their types): the
         neighbours are met in id order, and one whose paths all fit in what is left of the
-        cap is taken whole.
+        cap is taken whole. A step of one type reads the neighbour list in its own order (the
+        store keeps it in id order) only as far as the cap: a hub industry of the talent
+        channel at L has 67k enterprises, of which the first 15k hold its first 5,000 paths.
 
         Raises:
             _Unsure: the cap cuts between paths through the same nodes over different
                 relationships, at a date (one may be alive and the other not).
         """
+        if (taken := self.capped.get((start_id, limit))) is not None:
+            return set(taken)
         found: set[str] = set()
+        whole: list[tuple[int, str]] = []
+        """The nodes (and their positions) whose paths onwards are all taken."""
         nodes, as_of = self.nodes, self.as_of
 
         def take(depth: int, node_id: str, budget: int, times: int) -> int:
-            lists = [nb for *_, table in self.tables[depth] if (nb := table.get(node_id))]
             last = depth == self.last
-            if last:
-                met: Iterable[str] = lists[0] if len(lists) == 1 else set().union(*lists)
-            else:  # only the neighbours with paths onwards count
-                onward = (
-                    self.ends[depth + 1]
-                    if self.lengths and depth + 1 == self.last
-                    else self.counts[depth + 1]
-                )
-                met = set().union(*(nb.keys() & onward.keys() for nb in lists))
+            onward: Mapping[str, object] = (
+                {}
+                if last
+                else self.ends[depth + 1]
+                if self.lengths and depth + 1 == self.last
+                else self.counts[depth + 1]
+            )
+            met: Iterable[str]
+            if len(tables := self.tables[depth]) == 1:
+                name, forward, layer, _ = tables[0]
+                nb = store._sorted_adjacency(name, layer, node_id, forward)
+                lists = [nb] if nb else []
+                met = nb or ()
+            else:
+                lists = [nb for *_, table in tables if (nb := table.get(node_id))]
+                if last:
+                    met = sorted(set().union(*lists))
+                else:  # only the neighbours with paths onwards count
+                    met = sorted(set().union(*(nb.keys() & onward.keys() for nb in lists)))
             wanted = self.plan[depth][1]
-            for other in sorted(met):
+            for other in met:
+                if not last and other not in onward:
+                    continue
                 if wanted is not None and nodes[other].kind not in wanted:
                     continue
                 ways = [nb[other] for nb in lists if other in nb]
@@ -1653,7 +1801,10 @@ class _ManyEnds:
                 if paths <= budget:
                     budget -= paths
                     if live:
-                        found.update((other,) if last else self.ends[depth + 1].get(other, ()))
+                        if last:
+                            found.add(other)
+                        else:
+                            whole.append((depth + 1, other))
                     if budget == 0:
                         return 0
                     continue
@@ -1669,6 +1820,15 @@ class _ManyEnds:
 
         if limit > 0:
             take(0, start_id, limit, 1)
+        if self.order is None:
+            found.update(*(self.ends[depth].get(node_id, ()) for depth, node_id in whole))
+        else:
+            mask = 0
+            for depth, node_id in whole:
+                mask |= self.masks[depth].get(node_id, 0)
+            found.update(self.ids_of(mask))
+        if self.complete and len(self.capped) < KEPT_CAPPED:
+            self.capped[(start_id, limit)] = frozenset(found)
         return found
 
 

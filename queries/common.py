@@ -26,7 +26,7 @@ __all__ = [
     "phrase",
     "resolve_entity",
     "sub_industries",
-    "sub_industries_many",
+    "sub_industry_ids",
 ]
 
 ACTIVE: dict[RelType, str] = {
@@ -114,37 +114,48 @@ def sub_industries(
     store: GraphStore, industry_id: str, as_of: str | None = None, limit: int = 500
 ) -> list[Node]:
     """Industries below one in the PART_OF hierarchy, nearest first (the industry itself excluded)."""
-    return sub_industries_many(store, [industry_id], as_of, limit)[industry_id]
+    ids = sub_industry_ids(store, [industry_id], as_of, limit)[industry_id]
+    nodes = store.get_nodes(ids)
+    return [nodes[i] for i in ids]
 
 
-def sub_industries_many(
+def sub_industry_ids(
     store: GraphStore, industry_ids: Iterable[str], as_of: str | None = None, limit: int = 500
-) -> dict[str, list[Node]]:
-    """:func:`sub_industries` of each industry given, the hierarchy read a level at a time for
-    all of them together (one ``neighbor_hops`` per level, not one ``neighbors`` per industry
-    and level: on Neo4j, a round trip each)."""
+) -> dict[str, list[str]]:
+    """The ids of :func:`sub_industries` of each industry given, the hierarchy read a level at
+    a time for all of them together: one ``neighbor_hops`` per level for the nodes not read
+    yet, not one ``neighbors`` per industry and level (on Neo4j, a round trip each)."""
     starts = list(dict.fromkeys(industry_ids))
     found: dict[str, list[str]] = {s: [] for s in starts}
     seen: dict[str, set[str]] = {s: {s} for s in starts}
     frontier: dict[str, list[str]] = {s: [s] for s in starts}
+    children: dict[str, list[str]] = {}
     while frontier:
-        wanted = {here for ids in frontier.values() for here in ids}
-        hops = store.neighbor_hops(wanted, direction="in", types=[RelType.PART_OF], as_of=as_of, limit=None)
+        unread = sorted({here for ids in frontier.values() for here in ids if here not in children})
+        if unread:
+            hops = store.neighbor_hops(
+                unread, direction="in", types=[RelType.PART_OF], as_of=as_of, limit=None
+            )
+            children.update(
+                (
+                    here,
+                    [other for other, _, _ in hops.get(here, ()) if kind_of_id(other) is NodeKind.INDUSTRY],
+                )
+                for here in unread
+            )
         onward: dict[str, list[str]] = {}
         for start, ids in frontier.items():
             below, known, level = found[start], seen[start], []
             for here in ids:
-                for other, _, _ in hops.get(here, ()):
-                    if other in known or kind_of_id(other) is not NodeKind.INDUSTRY:
-                        continue
-                    known.add(other)
-                    below.append(other)
-                    level.append(other)
+                for other in children[here]:
+                    if other not in known:
+                        known.add(other)
+                        below.append(other)
+                        level.append(other)
             if level and len(below) < limit:
                 onward[start] = level
         frontier = onward
-    nodes = store.get_nodes({i for ids in found.values() for i in ids})
-    return {start: [nodes[i] for i in ids[:limit]] for start, ids in found.items()}
+    return {start: ids[:limit] for start, ids in found.items()}
 
 
 def phrase(rel_type: RelType, forward: bool) -> str:

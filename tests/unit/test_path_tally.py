@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore, _ManyEnds
+from graph_service import embedded
+from graph_service.embedded import MASKED_ENDS, EmbeddedStore, _ManyEnds
 from graph_service.ontology import Industry, NodeKind, Program, Relationship, RelType, Society, provenance
 from graph_service.store import UNIT_WEIGHTS, PathStep, PathTally, tally_of_paths
 from loaders.generate import generate_dataset
@@ -126,22 +127,36 @@ MANY_PATTERNS: list[tuple[PathStep, ...]] = [
 ]
 
 
-@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
 @pytest.mark.parametrize(
-    ("graph", "as_of"),
-    [("wenzhou", None), ("wenzhou", "2021-06"), ("synthetic", None), ("synthetic", "2020-06")],
+    ("graph", "as_of", "backwards", "masked"),
+    [
+        (graph, as_of, backwards, masked)
+        for graph, as_of in (
+            ("wenzhou", None),
+            ("wenzhou", "2021-06"),
+            ("synthetic", None),
+            ("synthetic", "2020-06"),
+        )
+        for backwards, masked in ((False, 0), (True, 0), (True, MASKED_ENDS))
+        if not (masked and as_of)  # bit masks only at the present
+    ],
 )
 def test_ends_from_many_starts_are_the_ends_from_each(
     graph: str,
     as_of: str | None,
     backwards: bool,
+    masked: int,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # the walk from many starts fills its positions forwards or backwards, whichever reads
-    # less of the graph: both must give what one walk per start gives, cap and dates and all
+    # less of the graph, backwards at the present with the ends as bit masks when they are
+    # few: each must give what one walk per start gives, cap and dates and all. A walk filled
+    # backwards is kept, so the calls after the first (other caps, other starts) read it.
     monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: backwards)
+    monkeypatch.setattr(embedded, "MASKED_ENDS", masked)
     store: EmbeddedStore = request.getfixturevalue(graph)
+    store._forget_walks()  # the stores are shared by the module's tests
     starts = [
         *(n.id for n in store.iter_nodes(K.INDUSTRY)),
         *(n.id for n in store.iter_nodes(K.SOCIETY)),
@@ -157,7 +172,12 @@ def test_ends_from_many_starts_are_the_ends_from_each(
                 limit,
             )
             found += sum(map(len, many.values()))
+        few = starts[1::3]
+        assert store.path_ends_many(few, steps, as_of=as_of, limit=2) == {
+            s: store.path_ends(s, steps, as_of=as_of, limit=2) for s in few
+        }
     assert found > 500
+    store._forget_walks()
 
 
 @pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
@@ -205,3 +225,52 @@ def test_a_cap_between_two_relationships_to_one_node_counts_the_dead_one_first(
         assert store.path_ends_many(["industry:x"], steps, as_of="2022", limit=limit) == {
             "industry:x": expected
         }
+
+
+def test_a_write_forgets_the_walks_kept_from_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a walk filled backwards is kept for the graph's generation: the next write must not
+    # leave a question reading it
+    monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: True)
+    store = EmbeddedStore(None)
+    prov = provenance("test", "", "synthetic")
+    store.upsert_nodes(
+        [
+            Industry(id="industry:x", name="X", taxonomy="t", provenance=prov),
+            Program(id="program:p", name="P", provenance=prov),
+            Society(id="society:s", name="S", provenance=prov),
+            Society(id="society:t", name="T", provenance=prov),
+        ]
+    )
+    store.upsert_relationships(
+        [
+            Relationship(source="program:p", type=R.SERVES, target="industry:x", provenance=prov),
+            Relationship(source="society:s", type=R.PARTICIPATES_IN, target="program:p", provenance=prov),
+        ]
+    )
+    steps = CHANNELS["program"][0]
+    assert store.path_ends_many(["industry:x"], steps, limit=10) == {"industry:x": {"society:s"}}
+    assert len(store._walks) == 1
+    store.upsert_relationships(
+        [Relationship(source="society:t", type=R.PARTICIPATES_IN, target="program:p", provenance=prov)]
+    )
+    assert not store._walks
+    assert store.path_ends_many(["industry:x"], steps, limit=10) == {"industry:x": {"society:s", "society:t"}}
+    # a write that changes nothing keeps them; so does a copy, which starts with none of its own
+    store.upsert_nodes([Society(id="society:t", name="T", provenance=prov)])
+    assert len(store._walks) == 1
+    twin = store.clone()
+    assert not twin._walks
+    twin.clear()
+    assert twin.path_ends_many(["industry:x"], steps, limit=10) == {"industry:x": set()}
+    assert store.path_ends_many(["industry:x"], steps, limit=10) == {"industry:x": {"society:s", "society:t"}}
+
+
+def test_the_walks_kept_are_bounded(monkeypatch: pytest.MonkeyPatch, wenzhou: EmbeddedStore) -> None:
+    monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: True)
+    monkeypatch.setattr(embedded, "KEPT_WALKS", 3)
+    wenzhou._forget_walks()
+    industries = [n.id for n in wenzhou.iter_nodes(K.INDUSTRY)]
+    for as_of in (None, "2019", "2020", "2021", "2022"):
+        wenzhou.path_ends_many(industries, CHANNELS["agreement"][0], as_of=as_of)
+    assert [key[2] for key in wenzhou._walks] == ["2020", "2021", "2022"]
+    wenzhou._forget_walks()
