@@ -44,6 +44,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
+from graph_service.memory import collector_paused
 from graph_service.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
@@ -123,7 +124,7 @@ class EmbeddedStore:
         self._lock = threading.RLock()
         self._reset()
         if self.path is not None and self.path.exists():
-            with _collector_paused():  # settled before the collector runs again (see _settle)
+            with collector_paused():  # settled before the collector runs again (see _settle)
                 self._load_snapshot(self.path)
                 self._settle()
         self._dirty = False
@@ -858,7 +859,7 @@ class EmbeddedStore:
         Provenance, of nodes and relationships, is an index into one table of
         distinct provenances.
         """
-        with _collector_paused():  # millions of short-lived tuples and lists, no cycles
+        with collector_paused():  # millions of short-lived tuples and lists, no cycles
             return self._snapshot_json()
 
     def _snapshot_json(self) -> bytes:
@@ -1033,7 +1034,7 @@ class EmbeddedStore:
             )
         self._names = None  # built when first needed (see _name_index)
         try:
-            with _collector_paused():
+            with collector_paused():
                 if doc["version"] == 3:
                     ids, kinds = self._add_node_columns(doc)
                 else:
@@ -2072,23 +2073,10 @@ def _consume(iterator: Iterator[object]) -> None:
     deque(iterator, maxlen=0)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while objects that form no cycles and live on are made
-    by the hundred thousand: it would go over all of them, again and again, for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _names_of(nodes: Iterable[Node]) -> dict[str, set[str]]:
     """The name index of these nodes (folded name → ids): :meth:`EmbeddedStore._index_names`
     for each, in bulk."""
-    with _collector_paused():
+    with collector_paused():
         nodes = list(nodes)
         names = list(map(Node.names, nodes))
         keys = list(map(normalize_name, chain.from_iterable(names)))

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import csv
 import difflib
-import gc
 import itertools
 import json
 import operator
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import repeat
@@ -32,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from graph_service.errors import DataError, GraphServiceError, InvalidRequest, RowError
 from graph_service.exports import safe_cell
+from graph_service.memory import collector_paused
 from graph_service.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
@@ -182,7 +181,11 @@ def load_dataset(
             the load without duplicates.
     """
     started = time.perf_counter()
-    with _cycle_collection_paused():  # from the read through the write (see there)
+    # Reading allocates a few objects per cell and writing a few per node and relationship,
+    # none in cycles: the collector stays paused from the read through the write. Back on
+    # in between, its first run would go over everything read (~0.4 s at L) to free nothing;
+    # the embedded store settles the graph it loaded before it runs again (EmbeddedStore._settle).
+    with collector_paused():
         parsed = read_dataset(path, store, encoding=encoding, max_file_bytes=max_file_bytes)
         if parsed.errors and not partial:
             raise DataError(parsed.errors)
@@ -220,29 +223,8 @@ def read_dataset(
     path: Path, store: GraphStore, *, encoding: str | None = None, max_file_bytes: int | None = None
 ) -> ParsedDataset:
     """Read and check a dataset against the ontology and the store, without writing anything."""
-    with _cycle_collection_paused():
+    with collector_paused():
         return _read_dataset(path, store, encoding, max_file_bytes)
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a dataset is read, and again while it is written.
-
-    Reading allocates a few objects per cell, which live until the load ends and form no
-    cycles, and writing a few per node and relationship, which live as long as the graph;
-    the collector would traverse them (and the whole graph in memory) again and again, for
-    nearly half of the time. Counting references frees garbage as usual. A load keeps it
-    paused from the read through the write: back on in between, its first run would go
-    over everything read (~0.4 s at L) only to find nothing to free, and the embedded store
-    settles the graph it loaded before it runs again (see ``EmbeddedStore._settle``).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_dataset(

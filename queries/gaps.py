@@ -21,14 +21,13 @@ then by name.
 
 from __future__ import annotations
 
-import functools
-import gc
-from collections.abc import Callable, Iterable
-from typing import Literal, ParamSpec, TypeVar
+from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
+from graph_service.memory import collector_paused
 from graph_service.ontology import ALLOWED_PAIRS, Node, NodeKind, RelType, kind_of_id
 from graph_service.store import GraphStore, PathStep
 from queries.common import alive, resolve_entity, sub_industry_ids
@@ -47,8 +46,6 @@ __all__ = [
     "scope_industries",
 ]
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 Status = Literal["uncovered", "thin", "covered"]
 _STATUS_ORDER: dict[str, int] = {"uncovered": 0, "thin": 1, "covered": 2}
 MAX_SCOPE = 5000
@@ -192,27 +189,7 @@ def scope_industries(store: GraphStore, scope: Scope, as_of: str | None = None) 
     )
 
 
-def _collector_paused(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run a question with the cyclic garbage collector paused.
-
-    A question over a whole taxonomy makes tens of thousands of sets and models and no
-    reference cycles; without the pause, the collections those allocations trigger walk
-    every id in the walks' answers again and again (0.15 s of a gap analysis at L)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return wrapper
-
-
-@_collector_paused
+@collector_paused()
 def gap_analysis(
     store: GraphStore,
     scope: Scope,
@@ -309,7 +286,7 @@ def gaps_csv(analysis: GapAnalysis) -> str:
     return write_csv(rows, header)
 
 
-@_collector_paused
+@collector_paused()
 def coverage_matrix(store: GraphStore, scope: Scope, *, as_of: str | None = None) -> CoverageMatrix:
     """For each industry of a scope, how many of each kind of support it has, and which."""
     industries = scope_industries(store, scope, as_of)

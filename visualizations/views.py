@@ -21,14 +21,12 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import gc
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import ParamSpec
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
+from graph_service.memory import collector_paused
 from graph_service.ontology import Basis, NodeKind
 from queries.explore import GraphEdge, GraphNode, Neighborhood, Paths
 from queries.gaps import CoverageMatrix, GapAnalysis, Scope
@@ -81,35 +79,13 @@ __all__ = [
 AGGREGATE_ABOVE = 2000
 """The overview draws up to this many entities one by one; above it, one node per kind."""
 MAX_EGO_DEPTH = 3
-P = ParamSpec("P")
 _KIND_ORDER = {kind.value: i for i, kind in enumerate(NodeKind)}
 _REL_ORDER = {name: i for i, name in enumerate(EDGE_COLORS)}
 _CHANNELS = ("direct", "agreement", "program", "talent")
 _SUPPORT_COLORS = ("#CC79A7", "#7B4EA3", "#B59B00", "#8c6d00", "#56B4E9", "#E69F00", "#0072B2", "#009E73")
 
 
-def _gc_paused(func: Callable[P, str]) -> Callable[P, str]:
-    """Run a view with the cyclic garbage collector paused.
-
-    A big view allocates tens of thousands of small objects and no reference cycles;
-    without the pause, full collections triggered by those allocations walk every
-    object of the query result too, and take about a third of the time.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> str:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return wrapper
-
-
-@_gc_paused
+@collector_paused()
 def ego_view(
     result: Neighborhood,
     *,
@@ -183,7 +159,7 @@ def ego_view(
     return render(view, nonce=nonce)
 
 
-@_gc_paused
+@collector_paused()
 def coverage_view(
     result: SocietiesServing,
     *,
@@ -320,7 +296,7 @@ def coverage_view(
     return render(view, nonce=nonce)
 
 
-@_gc_paused
+@collector_paused()
 def gap_map_view(
     result: GapAnalysis,
     *,
@@ -448,7 +424,7 @@ def gap_map_view(
     return render(view, nonce=nonce)
 
 
-@_gc_paused
+@collector_paused()
 def matrix_view(
     result: CoverageMatrix,
     *,
@@ -584,7 +560,7 @@ def matrix_view(
     return render(view, nonce=nonce)
 
 
-@_gc_paused
+@collector_paused()
 def path_view(
     result: Paths,
     *,
@@ -667,7 +643,7 @@ def path_view(
     return render(view, nonce=nonce)
 
 
-@_gc_paused
+@collector_paused()
 def overview_view(
     nodes: Sequence[GraphNode],
     edges: Sequence[GraphEdge],
