@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from graph_service.errors import InvalidRequest, NotFound
 from graph_service.ontology import (
@@ -23,6 +23,7 @@ __all__ = [
     "EvidenceWords",
     "alive",
     "evidence_path",
+    "parts_below",
     "phrase",
     "resolve_entity",
     "sub_industries",
@@ -117,6 +118,20 @@ def sub_industries(
     ids = sub_industry_ids(store, [industry_id], as_of, limit)[industry_id]
     nodes = store.get_nodes(ids)
     return [nodes[i] for i in ids]
+
+
+def parts_below(store: GraphStore, ids: Sequence[str], kind: NodeKind, known: Collection[str]) -> list[str]:
+    """The nodes of ``kind`` PART_OF one of ``ids`` and not ``known``, once each, in the order
+    read: one level of a hierarchy, read for all of ``ids`` with one ``neighbor_hops``."""
+    hops = store.neighbor_hops(ids, direction="in", types=[RelType.PART_OF], limit=None)
+    return list(
+        dict.fromkeys(
+            other
+            for here in ids
+            for other, _, _ in hops.get(here, ())
+            if other not in known and kind_of_id(other) is kind
+        )
+    )
 
 
 def sub_industry_ids(

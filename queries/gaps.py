@@ -28,9 +28,9 @@ from pydantic import Field
 
 from graph_service.errors import InvalidRequest
 from graph_service.memory import collector_paused
-from graph_service.ontology import ALLOWED_PAIRS, Node, NodeKind, RelType, kind_of_id
+from graph_service.ontology import ALLOWED_PAIRS, Node, NodeKind, RelType
 from graph_service.store import GraphStore, PathStep
-from queries.common import alive, resolve_entity, sub_industry_ids
+from queries.common import alive, parts_below, resolve_entity, sub_industry_ids
 from queries.models import Channel, NodeRef, ResultModel
 from queries.serving import CHANNELS, MAX_PATHS
 
@@ -476,15 +476,7 @@ def _industries_in_region(store: GraphStore, region_id: str, as_of: str | None) 
     regions = {region_id}
     frontier = [region_id]
     while frontier:
-        hops = store.neighbor_hops(frontier, direction="in", types=[RelType.PART_OF], limit=None)
-        frontier = list(
-            dict.fromkeys(
-                other
-                for here in frontier
-                for other, _, _ in hops.get(here, ())
-                if other not in regions and kind_of_id(other) is NodeKind.REGION
-            )
-        )
+        frontier = parts_below(store, frontier, NodeKind.REGION, regions)
         regions.update(frontier)
     located_hops = store.neighbor_hops(
         sorted(regions), direction="in", types=[RelType.LOCATED_IN], limit=None

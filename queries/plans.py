@@ -11,9 +11,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
-from graph_service.ontology import NodeKind, Program, RelType, kind_of_id, starts_within
+from graph_service.ontology import NodeKind, Program, starts_within
 from graph_service.store import GraphStore
-from queries.common import alive, resolve_entity
+from queries.common import alive, parts_below, resolve_entity
 from queries.models import EvidenceStep, NodeRef, ResultModel
 
 __all__ = ["Changes", "PlanProgress", "changes", "plan_progress"]
@@ -131,15 +131,7 @@ def _members(store: GraphStore, plan_id: str, as_of: str | None) -> set[str]:
     found: set[str] = set()
     frontier = [plan_id]
     while frontier:
-        hops = store.neighbor_hops(frontier, direction="in", types=[RelType.PART_OF], limit=None)
-        below = list(
-            dict.fromkeys(
-                other
-                for here in frontier
-                for other, _, _ in hops.get(here, ())
-                if other not in found and kind_of_id(other) is NodeKind.PROGRAM
-            )
-        )
+        below = parts_below(store, frontier, NodeKind.PROGRAM, found)
         nodes = store.get_nodes(below)
         frontier = [i for i in below if alive(nodes[i], as_of)]
         found.update(frontier)
