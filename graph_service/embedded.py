@@ -122,6 +122,9 @@ class EmbeddedStore:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = FsPath(path) if path is not None else None
         self._lock = threading.RLock()
+        self._walks: dict[tuple[int, tuple[_ManyStep, ...], str | None, bool], _ManyEnds] = {}
+        """Walks from many starts kept for the generation they read (see :meth:`_many_walk`)."""
+        self._walks_lock = threading.Lock()  # made once: readers may hold it while clear() runs
         self._reset()
         if self.path is not None and self.path.exists():
             with collector_paused():  # settled before the collector runs again (see _settle)
@@ -918,9 +921,7 @@ class EmbeddedStore:
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
-        self._walks: dict[tuple[int, tuple[_ManyStep, ...], str | None, bool], _ManyEnds] = {}
-        """Walks from many starts kept for the generation they read (see :meth:`_many_walk`)."""
-        self._walks_lock = threading.Lock()
+        self._forget_walks()
 
     def _settle(self) -> None:
         """Take a large graph out of the cyclic garbage collector's sight once it is loaded.
@@ -1642,7 +1643,7 @@ class _ManyEnds:
         back_tables = [
             (layer._pred if forward else layer._succ) for _, forward, layer, _ in self.tables[last]
         ]
-        for there in self.of_kinds(self.plan[last][2]):
+        for there in tuple(self.of_kinds(self.plan[last][2])):  # the store's own set: a copy
             one = 0
             for back_table in back_tables:
                 if not (back := back_table.get(there)):
@@ -1782,7 +1783,7 @@ class _ManyEnds:
                 name, forward, layer, _ = tables[0]
                 nb = store._sorted_adjacency(name, layer, node_id, forward)
                 lists = [nb] if nb else []
-                met = nb or ()
+                met = tuple(nb) if nb else ()  # the store's own dict: a copy, as writes may go on
             else:
                 lists = [nb for *_, table in tables if (nb := table.get(node_id))]
                 if last:
