@@ -912,7 +912,6 @@ class EmbeddedStore:
     # -- internals ----------------------------------------------------------
 
     def _reset(self) -> None:
-        self._generation = next(_GENERATIONS)  # a new graph; writes take a new one as they finish
         self._layers: dict[str, nx.DiGraph] = {}
         self._nodes: dict[str, Node] = {}
         self._by_kind: dict[NodeKind, set[str]] = {k: set() for k in NodeKind}
@@ -921,6 +920,9 @@ class EmbeddedStore:
         self._rel_counts: dict[str, int] = {}
         self._unsorted: set[tuple[str, str, bool]] = set()
         """(type, node, outgoing) whose neighbours are not in id order; sorted on first ordered read."""
+        # a new graph, its generation taken once its tables are in place (writes take a new one
+        # as they finish): what a reader keeps under the old one is never served again
+        self._generation = next(_GENERATIONS)
         self._forget_walks()
 
     def _settle(self) -> None:
