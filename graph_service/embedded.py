@@ -44,7 +44,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
-from graph_service.memory import collector_paused
+from graph_service.memory import collector_paused, kept
 from graph_service.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
@@ -1092,6 +1092,7 @@ class EmbeddedStore:
             with self._lock:
                 if self._names is None:
                     self._names = _names_of(self._nodes.values())
+                    kept(len(self._names))
                 index = self._names
         return index
 
@@ -1893,6 +1894,7 @@ def _rel_of(data: dict[str, Any], source: str, rel_type: RelType, target: str) -
     rel = data["m"]
     if type(rel) is tuple:
         rel = data["m"] = assemble_relationship(source, rel_type, target, *rel)
+        kept()  # kept as long as the store: see graph_service.memory.kept
     return rel  # type: ignore[no-any-return]
 
 

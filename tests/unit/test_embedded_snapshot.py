@@ -18,7 +18,7 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
-from graph_service import embedded
+from graph_service import embedded, memory
 from graph_service.embedded import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, EmbeddedStore
 from graph_service.errors import BackendUnavailable, InvalidRequest
 from graph_service.ontology import NODE_MODELS, Basis, NodeKind, Program, Provenance, Relationship, RelType
@@ -250,6 +250,33 @@ def test_a_large_reload_or_load_is_settled_before_the_collector_runs(
         gc.callbacks.remove(note)
         gc.unfreeze()
     assert max(young, default=0) < 60
+
+
+def test_relationships_that_questions_build_are_frozen_out_of_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reloaded graph keeps its relationships packed and builds each on its first read; a
+    server's questions build them by the hundred thousand, and a full collection that goes
+    over them all lands on a question (250 ms at L). Every ``FREEZE_EVERY`` built, they are
+    frozen: here every 5, so at most 4 of the Wenzhou graph's are left in the collector's sight."""
+    path = tmp_path / "graph.json"
+    store = EmbeddedStore(path)
+    load_dataset(WENZHOU_DATASET, store)
+    store.persist()
+    reloaded = EmbeddedStore(path)
+    monkeypatch.setattr(memory, "FREEZE_EVERY", 5)
+    gc.collect()
+    try:
+        built = list(reloaded.iter_relationships())
+        ours = {id(rel) for rel in built}
+        in_sight = [o for o in gc.get_objects() if id(o) in ours]
+    finally:
+        gc.unfreeze()
+    assert len(built) == reloaded.counts().total_relationships > 100
+    assert len(in_sight) < 5
+    # still the same relationships, read again without building them twice
+    assert list(reloaded.iter_relationships()) == built
+    assert all(a is b for a, b in zip(reloaded.iter_relationships(), built, strict=True))
 
 
 def test_persist_without_a_path_or_without_changes_writes_nothing(tmp_path: Path) -> None:
