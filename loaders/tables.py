@@ -231,9 +231,9 @@ def _split_plain(text: str, name: str) -> tuple[list[str], list[int], list[list[
     if '"' in text:
         return None
     if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
-            return None
         text = text.replace("\r\n", "\n")
+        if "\r" in text:  # a carriage return on its own
+            return None
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
@@ -303,7 +303,7 @@ def _cleaned(cells: list[str], marked: bool, spaced: bool = True) -> list[str | 
     if not cells:
         return []
     first = cells[0]
-    if cells.count(first) == len(cells):
+    if cells[-1] == first and cells.count(first) == len(cells):  # a column of ids ends at the first test
         return [_cell(first) if marked else first.strip() or None] * len(cells)
     values: list[str | None] = list(map(str.strip, cells)) if spaced else cells  # type: ignore[assignment]
     if "" in values:
