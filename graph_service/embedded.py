@@ -974,7 +974,8 @@ class EmbeddedStore:
         table = layer._succ if outgoing else layer._pred
         adjacency: dict[str, dict[str, Any]] | None = table.get(node_id)
         if adjacency and (rel_type, node_id, outgoing) in self._unsorted:
-            adjacency = dict(sorted(adjacency.items(), key=_first))
+            order = sorted(adjacency)  # the ids alone, compared in C: twice as fast as the items by a key
+            adjacency = dict(zip(order, map(adjacency.__getitem__, order), strict=True))
             table[node_id] = adjacency
             self._unsorted.discard((rel_type, node_id, outgoing))
         return adjacency
@@ -1856,10 +1857,6 @@ def _positions_by_value(values: Sequence[_Key]) -> dict[_Key, list[int]]:
             positions = out[value] = []
         positions.append(i)
     return out
-
-
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
 
 
 def _first_two(item: tuple[str, str, Any]) -> tuple[str, str]:

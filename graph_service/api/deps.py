@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import threading
@@ -12,6 +11,7 @@ from fastapi import Depends, Header, Request
 
 from graph_service.bootstrap import make_store
 from graph_service.errors import Unauthorized
+from graph_service.memory import keep_out_of_collections
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
@@ -38,7 +38,7 @@ class StoreHolder:
             with self._lock:
                 if self._store is None:
                     self._store = make_store(self.settings)
-                    _keep_out_of_collections()
+                    keep_out_of_collections()
                 store = self._store
         return store
 
@@ -50,7 +50,7 @@ class StoreHolder:
         """Replace the store at once: readers see the old graph or the new one, never a mix."""
         with self._lock:
             self._store = store
-        _keep_out_of_collections()
+        keep_out_of_collections()
 
     def close(self) -> None:
         """Close the store if it was opened."""
@@ -58,14 +58,6 @@ class StoreHolder:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-
-
-def _keep_out_of_collections() -> None:
-    """Move every object alive now (above all the graph just opened or loaded) out of the cyclic
-    garbage collector's reach: they live as long as the store, and a full collection over them
-    (at M some 450,000 objects, 0.1-0.3 s) stalls every request while it runs. Objects freed
-    later are still freed by reference counting; only cycles among them would stay."""
-    gc.freeze()
 
 
 def get_holder(request: Request) -> StoreHolder:
