@@ -187,16 +187,19 @@ def measure_queries(store: GraphStore, quick: bool = False) -> dict[str, Any]:
 
 
 PEAK_KIB = (
+    "import sys\n"
     "def peak_kib():\n"
     "    try:\n"
     "        with open('/proc/self/status') as status:\n"
     "            return next(int(l.split()[1]) for l in status if l.startswith('VmHWM:'))\n"
     "    except (OSError, StopIteration):\n"
     "        import resource\n"
-    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "        return peak // 1024 if sys.platform == 'darwin' else peak\n"
 )
 """Code for a child process that defines ``peak_kib()``: the most memory the process has held,
-in KiB, since it started its program (``VmHWM``; ``ru_maxrss`` where there is no ``/proc``).
+in KiB, since it started its program (``VmHWM``; ``ru_maxrss`` where there is no ``/proc``,
+which macOS gives in bytes).
 ``ru_maxrss`` alone would report the benchmark process's own size: a child forked from it
 inherits that high-water mark."""
 

@@ -1091,10 +1091,12 @@ class EmbeddedStore:
         index = self._names
         if index is None:
             with self._lock:
+                built = self._names is None
                 if self._names is None:
                     self._names = _names_of(self._nodes.values())
-                    kept(len(self._names))
                 index = self._names
+            if built:
+                kept(len(index))
         return index
 
     def _add_relationship_columns(self, doc: dict[str, Any], ids: list[str], kinds: list[NodeKind]) -> None:

@@ -43,23 +43,25 @@ def collector_paused() -> Iterator[None]:
 
 def kept(count: int = 1) -> None:
     """Note that ``count`` objects were made that a store keeps as long as it lives (a
-    relationship built from its packed facts, a name index entry). Every ``FREEZE_EVERY`` of
-    them, the young garbage is collected and what is alive is frozen (``gc.freeze``).
+    relationship built from its packed facts, the name index). Once ``FREEZE_EVERY`` have
+    been noted, garbage is collected and what is alive is frozen (``gc.freeze``).
 
     Without this, a long-running server builds the relationships its questions read one by
     one, and every full collection goes over all of them again: 250 ms at L once 170k are
-    built, landing on whichever question allocates at that moment. Frozen objects are still
-    freed by reference counting; only a reference cycle that becomes garbage after it was
-    frozen is never collected, which the collection of the young generations just before
-    makes rare, and at most one freeze per ``FREEZE_EVERY`` objects a store keeps bounds.
+    built, landing on whichever question allocates at that moment. The collection before
+    the freeze is cheap, since what was alive at the freeze before is out of its sight, and
+    it leaves no garbage to freeze. Frozen objects are still freed by reference counting;
+    only a reference cycle alive at a freeze that becomes garbage later is never collected.
+    While the collector is paused (a load), nothing is collected or frozen: the next note
+    after the pause does both.
     """
     global _kept
     with _kept_lock:
         _kept += count
-        if _kept < FREEZE_EVERY:
+        if _kept < FREEZE_EVERY or not gc.isenabled():
             return
         _kept = 0
-    gc.collect(1)
+    gc.collect()
     gc.freeze()
 
 

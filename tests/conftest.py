@@ -26,6 +26,15 @@ HOW_TO_RUN_NEO4J = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _long_lived_count_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts counting the objects a store keeps from zero (see
+    ``graph_service.memory.kept``), so whether a test freezes does not depend on the ones before."""
+    from graph_service import memory
+
+    monkeypatch.setattr(memory, "_kept", 0)
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Neo4jSettings]:
     """Settings of a real Neo4j server: NEO4J_URI's, or one the suite starts and stops."""
