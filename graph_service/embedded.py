@@ -24,7 +24,6 @@ previous snapshot or the new one, whole.
 from __future__ import annotations
 
 import contextlib
-import gc
 import glob
 import heapq
 import itertools
@@ -44,7 +43,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
-from graph_service.memory import collector_paused, kept
+from graph_service.memory import collector_paused, keep_out_of_collections, kept
 from graph_service.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
@@ -939,7 +938,7 @@ class EmbeddedStore:
         L, only to find nothing to free (building a graph makes no reference cycles).
         """
         if len(self._nodes) + sum(self._rel_counts.values()) >= SETTLE_AT:
-            gc.freeze()
+            keep_out_of_collections()
 
     def _layer(self, rel_type: str) -> nx.DiGraph:
         layer = self._layers.get(rel_type)
