@@ -101,6 +101,7 @@ REL_TYPES: Final[Mapping[RelType, LiteralString]] = {
     RelType.OPERATES_IN: "`OPERATES_IN`",
     RelType.FOCUSES_ON: "`FOCUSES_ON`",
     RelType.PART_OF: "`PART_OF`",
+    RelType.EXPERT_IN: "`EXPERT_IN`",
 }
 """The backtick-quoted relationship type of each ``RelType``, as literal text."""
 

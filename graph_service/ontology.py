@@ -113,6 +113,8 @@ class RelType(StrEnum):
     OPERATES_IN = "OPERATES_IN"
     FOCUSES_ON = "FOCUSES_ON"
     PART_OF = "PART_OF"
+    EXPERT_IN = "EXPERT_IN"
+    """A society's field covers an industry: a reference layer of expertise, not service."""
 
 
 class Basis(StrEnum):
@@ -156,6 +158,7 @@ ALLOWED_PAIRS: dict[RelType, frozenset[tuple[NodeKind, NodeKind]]] = {
     RelType.OPERATES_IN: frozenset({(K.ENTERPRISE, K.INDUSTRY)}),
     RelType.FOCUSES_ON: frozenset({(K.PARK, K.INDUSTRY), (K.PROGRAM, K.INDUSTRY)}),
     RelType.PART_OF: frozenset({(K.INDUSTRY, K.INDUSTRY), (K.REGION, K.REGION), (K.PROGRAM, K.PROGRAM)}),
+    RelType.EXPERT_IN: frozenset({(K.SOCIETY, K.INDUSTRY)}),
 }
 """Which (source kind, target kind) pairs each relationship type may join; all others are refused."""
 

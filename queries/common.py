@@ -42,6 +42,7 @@ ACTIVE: dict[RelType, str] = {
     RelType.OPERATES_IN: "operates in",
     RelType.FOCUSES_ON: "focuses on",
     RelType.PART_OF: "is part of",
+    RelType.EXPERT_IN: "has expertise in",
 }
 PASSIVE: dict[RelType, str] = {
     RelType.SERVES: "is served by",
@@ -55,6 +56,7 @@ PASSIVE: dict[RelType, str] = {
     RelType.OPERATES_IN: "has as enterprise",
     RelType.FOCUSES_ON: "is the focus of",
     RelType.PART_OF: "includes",
+    RelType.EXPERT_IN: "is a field of",
 }
 BASIS_WEIGHT: dict[Basis, float] = {
     Basis.STATED: 1.0,

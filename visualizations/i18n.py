@@ -65,6 +65,7 @@ REL_LABELS: dict[str, tuple[str, str]] = {
     RelType.OPERATES_IN: ("operates in", "从事"),
     RelType.FOCUSES_ON: ("focuses on", "聚焦"),
     RelType.PART_OF: ("is part of", "属于"),
+    RelType.EXPERT_IN: ("has expertise in", "专业领域涵盖"),
 }
 CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     "direct": ("Direct service", "直接服务"),

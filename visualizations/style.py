@@ -62,6 +62,7 @@ EDGE_COLORS: dict[str, str] = {
     RelType.OPERATES_IN.value: "#009E73",
     RelType.FOCUSES_ON.value: "#56B4E9",
     RelType.PART_OF.value: "#c8c8c8",
+    RelType.EXPERT_IN.value: "#8fb3d9",
 }
 """Colour of a relationship line, by type."""
 FALLBACK_EDGE = "#9aa6b2"
