@@ -460,8 +460,11 @@ ProgramKind = Literal[
     "expert_workstation",
     "doctoral_station",
     "visit",
+    "production_base",
     "other",
 ]
+"""What a program is. ``production_base`` is a national production-base title held by a place
+(中国电器之都, 中国鞋都 …): it LOCATED_IN its region, FOCUSES_ON its industry, and counts as demand."""
 
 
 class Program(Node):

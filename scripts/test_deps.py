@@ -17,8 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from neo4j_server import fetch, java_available
 
 CHROMIUM = Path("/usr/bin/chromium")
-APT_PACKAGES = {"/usr/bin/chromium": "chromium", "/usr/bin/wrk": "wrk"}
-"""Debian packages the suite uses: Chromium for the browser tests, wrk for the benchmark smoke run."""
+APT_PACKAGES = {
+    "/usr/bin/chromium": "chromium",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc": "fonts-noto-cjk",
+    "/usr/bin/wrk": "wrk",
+}
+"""Debian packages the suite uses: Chromium for the browser tests, CJK fonts so that screenshots of
+Chinese pages can be read, wrk for the benchmark smoke run."""
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
