@@ -304,7 +304,13 @@ format_option = click.option(
 
 @cli.command()
 @click.argument("industry")
-@click.option("--sub", "include_sub", is_flag=True, help="Include sub-industries.")
+@click.option(
+    "--sub/--no-sub",
+    "include_sub",
+    default=True,
+    show_default=True,
+    help="Count societies serving its sub-industries too, as every count of serving does.",
+)
 @click.option("--evidence", is_flag=True, help="Print every evidence chain under the table.")
 @as_of_option
 @format_option
@@ -414,21 +420,68 @@ def gaps(
 @cli.command()
 @click.argument("industry")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--explain",
+    metavar="SOCIETY",
+    help="Say why this society (id or name) is, or is not, suggested.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the reasons.",
+)
 @format_option
 @backend_options
-def recommend(industry: str, limit: int, fmt: str, backend: str | None, data_dir: Path | None) -> None:
+def recommend(
+    industry: str,
+    limit: int,
+    explain: str | None,
+    lang: str,
+    fmt: str,
+    backend: str | None,
+    data_dir: Path | None,
+) -> None:
     """Societies worth approaching for an INDUSTRY they do not serve yet, with reasons.
 
+    Candidates come from the societies' fields of expertise (the industry, its division,
+    its section), from serving related industries and from member talents; a society
+    already party to an agreement ranks above a stranger with the same expertise.
+
     \b
-    Example:
-      innograph recommend 智能装备
+    Examples:
+      innograph recommend 泵阀
+      innograph recommend 泵阀 --explain 中国电子学会
+      innograph recommend 智能装备 --lang zh --format csv > approach.csv
     """
     from queries.recommend import recommendations
 
     with open_store(backend, data_dir) as store:
-        result = recommendations(store, industry, limit=limit)
-    rows = [[r.society.name, f"{r.score:g}", "; ".join(r.reasons), r.society.id] for r in result.results]
-    emit(rows, ["society", "score", "reasons", "id"], fmt, result)
+        result = recommendations(store, industry, limit=limit, explain=explain)
+    zh = lang == "zh"
+    if fmt == "table":
+        named = (result.industry.name_zh or result.industry.name) if zh else result.industry.name
+        head = (
+            f"建议对接{named}的学会：{result.total}个候选"
+            if zh
+            else f"Societies to approach for {named}: {result.total} candidates"
+        )
+        click.echo(f"{head} ({result.industry.id})\n")
+    rows = [
+        [
+            r.rank,
+            (r.society.name_zh or r.society.name) if zh else r.society.name,
+            f"{r.score:g}",
+            ("；" if zh else "; ").join(x.text_zh if zh else x.text for x in r.reasons),
+            r.society.id,
+        ]
+        for r in result.results
+    ]
+    headers = ["排名", "学会", "得分", "理由", "id"] if zh else ["rank", "society", "score", "reasons", "id"]
+    emit(rows, headers, fmt, result)
+    if result.explanation is not None and fmt == "table":
+        click.echo("\n" + (result.explanation.text_zh if zh else result.explanation.text))
 
 
 @cli.command()

@@ -364,6 +364,7 @@ def home(
     ]
     rows = [
         {
+            "id": r.industry.id,
             "name": pick_name(r.industry.name, r.industry.name_zh, lang),
             "href": _url(f"/industries/{_seg(r.industry.id)}", lang=lang),
             "status": r.status,
@@ -513,7 +514,7 @@ def industry_page(
     nonce: NonceDep,
     industry: str,
     lang: LangParam = "en",
-    include_sub_industries: bool = False,
+    include_sub_industries: bool = True,
 ) -> HTMLResponse:
     """An industry: the societies serving it by channel with evidence, recommendations, the coverage view."""
     node = resolve_entity(store, industry, NodeKind.INDUSTRY)
@@ -563,15 +564,19 @@ def industry_page(
                 "name": pick_name(r.society.name, r.society.name_zh, lang),
                 "href": _entity_href(r.society.id, lang),
                 "score": r.score,
-                "reasons": r.reasons,
+                "reasons": [x.text_zh if lang == "zh" else x.text for x in r.reasons],
             }
             for r in advice.results
         ],
         entity_href=_entity_href(node.id, lang),
-        view_href=_url(f"/views/industry/{_seg(node.id)}", lang=lang),
+        view_href=_url(
+            f"/views/industry/{_seg(node.id)}",
+            lang=lang,
+            include_sub_industries=None if include_sub_industries else "false",
+        ),
         api_href=_url(
             f"/api/industries/{_seg(node.id)}/societies",
-            include_sub_industries=include_sub_industries or None,
+            include_sub_industries=None if include_sub_industries else "false",
         ),
         api_recommend=f"/api/industries/{_seg(node.id)}/recommendations",
     )
@@ -737,7 +742,7 @@ def industry_view_route(
     nonce: NonceDep,
     industry: str,
     lang: LangParam = "en",
-    include_sub_industries: bool = False,
+    include_sub_industries: bool = True,
 ) -> HTMLResponse:
     """An industry and the societies serving it, one sector per channel."""
     result = societies_serving(store, industry, include_sub_industries=include_sub_industries)
@@ -749,7 +754,7 @@ def industry_view_route(
             nonce=nonce,
             api_path=_url(
                 f"/api/industries/{_seg(result.industry.id)}/societies",
-                include_sub_industries=include_sub_industries or None,
+                include_sub_industries=None if include_sub_industries else "false",
             ),
         )
     )

@@ -5,18 +5,34 @@ level of it (``division``), the industries whose enterprises sit in a region, or
 explicit list of ids.
 
 **Demand** for an industry counts what needs support there: enterprises operating in
-it, parks focusing on it, programs focusing on it. **Supply** counts who supports it:
-societies per channel, talents (advising its enterprises or serving it), agreements
-covering it. Both include sub-industries.
+it, parks focusing on it, programs focusing on it, national production-base titles held
+for it (programs of kind ``production_base``: 中国电器之都, 中国鞋都 …), and whether it is
+on a priority list (an industry of level ``cluster``, such as Wenzhou's 5+5). **Supply**
+counts who supports it: societies per channel of service, talents (advising its
+enterprises or serving it), agreements covering it. Both include sub-industries.
 
 Each figure is the ends of a path pattern (:data:`queries.serving.CHANNELS` for the
 societies), read for every industry of the scope and all their sub-industries at once
 (``GraphStore.path_ends_many``): the graph is walked once per pattern, not once per industry.
 
 **Status**: ``uncovered`` when no society serves it by any channel, ``thin`` when
-fewer than ``thin_below`` do, ``covered`` otherwise. **Severity** orders the gaps:
-uncovered before thin before covered, then by ``severity = (demand + 1) / (societies + 1)``,
-then by name.
+fewer than ``thin_below`` do, ``covered`` otherwise.
+
+**Severity** is what a planner ranks by, most severe first::
+
+    severity = (1 + demand score) / (1 + supply score)
+    demand score = 1 × enterprises + 2 × parks + 1 × programs + 5 × production-base titles
+                   + 5 × priority-list industries (itself and its sub-industries)
+    supply score = Σ over serving societies of their strongest channel's weight
+                   (direct 1, agreement 1, program 0.75, talent 0.5) + 0.25 × talents
+
+So more demand with the same supply ranks higher, more supply with the same demand ranks
+lower, and an uncovered industry never ranks below a served one of equal demand
+(``tests/unit/test_gap_severity.py`` holds these as properties). Rows are ordered by
+severity, then status (uncovered, thin, covered), then name.
+
+**Data quality**: the agreements that cover no industry (no COVERS), listed so that a
+curator can tie them to what they cover; they count nowhere until then.
 """
 
 from __future__ import annotations
@@ -68,12 +84,38 @@ class Demand(ResultModel):
 
     enterprises: int = 0
     parks: int = 0
-    programs: int = 0
+    programs: int = Field(0, description="Programs focusing on it, production-base titles aside.")
+    production_bases: int = Field(0, description="National production-base titles held for it.")
+    priority: int = Field(0, description="Industries of a priority list among it and its sub-industries.")
 
     @property
     def total(self) -> int:
-        """All demand."""
-        return self.enterprises + self.parks + self.programs
+        """All demand, counted: enterprises, parks, programs and production-base titles."""
+        return self.enterprises + self.parks + self.programs + self.production_bases
+
+    @property
+    def score(self) -> float:
+        """Demand as severity weighs it (:data:`DEMAND_WEIGHTS`)."""
+        return float(sum(weight * getattr(self, name) for name, weight in DEMAND_WEIGHTS.items()))
+
+
+DEMAND_WEIGHTS: dict[str, float] = {
+    "enterprises": 1.0,
+    "parks": 2.0,
+    "programs": 1.0,
+    "production_bases": 5.0,
+    "priority": 5.0,
+}
+"""How much each kind of demand weighs in severity."""
+SUPPLY_WEIGHTS: dict[Channel, float] = {"direct": 1.0, "agreement": 1.0, "program": 0.75, "talent": 0.5}
+"""How much a serving society weighs in severity, by its strongest channel."""
+TALENT_SUPPLY = 0.25
+"""How much each talent advising or serving the industry weighs in severity."""
+
+
+def severity(demand: Demand, supply_score: float) -> float:
+    """The severity of a gap: ``(1 + demand score) / (1 + supply score)``, rounded."""
+    return round((1.0 + demand.score) / (1.0 + supply_score), 4)
 
 
 class Supply(ResultModel):
@@ -91,9 +133,11 @@ class GapRow(ResultModel):
     industry: NodeRef
     demand: Demand
     demand_total: int
+    demand_score: float = Field(description="Demand as severity weighs it.")
     supply: Supply
+    supply_score: float = Field(description="Supply as severity weighs it.")
     status: Status
-    severity: float
+    severity: float = Field(description="(1 + demand_score) / (1 + supply_score): rank by it.")
     societies: list[NodeRef] = Field(description="The societies serving it, for drill-down.")
 
 
@@ -106,6 +150,10 @@ class GapAnalysis(ResultModel):
     count: int
     summary: dict[str, int] = Field(description="Industries per status.")
     rows: list[GapRow]
+    agreements_covering_nothing: list[NodeRef] = Field(
+        default_factory=list,
+        description="Data quality: agreements tied to no industry (no COVERS), which count nowhere.",
+    )
 
 
 SUPPORT_KINDS: dict[str, str] = {
@@ -209,7 +257,9 @@ def gap_analysis(
         raise InvalidRequest("thin_below must be at least 1")
     industries = scope_industries(store, scope, as_of)
     families = _families(store, industries, as_of)
-    own = _own_figures(store, list(dict.fromkeys(m for family in families for m in family)), as_of)
+    members = list(dict.fromkeys(m for family in families for m in family))
+    own = _own_figures(store, members, as_of)
+    priority = _on_priority_lists(store, members)
     supplies = []
     for industry, family in zip(industries, families, strict=True):
         mine = [own[m] for m in family]
@@ -217,6 +267,8 @@ def gap_analysis(
             enterprises=sum(m.enterprises for m in mine),
             parks=sum(m.parks for m in mine),
             programs=sum(m.programs for m in mine),
+            production_bases=sum(m.production_bases for m in mine),
+            priority=sum(1 for m in family if m in priority),
         )
         # one union per figure over the whole family (a section has hundreds of members); an
         # industry without sub-industries has its own figures, which nothing changes
@@ -233,11 +285,14 @@ def gap_analysis(
         societies = set().union(*by_channel.values())
         count = len(societies)
         status: Status = "uncovered" if count == 0 else "thin" if count < thin_below else "covered"
+        supply_score = _supply_score(by_channel, len(talents))
         rows.append(
             GapRow(
                 industry=NodeRef.of(industry),
                 demand=demand,
                 demand_total=demand.total,
+                demand_score=demand.score,
+                supply_score=supply_score,
                 supply=Supply(
                     societies=count,
                     by_channel={c: len(v) for c, v in by_channel.items()},
@@ -245,15 +300,46 @@ def gap_analysis(
                     agreements=len(agreements),
                 ),
                 status=status,
-                severity=round((demand.total + 1) / (count + 1), 4),
+                severity=severity(demand, supply_score),
                 societies=[refs[i] for i in sorted(societies) if i in refs],
             )
         )
-    rows.sort(key=lambda r: (_STATUS_ORDER[r.status], -r.severity, r.industry.name, r.industry.id))
+    rows.sort(key=lambda r: (-r.severity, _STATUS_ORDER[r.status], r.industry.name, r.industry.id))
     summary = {s: sum(1 for r in rows if r.status == s) for s in _STATUS_ORDER}
     return GapAnalysis(
-        scope=scope, thin_below=thin_below, as_of=as_of, count=len(rows), summary=summary, rows=rows
+        scope=scope,
+        thin_below=thin_below,
+        as_of=as_of,
+        count=len(rows),
+        summary=summary,
+        rows=rows,
+        agreements_covering_nothing=agreements_covering_nothing(store, as_of),
     )
+
+
+def _supply_score(by_channel: dict[Channel, set[str]], talents: int) -> float:
+    """Supply as severity weighs it: each serving society by its strongest channel, and talents."""
+    best: dict[str, float] = {}
+    for channel, societies in by_channel.items():
+        weight = SUPPLY_WEIGHTS[channel]
+        for society in societies:
+            if weight > best.get(society, 0.0):
+                best[society] = weight
+    return round(sum(best.values()) + TALENT_SUPPLY * talents, 4)
+
+
+def _on_priority_lists(store: GraphStore, industry_ids: list[str]) -> set[str]:
+    """The industries among these that are on a priority list (level ``cluster``)."""
+    nodes = store.get_nodes(industry_ids)
+    return {i for i, node in nodes.items() if getattr(node, "level", None) == "cluster"}
+
+
+def agreements_covering_nothing(store: GraphStore, as_of: str | None = None) -> list[NodeRef]:
+    """The agreements (alive at ``as_of``) that cover no industry: a data-quality list."""
+    agreements = [a for a in store.iter_nodes(NodeKind.AGREEMENT) if alive(a, as_of)]
+    ids = [a.id for a in agreements]
+    covers = store.degrees(ids, direction="out", types=[RelType.COVERS]) if ids else {}
+    return sorted((NodeRef.of(a) for a in agreements if not covers.get(a.id)), key=lambda r: (r.name, r.id))
 
 
 def gaps_csv(analysis: GapAnalysis) -> str:
@@ -261,8 +347,8 @@ def gaps_csv(analysis: GapAnalysis) -> str:
     from graph_service.exports import write_csv
 
     header = [
-        "industry_id", "industry", "industry_zh", "status", "severity", "demand", "enterprises", "parks",
-        "programs", "societies", *[f"societies_{c}" for c in CHANNELS], "talents", "agreements", "society_names",
+        "industry_id", "industry", "industry_zh", "status", "severity", "demand", "demand_score",
+        "enterprises", "parks", "programs", "production_bases", "priority", "supply_score", "societies", *[f"societies_{c}" for c in CHANNELS], "talents", "agreements", "society_names",
     ]  # fmt: skip
     rows = [
         [
@@ -272,9 +358,13 @@ def gaps_csv(analysis: GapAnalysis) -> str:
             r.status,
             r.severity,
             r.demand_total,
+            r.demand_score,
             r.demand.enterprises,
             r.demand.parks,
             r.demand.programs,
+            r.demand.production_bases,
+            r.demand.priority,
+            r.supply_score,
             r.supply.societies,
             *[r.supply.by_channel.get(c, 0) for c in CHANNELS],
             r.supply.talents,
@@ -363,18 +453,28 @@ def _with_society_party(store: GraphStore, agreement_ids: set[str]) -> set[str]:
 class _Own:
     """What one industry has by itself, sub-industries excluded."""
 
-    __slots__ = ("agreements", "by_channel", "enterprises", "parks", "programs", "talents")
+    __slots__ = (
+        "agreements",
+        "by_channel",
+        "enterprises",
+        "parks",
+        "production_bases",
+        "programs",
+        "talents",
+    )
 
     def __init__(
         self,
         enterprises: int,
         parks: int,
         programs: int,
+        production_bases: int,
         by_channel: dict[Channel, set[str]],
         agreements: set[str],
         talents: set[str],
     ) -> None:
         self.enterprises, self.parks, self.programs = enterprises, parks, programs
+        self.production_bases = production_bases
         self.by_channel = by_channel
         self.agreements = agreements
         self.talents = talents
@@ -385,6 +485,7 @@ def _own_figures(store: GraphStore, industry_ids: list[str], as_of: str | None) 
     enterprises = _end_counts(store, industry_ids, _ENTERPRISES, as_of)
     parks = _ends(store, industry_ids, _PARKS, as_of)
     programs = _ends(store, industry_ids, _PROGRAMS, as_of)
+    bases = _production_bases(store, set().union(*programs.values()))
     channels = {
         channel: [_ends(store, industry_ids, steps, as_of, limit=MAX_PATHS) for steps in options]
         for channel, options in CHANNELS.items()
@@ -396,7 +497,8 @@ def _own_figures(store: GraphStore, industry_ids: list[str], as_of: str | None) 
         industry_id: _Own(
             enterprises[industry_id],
             len(parks[industry_id]),
-            len(programs[industry_id]),
+            len(programs[industry_id] - bases),
+            len(programs[industry_id] & bases),
             {
                 # each walk's sets are new, the caller's to keep
                 channel: found[0][industry_id]
@@ -409,6 +511,14 @@ def _own_figures(store: GraphStore, industry_ids: list[str], as_of: str | None) 
         )
         for industry_id in industry_ids
     }
+
+
+def _production_bases(store: GraphStore, program_ids: set[str]) -> set[str]:
+    """The programs among these that are production-base titles."""
+    if not program_ids:
+        return set()
+    nodes = store.get_nodes(sorted(program_ids))
+    return {i for i, node in nodes.items() if getattr(node, "program_kind", None) == "production_base"}
 
 
 def _step(rel_type: RelType, kind: NodeKind, *more: RelType) -> PathStep:

@@ -16,9 +16,11 @@ __all__ = [
     "ResultModel",
 ]
 
-Channel = Literal["direct", "agreement", "program", "talent"]
-"""How a society serves an industry: SERVES itself, through an agreement covering it,
-through a program serving it, or through member talents advising its enterprises."""
+Channel = Literal["direct", "agreement", "program", "talent", "expertise"]
+"""How a society is tied to an industry: SERVES it itself, through an agreement covering it,
+through a program serving it, or through member talents advising its enterprises — the four
+channels of service — or, a weaker tie asked for by name, its field covers the industry
+(``expertise``: EXPERT_IN, what it could do rather than what it does)."""
 
 
 class ResultModel(BaseModel):

@@ -10,6 +10,14 @@ talent     Society ←MEMBER_OF─ Talent ─ADVISES→ Enterprise ─OPERATES_I
            or Society ←MEMBER_OF─ Talent ─SERVES→ Industry
 =========  ==============================================================================
 
+These four define *serving*: every count of societies serving an industry, on every page,
+in gap analysis and through the API, is the societies these channels reach from the
+industry and its sub-industries.
+
+A fifth channel, ``expertise`` (Society ─EXPERT_IN→ Industry: the society's field covers the
+industry), is asked for by name. It says who *could* serve, not who does: it never makes an
+industry covered, weighs least, and is what recommendations start from.
+
 **Score.** Each evidence path adds ``CHANNEL_WEIGHT[channel] × w`` where ``w`` is the
 product of the basis weights of its relationships (stated 1.0, reference 0.9,
 inferred 0.5), times ``SUB_INDUSTRY_FACTOR`` when the path reaches a sub-industry
@@ -35,8 +43,10 @@ from queries.common import BASIS_WEIGHT, EvidenceWords, path_alive, resolve_enti
 from queries.models import Channel, EvidencePath, NodeRef, ResultModel
 
 __all__ = [
+    "ALL_CHANNELS",
     "CHANNELS",
     "CHANNEL_WEIGHT",
+    "EXPERTISE",
     "MAX_EVIDENCE",
     "IndustriesServed",
     "IndustryServed",
@@ -47,7 +57,13 @@ __all__ = [
     "societies_serving",
 ]
 
-CHANNEL_WEIGHT: dict[Channel, float] = {"direct": 3.0, "agreement": 3.0, "program": 2.0, "talent": 1.0}
+CHANNEL_WEIGHT: dict[Channel, float] = {
+    "direct": 3.0,
+    "agreement": 3.0,
+    "program": 2.0,
+    "talent": 1.0,
+    "expertise": 0.5,
+}
 """How much one evidence path of each channel adds to a society's score."""
 SUB_INDUSTRY_FACTOR = 0.8
 """A path that reaches a sub-industry counts this much of one reaching the industry itself."""
@@ -93,7 +109,12 @@ CHANNELS: dict[Channel, list[tuple[PathStep, ...]]] = {
         ),
     ],
 }
-"""The path patterns of each channel, read from the industry towards the society."""
+"""The path patterns of each channel of service, read from the industry towards the society."""
+
+EXPERTISE: list[tuple[PathStep, ...]] = [(PathStep(types=(R.EXPERT_IN,), direction="in", kinds=(_S,)),)]
+"""The pattern of the expertise channel: a society whose field covers the industry."""
+ALL_CHANNELS: dict[Channel, list[tuple[PathStep, ...]]] = {**CHANNELS, "expertise": EXPERTISE}
+"""Every channel an answer may be asked to follow: the four of service, then expertise."""
 
 
 class SocietyServing(ResultModel):
@@ -150,7 +171,7 @@ def serving_paths(
     """Every evidence path from a society to one industry (without sub-industries), by channel."""
     out: list[tuple[Channel, Path]] = []
     for channel in channels:
-        for steps in CHANNELS[channel]:
+        for steps in ALL_CHANNELS[channel]:
             for path in store.match_paths(industry_id, steps, limit=MAX_PATHS):
                 if path_alive(path, as_of):
                     out.append((channel, path))
@@ -220,14 +241,14 @@ def _ranked(
 
 
 def _channels(entry: _Found) -> list[Channel]:
-    return sorted(entry.channels, key=list(CHANNELS).index)
+    return sorted(entry.channels, key=list(ALL_CHANNELS).index)
 
 
 def societies_serving(
     store: GraphStore,
     industry: str,
     *,
-    include_sub_industries: bool = False,
+    include_sub_industries: bool = True,
     channels: tuple[Channel, ...] = tuple(CHANNELS),
     as_of: str | None = None,
     offset: int = 0,
@@ -241,8 +262,10 @@ def societies_serving(
     Args:
         store: the graph.
         industry: an id, a code, an English or Chinese name, or an alias.
-        include_sub_industries: also count societies serving industries below it (PART_OF).
-        channels: which channels to follow.
+        include_sub_industries: also count societies serving industries below it (PART_OF), as
+            every count of serving does; ``False`` for the industry by itself.
+        channels: which channels to follow: the four of service unless told; ``expertise`` adds
+            the societies whose field covers the industry.
         as_of: answer as the ecosystem stood on this date (``2021``, ``2021-09``, ``2021-09-30``).
         offset: skip this many of the ranked societies (pagination).
         limit: at most this many societies.
@@ -254,7 +277,7 @@ def societies_serving(
     industries = [target]
     if include_sub_industries:
         industries += sub_industries(store, target.id, as_of)
-    patterns = [(channel, steps) for channel in channels for steps in CHANNELS[channel]]
+    patterns = [(channel, steps) for channel in channels for steps in ALL_CHANNELS[channel]]
     found: dict[str, _Found] = {}
     for ind in industries:
         _tally(store, ind.id, patterns, as_of, found, 1.0 if ind.id == target.id else SUB_INDUSTRY_FACTOR)

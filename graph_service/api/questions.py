@@ -61,14 +61,16 @@ def get_societies_serving(
     include_sub_industries: Annotated[
         bool,
         Query(
-            description="Also count societies serving industries below it.",
-            openapi_examples={"with sub-industries": {"value": True}},
+            description="Count societies serving industries below it too (the default, as every "
+            "count of serving does); `false` for the industry by itself.",
+            openapi_examples={"with sub-industries (the default)": {"value": True}},
         ),
-    ] = False,
+    ] = True,
     channels: Annotated[
         list[Channel] | None,
         Query(
-            description="Only these channels: direct, agreement, program, talent.",
+            description="Only these channels: direct, agreement, program, talent (the four of service, "
+            "followed when none is given), or expertise (societies whose field covers it: who could serve).",
             openapi_examples={"agreements and programs": {"value": ["agreement", "program"]}},
         ),
     ] = None,
@@ -114,9 +116,25 @@ def get_recommendations(
         ),
     ] = 10,
     as_of: AsOf = None,
+    explain: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="A society (id or name): the answer's `explanation` says why it is, or is not, "
+            "suggested. An unknown society is a 404 with suggestions.",
+            openapi_examples={"why not the Chinese Institute of Electronics": {"value": "中国电子学会"}},
+        ),
+    ] = None,
 ) -> Recommendations:
-    """Societies worth approaching for an industry they do not serve yet, each with readable reasons."""
-    return recommendations(store, industry, limit=limit, as_of=as_of)
+    """**Whom to approach** for an industry: societies that do not serve it yet, best first.
+
+    Candidates come from the expertise layer (the society's field covers the industry, its
+    division or its section), from serving related industries (parent, siblings), and from
+    member talents advising its enterprises; a society already party to an agreement in force
+    ranks above a stranger with the same expertise. Each reason is given in English (`text`)
+    and Chinese (`text_zh`) with its evidence chains.
+    """
+    return recommendations(store, industry, limit=limit, as_of=as_of, explain=explain)
 
 
 ScopeTaxonomy = Annotated[

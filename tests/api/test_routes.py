@@ -133,22 +133,28 @@ def test_societies_serving(client: TestClient) -> None:
 
 def test_societies_serving_parameters(client: TestClient) -> None:
     url = "/api/industries/industry:wz:auto-parts/societies"
-    assert [r["score"] for r in client.get(url).json()["results"]] == [3.0]
-    with_sub = client.get(url, params={"include_sub_industries": "true"}).json()
+    alone = client.get(url, params={"include_sub_industries": "false"}).json()
+    assert [r["score"] for r in alone["results"]] == [3.0]
+    with_sub = client.get(url).json()  # sub-industries count unless told otherwise
+    assert with_sub == client.get(url, params={"include_sub_industries": "true"}).json()
     assert [(r["society"]["id"], r["score"]) for r in with_sub["results"]] == [
         ("society:csae", 4.6),
         ("society:cmes", 1.6),
         ("society:csee", 1.6),
     ]
-    talent = client.get("/api/industries/电气/societies", params={"channels": "talent"}).json()
+    talent = client.get(
+        "/api/industries/电气/societies", params={"channels": "talent", "include_sub_industries": "false"}
+    ).json()
     assert [r["society"]["id"] for r in talent["results"]] == ["society:csee"]
     two = client.get(
-        "/api/industries/电气/societies", params=[("channels", "direct"), ("channels", "talent")]
+        "/api/industries/电气/societies",
+        params=[("channels", "direct"), ("channels", "talent"), ("include_sub_industries", "false")],
     )
     assert [r["society"]["id"] for r in two.json()["results"]] == ["society:cmes", "society:csee"]
-    early = client.get("/api/industries/Digital economy/societies", params={"as_of": "2021-09-14"}).json()
+    digital = "/api/industries/Digital economy/societies"
+    early = client.get(digital, params={"as_of": "2021-09-14", "include_sub_industries": "false"}).json()
     assert (early["total"], early["as_of"]) == (0, "2021-09-14")
-    signed = client.get("/api/industries/Digital economy/societies", params={"as_of": "2021-09-15"}).json()
+    signed = client.get(digital, params={"as_of": "2021-09-15", "include_sub_industries": "false"}).json()
     assert [r["society"]["id"] for r in signed["results"]] == ["society:cie"]
 
 
@@ -217,9 +223,25 @@ def test_industries_served_by(client: TestClient) -> None:
 def test_recommendations(client: TestClient) -> None:
     body = client.get("/api/industries/Electrical equipment/recommendations").json()
     assert [s["id"] for s in body["already_serving"]] == ["society:cmes", "society:csae", "society:csee"]
-    assert [(r["society"]["id"], r["reasons"]) for r in body["results"]] == [
-        ("society:cie", ["its name or discipline matches the industry (electr)"])
-    ]
+    assert body["results"] == []  # a name that contains "electr" is no reason
+    internet = client.get("/api/industries/industry:local:industrial-internet/recommendations").json()
+    (cie,) = internet["results"]
+    assert (cie["society"]["id"], cie["rank"], [r["kind"] for r in cie["reasons"]]) == (
+        "society:cie",
+        1,
+        ["related_service", "partner"],
+    )
+    assert all(r["text"] and r["text_zh"] and r["evidence"] for r in cie["reasons"])
+    why = client.get(
+        "/api/industries/电气/recommendations", params={"explain": "Chinese Institute of Electronics"}
+    ).json()["explanation"]
+    assert (why["suggested"], why["rank"]) == (False, None)
+    assert why["text_zh"].startswith("中国电子学会不在建议之列")
+    error(
+        client.get("/api/industries/电气/recommendations", params={"explain": "No Such Society"}),
+        404,
+        "NotFound",
+    )
     error(client.get("/api/industries/电气/recommendations", params={"limit": 101}), 422, "InvalidRequest")
     error(client.get("/api/industries/电气/recommendations", params={"limit": 0}), 422, "InvalidRequest")
 
@@ -230,10 +252,10 @@ def test_recommendations(client: TestClient) -> None:
 def test_gaps_json(client: TestClient) -> None:
     body = client.get("/api/gaps", params={"taxonomy": "wz"}).json()
     assert [(r["industry"]["id"], r["status"], r["severity"]) for r in body["rows"]] == [
-        ("industry:wz:footwear", "uncovered", 2.0),
-        ("industry:wz:auto-parts", "covered", 0.5),
-        ("industry:wz:electrical", "covered", 0.5),
-        ("industry:wz:digital", "covered", 0.4),
+        ("industry:wz:footwear", "uncovered", 7.0),
+        ("industry:wz:auto-parts", "covered", 2.0),
+        ("industry:wz:digital", "covered", 1.8824),
+        ("industry:wz:electrical", "covered", 1.8667),
     ]
     assert body["summary"] == {"uncovered": 1, "thin": 0, "covered": 3}
     thin = client.get("/api/gaps", params={"taxonomy": "wz", "thin_below": 4}).json()
@@ -253,8 +275,8 @@ def test_gaps_csv_download(client: TestClient) -> None:
     assert [(r["industry_id"], r["status"], r["societies"]) for r in rows] == [
         ("industry:wz:footwear", "uncovered", "0"),
         ("industry:wz:auto-parts", "covered", "3"),
-        ("industry:wz:electrical", "covered", "3"),
         ("industry:wz:digital", "covered", "4"),
+        ("industry:wz:electrical", "covered", "3"),
     ]
 
 

@@ -37,6 +37,7 @@ from graph_service.ontology import (
     Park,
     Program,
     Provenance,
+    Region,
     Relationship,
     RelType,
     Society,
@@ -175,7 +176,7 @@ def test_societies_serving_electrical_through_every_channel(mini: GraphStore) ->
 
 
 def test_societies_serving_agreement_channel_is_weighted_by_basis(mini: GraphStore) -> None:
-    result = societies_serving(mini, DIGITAL)
+    result = societies_serving(mini, DIGITAL, include_sub_industries=False)
     # PARTY_TO is stated (1.0), COVERS inferred (0.5): 3 × 1.0 × 0.5
     assert ranked(result) == [(CIE, 1.5, ["agreement"])]
     (path,) = result.results[0].paths
@@ -192,7 +193,7 @@ def test_societies_serving_nobody_serves_footwear(mini: GraphStore) -> None:
 
 
 def test_sub_industries_count_at_eight_tenths(mini: GraphStore) -> None:
-    without = societies_serving(mini, AUTO)
+    without = societies_serving(mini, AUTO, include_sub_industries=False)
     assert ranked(without) == [(CSAE, 3.0, ["direct"])]
     with_sub = societies_serving(mini, AUTO, include_sub_industries=True)
     assert [i.id for i in with_sub.industries] == [AUTO, SMART_AUTO]
@@ -236,9 +237,11 @@ def test_unknown_industry_is_not_found_with_suggestions(mini: GraphStore) -> Non
 
 def test_as_of_leaves_out_what_came_later(mini: GraphStore) -> None:
     # before the panels (2021-06): only CMES's own SERVES (2018)
-    assert ranked(societies_serving(mini, ELECTRICAL, as_of="2021-05")) == [(CMES, 3.0, ["direct"])]
+    assert ranked(societies_serving(mini, ELECTRICAL, as_of="2021-05", include_sub_industries=False)) == [
+        (CMES, 3.0, ["direct"])
+    ]
     # in 2021 the panels exist, Zhang Wei's advice (2022) does not: CSEE and China SAE tie at 2
-    assert ranked(societies_serving(mini, ELECTRICAL, as_of="2021")) == [
+    assert ranked(societies_serving(mini, ELECTRICAL, as_of="2021", include_sub_industries=False)) == [
         (CMES, 5.0, ["direct", "program"]),
         (CSAE, 2.0, ["program"]),
         (CSEE, 2.0, ["program"]),
@@ -259,23 +262,32 @@ def test_as_of_leaves_out_what_came_later(mini: GraphStore) -> None:
 def test_as_of_and_the_agreement_signed_on_2021_09_15(
     mini: GraphStore, as_of: str | None, expected: list[tuple[str, float, list[str]]]
 ) -> None:
-    result = societies_serving(mini, DIGITAL, as_of=as_of)
+    result = societies_serving(mini, DIGITAL, as_of=as_of, include_sub_industries=False)
     assert ranked(result) == expected
     assert result.as_of == as_of
 
 
 def test_channels_filter(mini: GraphStore) -> None:
-    assert ranked(societies_serving(mini, ELECTRICAL, channels=("talent",))) == [(CSEE, 1.0, ["talent"])]
-    assert ranked(societies_serving(mini, ELECTRICAL, channels=("direct", "agreement"))) == [
-        (CMES, 3.0, ["direct"])
-    ]
-    assert ranked(societies_serving(mini, DIGITAL, channels=("direct", "program", "talent"))) == []
+    assert ranked(
+        societies_serving(mini, ELECTRICAL, channels=("talent",), include_sub_industries=False)
+    ) == [(CSEE, 1.0, ["talent"])]
+    assert ranked(
+        societies_serving(mini, ELECTRICAL, channels=("direct", "agreement"), include_sub_industries=False)
+    ) == [(CMES, 3.0, ["direct"])]
+    assert (
+        ranked(
+            societies_serving(
+                mini, DIGITAL, channels=("direct", "program", "talent"), include_sub_industries=False
+            )
+        )
+        == []
+    )
 
 
 def test_pagination_keeps_the_total(mini: GraphStore) -> None:
-    page = societies_serving(mini, ELECTRICAL, offset=1, limit=1)
+    page = societies_serving(mini, ELECTRICAL, offset=1, limit=1, include_sub_industries=False)
     assert (page.total, page.count, [r.society.id for r in page.results]) == (3, 1, [CSEE])
-    past = societies_serving(mini, ELECTRICAL, offset=5, limit=10)
+    past = societies_serving(mini, ELECTRICAL, offset=5, limit=10, include_sub_industries=False)
     assert (past.total, past.count, past.results) == (3, 0, [])
 
 
@@ -316,7 +328,7 @@ def test_industries_served_by_csee_and_cie(mini: GraphStore) -> None:
 def test_industries_served_by_is_the_inverse(mini: GraphStore) -> None:
     forward: dict[tuple[str, str], tuple[float, list[str]]] = {}
     for industry in (ELECTRICAL, AUTO, DIGITAL, FOOTWEAR, INTERNET, SMART_AUTO):
-        for r in societies_serving(mini, industry).results:
+        for r in societies_serving(mini, industry, include_sub_industries=False).results:
             forward[(r.society.id, industry)] = (r.score, list(r.channels))
     backward: dict[tuple[str, str], tuple[float, list[str]]] = {}
     for society in (CMES, CSAE, CSEE, CIE, GSC):
@@ -345,20 +357,28 @@ def _rows(analysis: object) -> list[tuple[str, str, float]]:
 
 def test_gap_analysis_of_the_four_clusters(mini: GraphStore) -> None:
     analysis = gap_analysis(mini, Scope(taxonomy="wz"))
-    # severity = (demand + 1) / (societies + 1); uncovered first, then by severity, then by name
+    # severity = (1 + demand score) / (1 + supply score), most severe first; each cluster is on
+    # the priority list (+5)
     assert _rows(analysis) == [
-        (FOOTWEAR, "uncovered", 2.0),  # 1 enterprise, nobody
-        (AUTO, "covered", 0.5),  # ties with Electrical at 0.5: "Auto parts" first
-        (ELECTRICAL, "covered", 0.5),
-        (DIGITAL, "covered", 0.4),  # 1 park; CIE and the three panel societies
+        (FOOTWEAR, "uncovered", 7.0),  # 1 enterprise + 5, nobody
+        (AUTO, "covered", 2.0),  # 6 / (1 + CSAE direct 1 + two panel societies 0.75 each)
+        (DIGITAL, "covered", 1.8824),  # 1 park (2) + 5; CIE by agreement 1 + three panel societies
+        (ELECTRICAL, "covered", 1.8667),  # 6 / (1 + 1 + 0.75 + 0.75 + one talent 0.25)
     ]
     assert analysis.summary == {"uncovered": 1, "thin": 0, "covered": 3}
     assert analysis.count == 4
     assert analysis.thin_below == 2
     by_id = {r.industry.id: r for r in analysis.rows}
     electrical = by_id[ELECTRICAL]
-    assert electrical.demand.model_dump() == {"enterprises": 1, "parks": 0, "programs": 0}
+    assert electrical.demand.model_dump() == {
+        "enterprises": 1,
+        "parks": 0,
+        "programs": 0,
+        "production_bases": 0,
+        "priority": 1,
+    }
     assert electrical.demand_total == 1
+    assert (electrical.demand_score, electrical.supply_score) == (6.0, 2.75)
     assert electrical.supply.model_dump() == {
         "societies": 3,
         "by_channel": {"direct": 1, "agreement": 0, "program": 3, "talent": 1},
@@ -367,7 +387,13 @@ def test_gap_analysis_of_the_four_clusters(mini: GraphStore) -> None:
     }
     assert [s.id for s in electrical.societies] == [CMES, CSAE, CSEE]
     digital = by_id[DIGITAL]
-    assert digital.demand.model_dump() == {"enterprises": 0, "parks": 1, "programs": 0}
+    assert digital.demand.model_dump() == {
+        "enterprises": 0,
+        "parks": 1,
+        "programs": 0,
+        "production_bases": 0,
+        "priority": 1,
+    }
     assert digital.supply.model_dump() == {
         "societies": 4,
         "by_channel": {"direct": 0, "agreement": 1, "program": 3, "talent": 0},
@@ -387,30 +413,30 @@ def test_gap_analysis_of_the_four_clusters(mini: GraphStore) -> None:
         (
             1,
             [
-                (FOOTWEAR, "uncovered", 2.0),
-                (AUTO, "covered", 0.5),
-                (ELECTRICAL, "covered", 0.5),
-                (DIGITAL, "covered", 0.4),
+                (FOOTWEAR, "uncovered", 7.0),
+                (AUTO, "covered", 2.0),
+                (DIGITAL, "covered", 1.8824),
+                (ELECTRICAL, "covered", 1.8667),
             ],
             {"uncovered": 1, "thin": 0, "covered": 3},
         ),
         (
             4,
             [
-                (FOOTWEAR, "uncovered", 2.0),
-                (AUTO, "thin", 0.5),
-                (ELECTRICAL, "thin", 0.5),
-                (DIGITAL, "covered", 0.4),
+                (FOOTWEAR, "uncovered", 7.0),
+                (AUTO, "thin", 2.0),
+                (DIGITAL, "covered", 1.8824),
+                (ELECTRICAL, "thin", 1.8667),
             ],
             {"uncovered": 1, "thin": 2, "covered": 1},
         ),
         (
             5,
             [
-                (FOOTWEAR, "uncovered", 2.0),
-                (AUTO, "thin", 0.5),
-                (ELECTRICAL, "thin", 0.5),
-                (DIGITAL, "thin", 0.4),
+                (FOOTWEAR, "uncovered", 7.0),
+                (AUTO, "thin", 2.0),
+                (DIGITAL, "thin", 1.8824),
+                (ELECTRICAL, "thin", 1.8667),
             ],
             {"uncovered": 1, "thin": 3, "covered": 0},
         ),
@@ -427,10 +453,10 @@ def test_gap_status_thresholds(
 def test_gap_analysis_as_of_before_the_panels(mini: GraphStore) -> None:
     analysis = gap_analysis(mini, Scope(taxonomy="wz"), as_of="2021-05")
     assert _rows(analysis) == [
-        (DIGITAL, "uncovered", 2.0),  # the agreement is not signed yet; ties with Footwear, name first
-        (FOOTWEAR, "uncovered", 2.0),
-        (AUTO, "thin", 1.0),  # China SAE alone
-        (ELECTRICAL, "thin", 1.0),  # CMES alone
+        (DIGITAL, "uncovered", 8.0),  # the agreement is not signed yet: a park (2) + 5, nobody
+        (FOOTWEAR, "uncovered", 7.0),
+        (AUTO, "thin", 3.5),  # China SAE alone: 6 / (1 + 1)
+        (ELECTRICAL, "thin", 3.5),  # CMES alone; ties with Auto parts, name first
     ]
     electrical = next(r for r in analysis.rows if r.industry.id == ELECTRICAL)
     assert electrical.supply.talents == 0  # Zhang Wei advises only from 2022
@@ -438,7 +464,7 @@ def test_gap_analysis_as_of_before_the_panels(mini: GraphStore) -> None:
 
 def test_gap_analysis_scopes(mini: GraphStore) -> None:
     explicit = gap_analysis(mini, Scope(industries=["电气", "Footwear"]))
-    assert _rows(explicit) == [(FOOTWEAR, "uncovered", 2.0), (ELECTRICAL, "covered", 0.5)]
+    assert _rows(explicit) == [(FOOTWEAR, "uncovered", 7.0), (ELECTRICAL, "covered", 1.8667)]
     # Rui'an holds the auto parts maker, which operates in Intelligent auto parts
     ruian = gap_analysis(mini, Scope(region="Rui'an"))
     assert [r.industry.id for r in ruian.rows] == [SMART_AUTO]
@@ -459,20 +485,25 @@ def test_gaps_csv_content(mini: GraphStore) -> None:
     assert text.startswith("\ufeff")  # so spreadsheets read UTF-8
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0] == [
-        "industry_id", "industry", "industry_zh", "status", "severity", "demand", "enterprises", "parks",
-        "programs", "societies", "societies_direct", "societies_agreement", "societies_program",
-        "societies_talent", "talents", "agreements", "society_names",
+        "industry_id", "industry", "industry_zh", "status", "severity", "demand", "demand_score",
+        "enterprises", "parks", "programs", "production_bases", "priority", "supply_score", "societies",
+        "societies_direct", "societies_agreement", "societies_program", "societies_talent", "talents",
+        "agreements", "society_names",
     ]  # fmt: skip
     assert rows[1] == [
         FOOTWEAR,
         "Footwear",
         "鞋业",
         "uncovered",
-        "2.0",
-        "1",
+        "7.0",  # severity
+        "1",  # demand: one enterprise
+        "6.0",  # demand score: the enterprise and the priority list
         "1",
         "0",
         "0",
+        "0",
+        "1",  # on the priority list
+        "0.0",  # supply score
         "0",
         "0",
         "0",
@@ -482,13 +513,13 @@ def test_gaps_csv_content(mini: GraphStore) -> None:
         "0",
         "",
     ]
-    assert rows[3] == [
-        ELECTRICAL, "Electrical equipment", "电气", "covered", "0.5", "1", "1", "0", "0", "3", "1", "0", "3", "1",
-        "1", "0",
+    assert rows[4] == [
+        ELECTRICAL, "Electrical equipment", "电气", "covered", "1.8667", "1", "6.0", "1", "0", "0", "0", "1",
+        "2.75", "3", "1", "0", "3", "1", "1", "0",
         "Chinese Mechanical Engineering Society; China Society of Automotive Engineers; "
         "Chinese Society for Electrical Engineering",
     ]  # fmt: skip
-    assert [r[0] for r in rows[1:]] == [FOOTWEAR, AUTO, ELECTRICAL, DIGITAL]
+    assert [r[0] for r in rows[1:]] == [FOOTWEAR, AUTO, DIGITAL, ELECTRICAL]
 
 
 def test_gaps_csv_neutralises_formulas(store: GraphStore) -> None:
@@ -551,39 +582,130 @@ def test_coverage_matrix_cells_and_drill_down(mini: GraphStore) -> None:
 # -- recommendations ------------------------------------------------------------------------------
 
 
-def test_recommendations_for_electrical(mini: GraphStore) -> None:
+def _recs(result: object) -> list[tuple[str, float, list[str]]]:
+    return [
+        (r.society.id, r.score, [x.text for x in r.reasons])
+        for r in result.results  # type: ignore[attr-defined]
+    ]
+
+
+def test_recommendations_never_come_from_the_spelling_of_names(mini: GraphStore) -> None:
+    # the Chinese Institute of Electronics has "electr" in its name, and nothing else: no expertise,
+    # no related service, no talent; it is not suggested for Electrical equipment
     result = recommendations(mini, "Electrical equipment")
     assert [s.id for s in result.already_serving] == [CMES, CSAE, CSEE]
-    assert [(r.society.id, r.score, r.reasons) for r in result.results] == [
-        (CIE, 2.0, ["its name or discipline matches the industry (electr)"])
-    ]
-    assert result.count == 1
+    assert (result.results, result.count, result.total) == ([], 0, 0)
+    why = recommendations(
+        mini, "Electrical equipment", explain="Chinese Institute of Electronics"
+    ).explanation
+    assert why is not None and not why.suggested and why.rank is None
+    assert why.text == (
+        "Chinese Institute of Electronics is not suggested: its field does not cover Electrical equipment, "
+        "it serves no related industry and no member talent advises enterprises there; "
+        "the graph records no field of expertise for it."
+    )
+    assert why.text_zh.startswith("中国电子学会不在建议之列：其专业领域不涵盖电气")
 
 
-def test_recommendations_related_industry_reason(mini: GraphStore) -> None:
+def test_recommendations_related_industry_reason_and_the_partner_bonus(mini: GraphStore) -> None:
     result = recommendations(mini, INTERNET)
     assert [s.id for s in result.already_serving] == [CMES, CSAE, CSEE]
-    assert [(r.society.id, r.score, r.reasons) for r in result.results] == [
-        (CIE, 3.0, ["serves the related industry Digital economy (agreement)"])
+    assert _recs(result) == [
+        (
+            CIE,
+            4.5,
+            [
+                "already serves the related industry Digital economy (agreement)",
+                "already a partner: party to Strategic cooperation agreement between CIE and Wenzhou, "
+                "signed 2021-09-15",
+            ],
+        )
     ]
+    related, partner = result.results[0].reasons
+    assert related.text_zh == "已服务相关产业数字经济（合作协议）"
+    assert [n.id for n in related.evidence[0].nodes] == [CIE, "agreement:cie-wenzhou", DIGITAL]
+    assert partner.text_zh.startswith("已是合作伙伴：签有")
+    assert [n.id for n in partner.evidence[0].nodes] == [CIE, "agreement:cie-wenzhou"]
+    # before the agreement was signed, neither reason holds
+    assert recommendations(mini, INTERNET, as_of="2021-09-14").results == []
 
 
 def test_recommendations_leave_out_every_serving_society(mini: GraphStore) -> None:
-    result = recommendations(
-        mini, DIGITAL
-    )  # all but the Geological Society serve it; nothing matches that one
+    result = recommendations(mini, DIGITAL)  # all but the Geological Society serve it
     assert [s.id for s in result.already_serving] == [CIE, CMES, CSAE, CSEE]
     assert result.results == []
+    why = recommendations(mini, DIGITAL, explain="CIE").explanation
+    assert why is not None and not why.suggested
+    assert (
+        why.text
+        == "Chinese Institute of Electronics is not suggested because it already serves Digital economy."
+    )
+    assert [r.kind for r in why.reasons] == ["serving"]
 
 
 def test_recommendations_as_of_before_the_panels(mini: GraphStore) -> None:
     result = recommendations(mini, ELECTRICAL, as_of="2021-05")
     assert [s.id for s in result.already_serving] == [CMES]
-    # CSEE and CIE both match "electr"; Zhang Wei (CSEE) advises Yueqing Electric only from 2022
-    assert [(r.society.id, r.score, r.reasons) for r in result.results] == [
-        (CIE, 2.0, ["its name or discipline matches the industry (electr)"]),
-        (CSEE, 2.0, ["its name or discipline matches the industry (electr)"]),
+    # Zhang Wei (CSEE) advises Yueqing Electric only from 2022: nothing yet ties CSEE to it
+    assert result.results == []
+
+
+def test_recommendations_follow_expertise_and_rank_partners_first(store: GraphStore) -> None:
+    """Expertise in the industry's division makes a candidate; of two societies with the same
+    expertise, the one already party to an agreement ranks first; expertise in the industry
+    itself counts more than in its division, a stated scope more than an inferred one."""
+    build(
+        store,
+        [
+            ind("c34", "General equipment", code="C34"),
+            ind("pumps", "Pumps and valves"),
+            ind("c", "Manufacturing", code="C"),
+            soc("mech", "Mechanical Society"),
+            soc("fluid", "Fluid Society"),
+            soc("valve", "Valve Society"),
+            soc("stranger", "Zeta Society"),
+            soc("broad", "Broad Society"),
+            Agreement(
+                id="agreement:city-mech", name="City and Mechanical Society agreement", provenance=_prov()
+            ),
+            Region(id="region:330300", name="Wenzhou", provenance=_prov()),
+        ],
+        [
+            rel("industry:t:pumps", R.PART_OF, "industry:t:c34"),
+            rel("industry:t:c34", R.PART_OF, "industry:t:c"),
+            rel("society:mech", R.EXPERT_IN, "industry:t:c34", basis=Basis.INFERRED),
+            rel("society:stranger", R.EXPERT_IN, "industry:t:c34", basis=Basis.INFERRED),
+            rel("society:fluid", R.EXPERT_IN, "industry:t:c34", basis=Basis.REFERENCE),
+            rel("society:valve", R.EXPERT_IN, "industry:t:pumps", basis=Basis.REFERENCE),
+            rel("society:broad", R.EXPERT_IN, "industry:t:c", basis=Basis.REFERENCE),
+            rel("society:mech", R.PARTY_TO, "agreement:city-mech"),
+            rel("region:330300", R.PARTY_TO, "agreement:city-mech"),
+        ],
+    )
+    result = recommendations(store, "Pumps and valves")
+    assert [(r.society.id, r.score) for r in result.results] == [
+        ("society:mech", 4.0),  # the division, inferred: 3 × 0.5, and a partner by agreement: 2.5
+        ("society:valve", 3.6),  # its published scope names the industry itself: 4 × 0.9
+        ("society:fluid", 2.7),  # the division, its published scope: 3 × 0.9
+        ("society:stranger", 1.5),  # the division, inferred, no agreement
+        ("society:broad", 1.35),  # the section above: 1.5 × 0.9
     ]
+    mech = next(r for r in result.results if r.society.id == "society:mech")
+    assert [x.kind for x in mech.reasons] == ["expertise", "partner"]
+    assert mech.reasons[0].text == (
+        "its field covers General equipment (C34), of which Pumps and valves is part "
+        "(inferred from its name and discipline)"
+    )
+    assert [n.id for n in mech.reasons[0].evidence[0].nodes] == ["society:mech", "industry:t:c34"]
+    # the partner ranks above the stranger with the same expertise
+    ranks = {r.society.id: r.rank for r in result.results}
+    assert ranks["society:mech"] < ranks["society:stranger"]
+    why = recommendations(store, "Pumps and valves", limit=2, explain="Zeta Society").explanation
+    assert why is not None and (why.suggested, why.rank) == (False, 4)
+    assert why.text.startswith("Zeta Society ranks 4 of 5 (score 1.5): its field covers General equipment")
+    assert why.text.endswith("Only the first 2 are shown.")
+    with pytest.raises(NotFound):
+        recommendations(store, "Pumps and valves", explain="No Such Society")
 
 
 def test_recommendations_talent_reason(store: GraphStore) -> None:
@@ -607,12 +729,15 @@ def test_recommendations_talent_reason(store: GraphStore) -> None:
     )
     result = recommendations(store, "Tea")
     assert result.already_serving == []
-    # Coffee is Tea's sibling: its member advising a coffee farm serves Coffee (talent, +3) and shares a talent (+1)
-    assert [(r.society.id, r.score, r.reasons) for r in result.results] == [
+    # Coffee is Tea's sibling: its member advising a coffee farm serves Coffee (talent, +2) and shares a talent (+1)
+    assert _recs(result) == [
         (
             "society:agri",
-            4.0,
-            ["serves the related industry Coffee (talent)", "its member Li Na advises Green Farm in Coffee"],
+            3.0,
+            [
+                "already serves the related industry Coffee (talent)",
+                "its member Li Na advises Green Farm in Coffee",
+            ],
         )
     ]
     assert recommendations(store, "Tea", as_of="2022").results == []  # the advice starts in 2023
@@ -637,8 +762,8 @@ def test_recommendations_count_a_talent_however_many_enterprises_come_before(sto
         ],
     )  # fmt: skip
     (found,) = recommendations(store, "Tea").results
-    assert (found.society.id, found.score) == ("society:agri", 4.0)
-    assert found.reasons[-1] == "its member Li Na advises Farm 1150 in Coffee"
+    assert (found.society.id, found.score) == ("society:agri", 3.0)
+    assert found.reasons[-1].text == "its member Li Na advises Farm 1150 in Coffee"
 
 
 # -- neighbourhood ------------------------------------------------------------------------------
@@ -1297,7 +1422,9 @@ def test_sub_industries_two_levels_deep(hierarchy: GraphStore) -> None:
         ("society:a", 2.4, ["direct"]),
         ("society:b", 2.4, ["direct"]),
     ]
-    assert ranked(societies_serving(hierarchy, "Machinery")) == [("society:c", 3.0, ["direct"])]
+    assert ranked(societies_serving(hierarchy, "Machinery", include_sub_industries=False)) == [
+        ("society:c", 3.0, ["direct"])
+    ]
     assert [
         i.id for i in societies_serving(hierarchy, "Equipment", include_sub_industries=True).industries
     ] == [
@@ -1317,7 +1444,9 @@ def test_gaps_and_coverage_include_every_level_below(hierarchy: GraphStore) -> N
         1,
         1,
     )
-    assert top.severity == pytest.approx(3 / 4)
+    # (1 + an enterprise 1 + a park 2) / (1 + three direct societies): as severe as Textiles,
+    # which has neither demand nor supply; the uncovered one comes first
+    assert top.severity == pytest.approx(1.0)
     assert (textiles.status, textiles.severity) == ("uncovered", 1.0)
     assert [r.industry.id for r in analysis.rows] == ["industry:t:other", "industry:t:top"]
     matrix = coverage_matrix(hierarchy, Scope(industries=["Machinery"]))
@@ -1328,6 +1457,4 @@ def test_recommendations_from_the_hierarchy(hierarchy: GraphStore) -> None:
     result = recommendations(hierarchy, "Equipment")
     # Equipment and Robots are served by Bravo and Able; Charlie serves the parent
     assert [s.id for s in result.already_serving] == ["society:a", "society:b"]
-    assert [(r.society.id, r.score, r.reasons) for r in result.results] == [
-        ("society:c", 3.0, ["serves the related industry Machinery (direct)"])
-    ]
+    assert _recs(result) == [("society:c", 2.0, ["already serves the related industry Machinery (direct)"])]

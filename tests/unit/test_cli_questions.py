@@ -63,7 +63,12 @@ def table_rows(text: str, after_header: str) -> list[list[str]]:
 
 
 def test_societies_table(data_dir: Path) -> None:
+    # sub-industries count unless told otherwise: Wenzhou's electrical industry has its own panels
     out = ok("societies", "电气", "--data-dir", data_dir)
+    assert (
+        out.splitlines()[0] == "Societies serving Electrical equipment (industry:wenzhou-5-5:electrical): 3"
+    )
+    out = ok("societies", "电气", "--no-sub", "--data-dir", data_dir)
     assert (
         out.splitlines()[0] == "Societies serving Electrical equipment (industry:wenzhou-5-5:electrical): 1"
     )
@@ -90,13 +95,17 @@ def test_societies_with_evidence_and_sub_industries(data_dir: Path) -> None:
 
 
 def test_societies_json_and_csv_agree_with_the_table(data_dir: Path) -> None:
-    result = json.loads(ok("societies", "电气", "--format", "json", "--data-dir", data_dir))
+    result = json.loads(ok("societies", "电气", "--no-sub", "--format", "json", "--data-dir", data_dir))
     assert result["industry"]["id"] == "industry:wenzhou-5-5:electrical"
     assert [(r["society"]["id"], r["score"], r["channels"]) for r in result["results"]] == [
         ("society:cmes", 4.32, ["direct", "program"])
     ]
     assert all(p["steps"] and p["sentence"] for p in result["results"][0]["paths"])
-    rows = list(csv.reader(io.StringIO(ok("societies", "电气", "--format", "csv", "--data-dir", data_dir))))
+    rows = list(
+        csv.reader(
+            io.StringIO(ok("societies", "电气", "--no-sub", "--format", "csv", "--data-dir", data_dir))
+        )
+    )
     assert rows == [
         ["society", "name_zh", "score", "channels", "id"],
         [
@@ -144,12 +153,19 @@ def test_gaps_json_and_csv(data_dir: Path) -> None:
 
 def test_recommend(data_dir: Path) -> None:
     out = ok("recommend", "智能装备", "--data-dir", data_dir)
-    rows = table_rows(out, "society")
-    assert rows
-    assert all(len(r) == 4 and r[3].startswith("society:") for r in rows)
+    rows = table_rows(out, "rank")
+    assert len(rows) >= 3
+    assert all(len(r) == 5 and r[4].startswith("society:") for r in rows)
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
     result = json.loads(ok("recommend", "智能装备", "--format", "json", "--data-dir", data_dir))
     assert result["industry"]["id"] == "industry:wenzhou-5-5:intelligent-equipment"
-    assert [r["society"]["id"] for r in result["results"]] == [r[3] for r in rows]
+    assert [r["society"]["id"] for r in result["results"]] == [r[4] for r in rows]
+    zh = ok("recommend", "智能装备", "--lang", "zh", "--data-dir", data_dir)
+    assert zh.splitlines()[0].startswith("建议对接智能装备的学会")
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r[3]) for r in table_rows(zh, "排名"))
+    why = ok("recommend", "泵阀", "--explain", "中国电子学会", "--data-dir", data_dir)
+    assert "Chinese Institute of Electronics" in why or "中国电子学会" in why
+    assert "not suggested" in why
     assert all(r["reasons"] for r in result["results"])
     serving = {s["id"] for s in result["already_serving"]}
     assert not serving & {r["society"]["id"] for r in result["results"]}
