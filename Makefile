@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
 .PHONY: run test lint bench neo4j clean
 
@@ -13,9 +15,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## run: install, load the bundled Wenzhou data if the store is empty, and serve the API and pages
+##      (make run HOST=0.0.0.0 PORT=8080 to listen elsewhere)
 run: $(STAMP)
-	$(BIN)/innograph stats
-	$(BIN)/innograph serve
+	$(BIN)/innograph serve --host $(HOST) --port $(PORT)
 
 ## test: install, fetch a real Neo4j if Java is here, and run the whole test suite
 test: $(STAMP)

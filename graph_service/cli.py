@@ -621,9 +621,14 @@ def serve(
             if store.counts().total_nodes == 0:
                 from loaders.load import WENZHOU_DATASET, load_dataset
 
+                click.echo("The store is empty: loading the bundled Wenzhou data …")
                 report = load_dataset(WENZHOU_DATASET, store)
+                click.echo(f"Loaded the bundled Wenzhou data ({report.summary.changed:,} items).")
+            else:
+                counts = store.counts()
                 click.echo(
-                    f"Loaded the bundled Wenzhou data ({report.summary.changed:,} items) into the empty store."
+                    f"Serving the store as it is: {counts.total_nodes:,} nodes, "
+                    f"{counts.total_relationships:,} relationships (`innograph load` adds data)."
                 )
     os.environ["INNOGRAPH_BACKEND"] = settings.backend
     os.environ["INNOGRAPH_DATA_DIR"] = str(settings.data_dir)
