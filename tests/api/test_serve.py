@@ -43,16 +43,17 @@ def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
                 return server, lines
         except httpx.TransportError:
             time.sleep(0.2)
-    server.kill()
+    stop(server)
     raise AssertionError(f"the server did not answer: {lines}")
 
 
 def stop(server: subprocess.Popen[str]) -> None:
     server.terminate()
     try:
-        server.wait(timeout=20)
+        server.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         server.kill()
+        server.communicate()
 
 
 def test_the_first_start_says_it_loads_the_bundled_data_and_the_next_says_it_serves_what_is_there(
