@@ -21,6 +21,7 @@ from graph_service.errors import DataError
 from graph_service.ontology import NodeKind, RelType
 from graph_service.store import GraphStore
 from loaders.load import WENZHOU_DATASET, LoadReport, load_dataset
+from loaders.manifest import read_manifest
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = DATA / "bad"
@@ -39,6 +40,7 @@ WENZHOU_NODES = {
 }
 WENZHOU_RELATIONSHIPS = {
     "COVERS": 11,
+    "EXPERT_IN": 240,
     "FOCUSES_ON": 2,
     "HOSTS": 15,
     "LOCATED_IN": 14,
@@ -851,7 +853,7 @@ def test_wenzhou_loads_with_exactly_its_counts(store: GraphStore) -> None:
     assert counts.nodes == WENZHOU_NODES
     assert counts.relationships == WENZHOU_RELATIONSHIPS
     assert counts.total_nodes == 387
-    assert counts.total_relationships == 423
+    assert counts.total_relationships == 663
     assert report.rejected == []
     assert {k: v.created for k, v in report.summary.nodes.items()} == WENZHOU_NODES
     assert_all_unchanged(load_dataset(WENZHOU_DATASET, store))
@@ -893,16 +895,9 @@ def test_wenzhou_facts_carry_their_evidence(store: GraphStore) -> None:
 
 def test_every_wenzhou_fact_has_provenance(store: GraphStore) -> None:
     load_dataset(WENZHOU_DATASET, store)
-    sources = {
-        "wenzhou-2021-09-27",
-        "cast-societies-2018",
-        "gbt4754-2017",
-        "wenzhou-5+5",
-        "wenzhou-divisions-2023",
-        "wenzhou-platforms",
-    }
+    sources = set(read_manifest(WENZHOU_DATASET)[0].sources)
     facts = [*store.iter_nodes(), *store.iter_relationships()]
-    assert len(facts) == 387 + 423
+    assert len(facts) == 387 + 663
     for fact in facts:
         assert fact.provenance.source in sources
         assert fact.provenance.evidence.strip()
