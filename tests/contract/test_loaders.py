@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from shared import MINI_NODES, MINI_RELATIONSHIPS, graph_state, write_dataset
+from shared import MINI_NODES, MINI_RELATIONSHIPS, graph_state, wenzhou_rows, write_dataset
 
 from graph_service.errors import DataError
 from graph_service.ontology import NodeKind, RelType
@@ -28,29 +28,8 @@ BAD = DATA / "bad"
 DATASET = "<dataset>"
 """Stands for the dataset's own path in an expected error's file."""
 
-WENZHOU_NODES = {
-    "Agreement": 9,
-    "Enterprise": 1,
-    "Industry": 130,
-    "Organization": 6,
-    "Park": 3,
-    "Program": 15,
-    "Region": 14,
-    "Society": 209,
-}
-WENZHOU_RELATIONSHIPS = {
-    "COVERS": 11,
-    "EXPERT_IN": 240,
-    "FOCUSES_ON": 2,
-    "HOSTS": 15,
-    "LOCATED_IN": 14,
-    "MEMBER_OF": 210,
-    "OPERATES_IN": 1,
-    "PARTICIPATES_IN": 10,
-    "PARTY_TO": 19,
-    "PART_OF": 133,
-    "SERVES": 8,
-}
+WENZHOU_NODES = wenzhou_rows()["nodes"]
+WENZHOU_RELATIONSHIPS = wenzhou_rows()["relationships"]
 
 
 def write_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
@@ -852,8 +831,8 @@ def test_wenzhou_loads_with_exactly_its_counts(store: GraphStore) -> None:
     counts = store.counts()
     assert counts.nodes == WENZHOU_NODES
     assert counts.relationships == WENZHOU_RELATIONSHIPS
-    assert counts.total_nodes == 387
-    assert counts.total_relationships == 663
+    assert counts.total_nodes == sum(WENZHOU_NODES.values())
+    assert counts.total_relationships == sum(WENZHOU_RELATIONSHIPS.values())
     assert report.rejected == []
     assert {k: v.created for k, v in report.summary.nodes.items()} == WENZHOU_NODES
     assert_all_unchanged(load_dataset(WENZHOU_DATASET, store))
@@ -897,7 +876,7 @@ def test_every_wenzhou_fact_has_provenance(store: GraphStore) -> None:
     load_dataset(WENZHOU_DATASET, store)
     sources = set(read_manifest(WENZHOU_DATASET)[0].sources)
     facts = [*store.iter_nodes(), *store.iter_relationships()]
-    assert len(facts) == 387 + 663
+    assert len(facts) == sum(WENZHOU_NODES.values()) + sum(WENZHOU_RELATIONSHIPS.values())
     for fact in facts:
         assert fact.provenance.source in sources
         assert fact.provenance.evidence.strip()
