@@ -21,6 +21,7 @@ from graph_service.errors import DataError
 from graph_service.ontology import NodeKind, RelType
 from graph_service.store import GraphStore
 from loaders.load import WENZHOU_DATASET, LoadReport, load_dataset
+from loaders.manifest import read_manifest
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = DATA / "bad"
@@ -29,25 +30,26 @@ DATASET = "<dataset>"
 
 WENZHOU_NODES = {
     "Agreement": 9,
-    "Enterprise": 1,
+    "Enterprise": 55,
     "Industry": 130,
     "Organization": 6,
     "Park": 3,
-    "Program": 15,
+    "Program": 43,
     "Region": 14,
     "Society": 209,
+    "Talent": 1,
 }
 WENZHOU_RELATIONSHIPS = {
     "COVERS": 11,
-    "FOCUSES_ON": 2,
+    "FOCUSES_ON": 30,
     "HOSTS": 15,
-    "LOCATED_IN": 14,
+    "LOCATED_IN": 96,
     "MEMBER_OF": 210,
-    "OPERATES_IN": 1,
+    "OPERATES_IN": 58,
     "PARTICIPATES_IN": 10,
     "PARTY_TO": 19,
     "PART_OF": 133,
-    "SERVES": 8,
+    "SERVES": 9,
 }
 
 
@@ -850,8 +852,8 @@ def test_wenzhou_loads_with_exactly_its_counts(store: GraphStore) -> None:
     counts = store.counts()
     assert counts.nodes == WENZHOU_NODES
     assert counts.relationships == WENZHOU_RELATIONSHIPS
-    assert counts.total_nodes == 387
-    assert counts.total_relationships == 423
+    assert counts.total_nodes == 470
+    assert counts.total_relationships == 591
     assert report.rejected == []
     assert {k: v.created for k, v in report.summary.nodes.items()} == WENZHOU_NODES
     assert_all_unchanged(load_dataset(WENZHOU_DATASET, store))
@@ -888,21 +890,17 @@ def test_wenzhou_facts_carry_their_evidence(store: GraphStore) -> None:
     assert incubator is not None
     assert incubator.companies == 47
     assert store.ids_by_name(["中国机械工程学会"]) == {"中国机械工程学会": ["society:cmes"]}
-    assert list(store.iter_nodes(NodeKind.TALENT)) == []  # the sources name no person
+    # the one person a source names: a professor guiding Yueqing's electrical cluster
+    assert [t.id for t in store.iter_nodes(NodeKind.TALENT)] == ["talent:yan-xiaolang"]
+    serves = store.neighbors("talent:yan-xiaolang", direction="out", types=[RelType.SERVES])
+    assert [n.node.id for n in serves] == ["industry:wenzhou-5-5:electrical"]
 
 
 def test_every_wenzhou_fact_has_provenance(store: GraphStore) -> None:
     load_dataset(WENZHOU_DATASET, store)
-    sources = {
-        "wenzhou-2021-09-27",
-        "cast-societies-2018",
-        "gbt4754-2017",
-        "wenzhou-5+5",
-        "wenzhou-divisions-2023",
-        "wenzhou-platforms",
-    }
+    sources = set(read_manifest(WENZHOU_DATASET)[0].sources)
     facts = [*store.iter_nodes(), *store.iter_relationships()]
-    assert len(facts) == 387 + 423
+    assert len(facts) == 470 + 591
     for fact in facts:
         assert fact.provenance.source in sources
         assert fact.provenance.evidence.strip()

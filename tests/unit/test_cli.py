@@ -23,25 +23,26 @@ INNOGRAPH = Path(sys.executable).with_name("innograph")
 WENZHOU_STATS = {
     "nodes": {
         "Agreement": 9,
-        "Enterprise": 1,
+        "Enterprise": 55,
         "Industry": 130,
         "Organization": 6,
         "Park": 3,
-        "Program": 15,
+        "Program": 43,
         "Region": 14,
         "Society": 209,
+        "Talent": 1,
     },
     "relationships": {
         "COVERS": 11,
-        "FOCUSES_ON": 2,
+        "FOCUSES_ON": 30,
         "HOSTS": 15,
-        "LOCATED_IN": 14,
+        "LOCATED_IN": 96,
         "MEMBER_OF": 210,
-        "OPERATES_IN": 1,
+        "OPERATES_IN": 58,
         "PARTICIPATES_IN": 10,
         "PARTY_TO": 19,
         "PART_OF": 133,
-        "SERVES": 8,
+        "SERVES": 9,
     },
 }
 
@@ -86,7 +87,7 @@ def test_load_then_stats_describes_the_bundled_data(wenzhou: Path, tmp_path: Pat
     assert (wenzhou / "graph.json").is_file()
     assert stats(wenzhou, tmp_path) == WENZHOU_STATS
     text = innograph("stats", data_dir=wenzhou, cwd=tmp_path).stdout
-    assert text.startswith("387 nodes, 423 relationships (embedded store)")
+    assert text.startswith("470 nodes, 591 relationships (embedded store)")
     assert "  Society                 209" in text
 
 
