@@ -45,6 +45,8 @@ WENZHOU_STATS = {
         "SERVES": 9,
     },
 }
+NODES = sum(WENZHOU_STATS["nodes"].values())
+RELATIONSHIPS = sum(WENZHOU_STATS["relationships"].values())
 
 
 def innograph(
@@ -87,7 +89,7 @@ def test_load_then_stats_describes_the_bundled_data(wenzhou: Path, tmp_path: Pat
     assert (wenzhou / "graph.json").is_file()
     assert stats(wenzhou, tmp_path) == WENZHOU_STATS
     text = innograph("stats", data_dir=wenzhou, cwd=tmp_path).stdout
-    assert text.startswith("470 nodes, 591 relationships (embedded store)")
+    assert text.startswith(f"{NODES} nodes, {RELATIONSHIPS} relationships (embedded store)")
     assert "  Society                 209" in text
 
 
@@ -286,7 +288,7 @@ def test_graphml_export_opens_in_networkx(wenzhou: Path, tmp_path: Path) -> None
     out = tmp_path / "wenzhou.graphml"
     innograph("export", "--format", "graphml", "-o", out, data_dir=wenzhou, cwd=tmp_path)
     graph = nx.read_graphml(out)
-    assert (graph.number_of_nodes(), graph.number_of_edges()) == (387, 423)
+    assert (graph.number_of_nodes(), graph.number_of_edges()) == (NODES, RELATIONSHIPS)
     assert graph.nodes["society:cmes"]["label"] == "Chinese Mechanical Engineering Society"
     assert graph.nodes["society:cmes"]["name_zh"] == "中国机械工程学会"
     assert graph.nodes["society:cmes"]["kind"] == "Society"
@@ -300,31 +302,31 @@ def test_graphml_export_opens_in_networkx(wenzhou: Path, tmp_path: Path) -> None
     edge_ids = [
         e.get("id") for e in ElementTree.parse(out).iter("{http://graphml.graphdrawing.org/xmlns}edge")
     ]
-    assert len(edge_ids) == 423
-    assert len(set(edge_ids)) == 423
+    assert len(edge_ids) == RELATIONSHIPS
+    assert len(set(edge_ids)) == RELATIONSHIPS
 
 
 def test_gexf_export_opens_in_networkx(wenzhou: Path, tmp_path: Path) -> None:
     out = tmp_path / "wenzhou.gexf"
     innograph("export", "--format", "gexf", "-o", out, data_dir=wenzhou, cwd=tmp_path)
     graph = nx.read_gexf(out)
-    assert (graph.number_of_nodes(), graph.number_of_edges()) == (387, 423)
+    assert (graph.number_of_nodes(), graph.number_of_edges()) == (NODES, RELATIONSHIPS)
     assert graph.nodes["region:330300"]["label"] == "Wenzhou"
     assert graph.nodes["region:330300"]["name_zh"] == "温州市"
     edge = graph.get_edge_data("society:cmes", "program:wenzhou-expert-panels")
     assert (edge["rel_type"], edge["label"]) == ("PARTICIPATES_IN", "PARTICIPATES_IN")
     # GEXF's own edge 'type' means directed/undirected/mutual; anything else breaks Gephi's import
     edges = list(ElementTree.parse(out).iter("{http://www.gexf.net/1.2draft}edge"))
-    assert len(edges) == 423
+    assert len(edges) == RELATIONSHIPS
     assert {e.get("type", "directed") for e in edges} == {"directed"}
-    assert len({e.get("id") for e in edges}) == 423
+    assert len({e.get("id") for e in edges}) == RELATIONSHIPS
 
 
 def test_json_export_holds_every_node_and_relationship(wenzhou: Path, tmp_path: Path) -> None:
     out = tmp_path / "wenzhou.json"
     innograph("export", "--format", "json", "-o", out, data_dir=wenzhou, cwd=tmp_path)
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert (len(doc["nodes"]), len(doc["relationships"])) == (387, 423)
+    assert (len(doc["nodes"]), len(doc["relationships"])) == (NODES, RELATIONSHIPS)
     plan = next(n for n in doc["nodes"] if n["id"] == "program:wenzhou-three-year-action-plan-2021-2023")
     assert json.loads(plan["targets"]) == {"academician_workstation": 50, "doctoral_station": 100}
 
