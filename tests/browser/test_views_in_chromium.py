@@ -242,7 +242,8 @@ def test_the_depth_controls_step_the_view(watched: tuple[Any, Watch], live_serve
 def test_the_path_page_suggests_names_as_you_type(watched: tuple[Any, Watch], live_server: str) -> None:
     page, watch = watched
     page.goto(live_server + "/path", wait_until="networkidle")
-    page.type("#path-source", "jixie", delay=20)
+    # 机械工程, mechanical engineering: "jixie" alone also matches the machinery firms
+    page.type("#path-source", "jixie gong", delay=20)
     page.wait_for_function("() => document.querySelectorAll('#source-list option').length > 0", timeout=5000)
     values = page.eval_on_selector_all("#source-list option", "os => os.map(o => o.value)")
     assert "society:cmes" in values

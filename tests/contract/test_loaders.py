@@ -869,7 +869,10 @@ def test_wenzhou_facts_carry_their_evidence(store: GraphStore) -> None:
     assert incubator is not None
     assert incubator.companies == 47
     assert store.ids_by_name(["中国机械工程学会"]) == {"中国机械工程学会": ["society:cmes"]}
-    assert list(store.iter_nodes(NodeKind.TALENT)) == []  # the sources name no person
+    # the one person a source names: a professor guiding Yueqing's electrical cluster
+    assert [t.id for t in store.iter_nodes(NodeKind.TALENT)] == ["talent:yan-xiaolang"]
+    serves = store.neighbors("talent:yan-xiaolang", direction="out", types=[RelType.SERVES])
+    assert [n.node.id for n in serves] == ["industry:wenzhou-5-5:electrical"]
 
 
 def test_every_wenzhou_fact_has_provenance(store: GraphStore) -> None:
