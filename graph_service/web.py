@@ -379,7 +379,9 @@ def entity_page(
         kind_key=node.kind.value,
         aliases=", ".join(node.aliases),
         properties=[
-            (property_label(k, lang), _show(v, lang)) for k, v in sorted(props.items()) if k not in skip
+            (property_label(k, lang), taxonomy_label(str(v), lang) if k == "taxonomy" else _show(v, lang))
+            for k, v in sorted(props.items())
+            if k not in skip
         ],
         evidence={
             "source": node.provenance.source,
