@@ -381,7 +381,6 @@ PAGE: dict[str, tuple[str, str]] = {
     "neighbourhood": ("Neighbourhood", "关系网络"),
     "open_full": ("Open full screen", "全屏打开"),
     "relationships_of": ("Relationships ({shown} of {total})", "关系（{total} 条中的 {shown} 条）"),
-    "direction": ("", ""),
     "other": ("With", "对象"),
     "serves_industries": ("Industries it serves", "服务的产业"),
     "who_serves": ("Who serves this industry", "谁在服务该产业"),
