@@ -19,6 +19,7 @@ this server and carry the same policy.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -800,6 +801,9 @@ def _render(template: str, lang: Lang, nonce: str, request: Request, **context: 
             _=page_text(lang),
             kind_label=lambda k: kind_label(k, lang),
             taxonomy_label=lambda tx: taxonomy_label(tx, lang),
+            kind_labels_json=json.dumps(
+                {kind.value: kind_label(kind, lang) for kind in NodeKind}, ensure_ascii=False
+            ),
             text_lang=_text_lang,
             nonce=nonce,
             nav={

@@ -163,6 +163,17 @@ def test_the_checker_catches_english(
         _assert_chinese(page, None, names_without_chinese)
 
 
+def test_names_suggested_as_you_type_are_chinese(watched: tuple[Any, Watch], live_server: str) -> None:
+    page, watch = watched
+    page.goto(live_server + "/path?lang=zh", wait_until="networkidle")
+    page.type("#path-source", "jixie", delay=20)
+    page.wait_for_function("() => document.querySelectorAll('#source-list option').length > 0", timeout=5000)
+    labels = page.eval_on_selector_all("#source-list option", "os => os.map(o => o.label)")
+    assert "中国机械工程学会 · 学会" in labels
+    assert all(_HAN.search(label.rsplit(" · ", 1)[-1]) for label in labels), labels
+    watch.assert_clean(page)
+
+
 @pytest.mark.parametrize(
     "url",
     ["/?lang=zh", "/industries/industry:wenzhou-5-5:electrical?lang=zh"],
