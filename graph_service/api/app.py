@@ -283,8 +283,12 @@ def error_response(
     return JSONResponse(
         error_body(kind, error_message(message, lang, kind), suggestions),
         status_code=status,
-        headers={**(headers or {}), "Content-Language": "zh-CN" if lang == "zh" else "en"},
+        headers={**(headers or {}), **_language_headers(lang)},
     )
+
+
+def _language_headers(lang: Lang) -> dict[str, str]:
+    return {"Content-Language": "zh-CN" if lang == "zh" else "en", "Vary": "Accept-Language"}
 
 
 def request_lang(request: Request) -> Lang:
@@ -314,7 +318,7 @@ def _register_errors(app: FastAPI) -> None:
         return JSONResponse(
             error_body("InvalidRequest", message),
             status_code=422,
-            headers={"Content-Language": "zh-CN" if lang == "zh" else "en"},
+            headers=_language_headers(lang),
         )
 
     @app.exception_handler(StarletteHTTPException)
