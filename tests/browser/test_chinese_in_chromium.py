@@ -49,8 +49,7 @@ VIEWS = [
 ALLOWED_ENGLISH = ".source-text, .name-other, #lang-switch"
 """Elements that may hold English in a Chinese page, when they say so with ``lang="en"``."""
 
-_VISIBLE_TEXT = (
-    """() => {
+_VISIBLE_TEXT = """() => {
   const found = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
@@ -64,16 +63,14 @@ _VISIBLE_TEXT = (
     found.push({
       text,
       lang: declared ? declared.getAttribute('lang') : '',
-      quoted: !!element.closest('%s') && !!declared && declared.getAttribute('lang').startsWith('en'),
+      quoted: !!element.closest('ALLOWED_ENGLISH') && !!declared && declared.getAttribute('lang').startsWith('en'),
     });
   }
   for (const input of document.querySelectorAll('input[placeholder]')) {
     if (input.getClientRects().length) found.push({text: input.placeholder, lang: '', quoted: false});
   }
   return found;
-}"""
-    % ALLOWED_ENGLISH
-)  # noqa: UP031 (the JS braces would need doubling in an f-string)
+}""".replace("ALLOWED_ENGLISH", ALLOWED_ENGLISH)
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _LATIN = re.compile(r"[A-Za-z]")
