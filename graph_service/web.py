@@ -37,6 +37,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph_service.api.app import suggestions_in
 from graph_service.api.deps import StoreDep
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.ontology import NodeKind, kind_of_id
@@ -735,12 +736,10 @@ def _error_page(request: Request, exc: Exception) -> HTMLResponse:
         kind = type(exc).__name__
         message = error_message(exc.message, lang, kind)
         if isinstance(exc, NotFound):
-            for text in exc.suggestions:
+            for text in suggestions_in(request, exc.suggestions, lang):
                 first = text.split(" ", 1)[0]
                 if _looks_like_id(first):
-                    name = _name_of(request, first, lang)
-                    shown = f"{first} ({name})" if name else text
-                    suggestions.append({"text": shown, "href": _entity_href(first, lang)})
+                    suggestions.append({"text": text, "href": _entity_href(first, lang)})
                 else:
                     suggestions.append({"text": text, "href": _url("/search", q=text, lang=lang)})
     elif isinstance(exc, RequestValidationError):
@@ -853,14 +852,6 @@ def _seg(node_id: str) -> str:
 
 def _entity_href(node_id: str, lang: Lang) -> str:
     return _url(f"/entities/{_seg(node_id)}", lang=lang)
-
-
-def _name_of(request: Request, node_id: str, lang: Lang) -> str:
-    """The name of an entity in a language, read from the open store ("" when there is none)."""
-    holder = getattr(request.app.state, "holder", None)
-    store = holder.opened() if holder is not None else None
-    node = store.get_node(node_id) if store is not None else None
-    return pick_name(node.name, node.name_zh, lang) if node is not None else ""
 
 
 def _looks_like_id(text: str) -> bool:

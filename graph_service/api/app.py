@@ -20,7 +20,7 @@ from graph_service.api.deps import StoreHolder, writes_enabled
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.settings import Settings, get_settings
 from graph_service.store import GraphStore
-from visualizations.i18n import Lang, error_message, lang_from_accept, validation_problem
+from visualizations.i18n import Lang, error_message, lang_from_accept, pick_name, validation_problem
 
 __all__ = ["create_app"]
 
@@ -291,6 +291,21 @@ def _language_headers(lang: Lang) -> dict[str, str]:
     return {"Content-Language": "zh-CN" if lang == "zh" else "en", "Vary": "Accept-Language"}
 
 
+def suggestions_in(request: Request, suggestions: list[str], lang: Lang) -> list[str]:
+    """A not-found error's suggestions (``"id (name)"``) with each name in a language, read from
+    the open store; a suggestion that names no entity it holds stays as it is."""
+    holder = getattr(request.app.state, "holder", None)
+    store = holder.opened() if holder is not None else None
+    if store is None:
+        return suggestions
+    named = []
+    for text in suggestions:
+        first = text.split(" ", 1)[0]
+        node = store.get_node(first) if ":" in first else None
+        named.append(f"{first} ({pick_name(node.name, node.name_zh, lang)})" if node is not None else text)
+    return named
+
+
 def request_lang(request: Request) -> Lang:
     """The language of an API answer: the one ``Accept-Language`` prefers, English by default."""
     return lang_from_accept(request.headers.get("accept-language"))
@@ -299,13 +314,14 @@ def request_lang(request: Request) -> Lang:
 def _register_errors(app: FastAPI) -> None:
     @app.exception_handler(GraphServiceError)
     async def graph_error(request: Request, exc: GraphServiceError) -> JSONResponse:
-        suggestions = exc.suggestions if isinstance(exc, NotFound) else None
+        lang = request_lang(request)
+        suggestions = suggestions_in(request, exc.suggestions, lang) if isinstance(exc, NotFound) else None
         if exc.status_code >= 500:
             log.warning("%s on %s: %s", type(exc).__name__, request.url.path, exc.message)
         return error_response(
             type(exc).__name__,
             exc.message,
-            request_lang(request),
+            lang,
             exc.status_code,
             suggestions,
             headers={"Retry-After": "5"} if exc.status_code == 503 else None,

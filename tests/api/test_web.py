@@ -415,3 +415,10 @@ def test_a_society_without_an_english_name_is_shown_in_pinyin_and_says_so(client
     assert marked in client.get("/entities/society:cast-a-01").text
     assert marked in client.get("/search?q=中国数学会").text
     assert "Zhongguo Shuxue Hui" not in client.get("/entities/society:cast-a-01?lang=zh").text
+
+
+def test_suggestions_name_entities_in_the_language_asked(client: TestClient) -> None:
+    english = client.get("/api/entities/society:cmez").json()["error"]["suggestions"]
+    assert "society:cmes (Chinese Mechanical Engineering Society)" in english
+    chinese = client.get("/api/entities/society:cmez", headers=ZH).json()["error"]["suggestions"]
+    assert "society:cmes (中国机械工程学会)" in chinese
