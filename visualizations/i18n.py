@@ -722,13 +722,11 @@ def chain_sentence(names: Sequence[str], steps: Sequence[tuple[RelType | str, bo
         >>> chain_sentence(["王", "机械学会", "协议"], [(RelType.MEMBER_OF, True), (RelType.PARTY_TO, True)], "zh")
         '王 —隶属于→ 机械学会 —签署→ 协议'
     """
+    links = _LINKS_ZH if lang == "zh" else _LINKS_EN  # many answers hold thousands of chains
     words = [names[0]]
-    for (rel_type, forward), name in zip(steps, names[1:], strict=True):
-        if lang == "zh":
-            verb = rel_label(rel_type, "zh")
-            words.append(f" —{verb}→ " if forward else f" ←{verb}— ")
-        else:
-            words.append(f" — {rel_phrase(rel_type, forward, 'en')} — ")
+    for step, name in zip(steps, names[1:], strict=True):
+        link = links.get(step)
+        words.append(link if link is not None else f" — {step[0]} — ")
         words.append(name)
     return "".join(words)
 
@@ -814,6 +812,18 @@ def lang_from_accept(header: str | None) -> Lang:
     return best[2] if best else "en"
 
 
+_LINKS_EN: dict[tuple[RelType | str, bool], str] = {
+    (rel_type, forward): f" — {_pick(labels[rel_type], 'en')} — "
+    for forward, labels in ((True, REL_LABELS), (False, REL_PASSIVE_LABELS))
+    for rel_type in RelType
+}
+_LINKS_ZH: dict[tuple[RelType | str, bool], str] = {
+    (rel_type, forward): f" —{_pick(REL_LABELS[rel_type], 'zh')}→ "
+    if forward
+    else f" ←{_pick(REL_LABELS[rel_type], 'zh')}— "
+    for forward in (True, False)
+    for rel_type in RelType
+}
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WHAT_ZH: dict[str, str] = {"entity": "对象"} | {str(k).lower(): v[1] for k, v in KIND_LABELS.items()}
