@@ -19,6 +19,8 @@ this server and carry the same policy.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
@@ -35,6 +37,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph_service.api.app import suggestions_in
 from graph_service.api.deps import StoreDep
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.ontology import NodeKind, kind_of_id
@@ -50,12 +53,20 @@ from queries.serving import CHANNELS, industries_served_by, societies_serving
 from visualizations.i18n import (
     Lang,
     basis_label,
+    chain_sentence,
     channel_label,
+    error_heading,
+    error_message,
     kind_label,
+    page_text,
     pick_name,
+    property_label,
     rel_label,
     status_label,
     support_label,
+    taxonomy_label,
+    validation_problem,
+    value_label,
 )
 from visualizations.model import Links
 from visualizations.views import (
@@ -207,126 +218,6 @@ def view_html(
 
 
 # ---------------------------------------------------------------------------
-# the text of the pages
-
-_TEXT: dict[str, tuple[str, str]] = {
-    "app": ("innograph", "innograph 创新图谱"),
-    "tagline": (
-        "Who serves which industry, on what evidence — and where nobody does",
-        "谁在服务哪个产业、依据是什么——以及哪些产业无人覆盖",
-    ),
-    "home": ("Home", "首页"),
-    "gaps": ("Gaps", "空白分析"),
-    "path": ("Connections", "关系路径"),
-    "overview": ("Whole graph", "全景图"),
-    "api_docs": ("API", "API 文档"),
-    "search": ("Search", "搜索"),
-    "search_placeholder": (
-        "A society, industry, enterprise… (English, 中文, pinyin)",
-        "学会、产业、企业……（中文、英文或拼音）",
-    ),
-    "priority": ("Priority industries", "重点产业"),
-    "priority_note": (
-        "Coverage of the industries in the taxonomy “{taxonomy}”: uncovered (no society serves it), "
-        "thin (fewer than {thin} societies), covered.",
-        "分类“{taxonomy}”中各产业的覆盖情况：空白（无学会服务）、薄弱（少于 {thin} 个学会）、已覆盖。",
-    ),
-    "no_industries": ("No industry belongs to the taxonomy “{taxonomy}”.", "分类“{taxonomy}”下没有产业。"),
-    "taxonomies": ("Taxonomies in the graph", "图谱中的分类"),
-    "counts": ("What the graph holds", "图谱内容"),
-    "relationships": ("Relationships", "关系"),
-    "entities": ("entities", "个对象"),
-    "societies_n": ("{n} societies", "{n} 个学会"),
-    "societies_1": ("{n} society", "{n} 个学会"),
-    "relationships_lower": ("relationships", "条关系"),
-    "demand_n": ("demand {n}", "需求 {n}"),
-    "industry": ("Industry", "产业"),
-    "status": ("Status", "状态"),
-    "societies": ("Societies", "学会"),
-    "demand": ("Demand", "需求"),
-    "talents": ("Talents", "人才"),
-    "agreements": ("Agreements", "协议"),
-    "severity": ("Severity", "严重程度"),
-    "enterprises": ("Enterprises", "企业"),
-    "parks": ("Parks", "园区"),
-    "programs": ("Programs", "项目"),
-    "full_gaps": ("The full gap analysis", "完整空白分析"),
-    "open_overview": ("See the whole graph", "查看全景图"),
-    "results_for": ("Results for “{q}”", "“{q}”的搜索结果"),
-    "no_results": ("Nothing matches “{q}”.", "没有与“{q}”匹配的结果。"),
-    "properties": ("Properties", "属性"),
-    "evidence": ("Evidence", "证据"),
-    "source": ("Source", "来源"),
-    "basis": ("Basis", "依据"),
-    "clause": ("Clause", "原文"),
-    "since": ("Since", "起始"),
-    "until": ("Until", "截止"),
-    "neighbourhood": ("Neighbourhood", "关系网络"),
-    "open_full": ("Open full screen", "全屏打开"),
-    "relationships_of": ("Relationships ({shown} of {total})", "关系（{total} 条中的 {shown} 条）"),
-    "direction": ("", ""),
-    "other": ("With", "对象"),
-    "serves_industries": ("Industries it serves", "服务的产业"),
-    "who_serves": ("Who serves this industry", "谁在服务该产业"),
-    "industry_page": ("Industry page: who serves it", "产业页面：谁在服务"),
-    "entity_page": ("Its properties and relationships", "属性与关系"),
-    "by_channel": ("Societies by channel", "按渠道划分的学会"),
-    "none_channel": ("No society serves it through this channel.", "没有学会通过此渠道服务该产业。"),
-    "nobody": ("No society serves this industry yet.", "目前没有学会服务该产业。"),
-    "recommendations": ("Societies worth approaching", "建议对接的学会"),
-    "no_recommendations": (
-        "No recommendation: no related industry or matching discipline found.",
-        "暂无建议：未找到相关产业或匹配学科。",
-    ),
-    "score": ("score", "得分"),
-    "coverage_view": ("Coverage", "覆盖图"),
-    "include_subs": ("Include sub-industries", "包含子产业"),
-    "apply": ("Apply", "应用"),
-    "taxonomy": ("Taxonomy", "分类"),
-    "thin_below": ("Thin below", "薄弱阈值"),
-    "download_csv": ("Download CSV", "下载 CSV"),
-    "gap_map": ("Gap map", "空白地图"),
-    "matrix": ("Coverage matrix", "覆盖矩阵"),
-    "summary": ("Summary", "概况"),
-    "from": ("From", "起点"),
-    "to": ("To", "终点"),
-    "find_path": ("Find the chains", "查找关系链"),
-    "path_intro": (
-        "Pick two entities (type to search: English, Chinese, pinyin or an id) to see how they are connected.",
-        "选择两个对象（输入中文、英文、拼音或编号搜索），查看它们之间的关系链。",
-    ),
-    "chains": ("Chains", "关系链"),
-    "no_chain": ("No chain joins them within {hops} hops.", "在 {hops} 步以内没有关系链。"),
-    "hops": ("Most hops", "最多步数"),
-    "how_many": ("How many chains", "关系链数量"),
-    "not_found": ("Not found", "未找到"),
-    "bad_request": ("Something in the request is not right", "请求有误"),
-    "error": ("Something went wrong", "出现错误"),
-    "did_you_mean": ("Did you mean", "您是否要找"),
-    "try_search": ("Search instead", "改为搜索"),
-    "back_home": ("Back to the home page", "返回首页"),
-    "api_same": ("The same data from the API", "通过 API 获取相同数据"),
-    "language": ("中文", "English"),
-    "kind": ("Kind", "类型"),
-    "id": ("Id", "编号"),
-    "description": ("Description", "说明"),
-    "aliases": ("Also known as", "别名"),
-    "reasons": ("Reasons", "理由"),
-    "truncated_list": ("Showing the first {n}.", "仅显示前 {n} 项。"),
-}
-
-
-def _text(lang: Lang) -> Callable[..., str]:
-    index = 1 if lang == "zh" else 0
-
-    def say(key: str, **values: object) -> str:
-        words = _TEXT[key][index]
-        return words.format(**values) if values else words
-
-    return say
-
-
-# ---------------------------------------------------------------------------
 # dependencies
 
 
@@ -384,7 +275,7 @@ def home(
         "home.html",
         lang,
         nonce,
-        title=_text(lang)("app"),
+        title=page_text(lang)("app"),
         taxonomy=taxonomy,
         thin_below=thin_below,
         summary=[(status_label(s, lang), s, n) for s, n in analysis.summary.items()],
@@ -416,7 +307,7 @@ def search_page(
             hits.append(
                 {
                     "name": pick_name(hit.node.name, hit.node.name_zh, lang),
-                    "other": hit.node.name_zh if lang == "en" else hit.node.name,
+                    "other": _other_name(hit.node.name, hit.node.name_zh, lang),
                     "kind": kind_label(hit.node.kind, lang),
                     "kind_key": hit.node.kind.value,
                     "id": hit.node.id,
@@ -424,7 +315,7 @@ def search_page(
                     "href": _entity_href(hit.node.id, lang),
                 }
             )
-    say = _text(lang)
+    say = page_text(lang)
     return _page(
         request,
         "search.html",
@@ -485,11 +376,15 @@ def entity_page(
         title=name,
         node=node,
         name=name,
-        other_name=(node.name_zh if name == node.name else node.name) or "",
+        other_name=_other_name(node.name, node.name_zh, lang),
         kind=kind_label(node.kind, lang),
         kind_key=node.kind.value,
         aliases=", ".join(node.aliases),
-        properties=[(k, _show(v)) for k, v in sorted(props.items()) if k not in skip],
+        properties=[
+            (property_label(k, lang), taxonomy_label(str(v), lang) if k == "taxonomy" else _show(v, lang))
+            for k, v in sorted(props.items())
+            if k not in skip
+        ],
         evidence={
             "source": node.provenance.source,
             "clause": node.provenance.evidence,
@@ -554,7 +449,8 @@ def industry_page(
         title=name,
         node=node,
         name=name,
-        other_name=(node.name_zh if name == node.name else node.name) or "",
+        other_name=_other_name(node.name, node.name_zh, lang),
+        taxonomy=taxonomy_label(str(getattr(node, "taxonomy", "")), lang),
         total=answer.total,
         channels=channels,
         include_sub_industries=include_sub_industries,
@@ -635,7 +531,7 @@ def gaps_page(
         "gaps.html",
         lang,
         nonce,
-        title=f"{_text(lang)('gaps')} · {taxonomy}",
+        title=f"{page_text(lang)('gaps')} · {taxonomy_label(taxonomy, lang)}",
         taxonomy=taxonomy,
         thin_below=thin_below,
         taxonomies=_taxonomies(store),
@@ -687,7 +583,7 @@ def path_page(
         "path.html",
         lang,
         nonce,
-        title=_text(lang)("path"),
+        title=page_text(lang)("path"),
         source=source,
         target=target,
         k=k,
@@ -835,14 +731,16 @@ def _wants_html(request: Request) -> bool:
 
 def _error_page(request: Request, exc: Exception) -> HTMLResponse:
     lang: Lang = "zh" if request.query_params.get("lang") == "zh" else "en"
-    say = _text(lang)
+    say = page_text(lang)
     suggestions: list[dict[str, str]] = []
     status = 500
+    kind = "InternalError"
     if isinstance(exc, GraphServiceError):
         status = exc.status_code
-        message = exc.message
+        kind = type(exc).__name__
+        message = error_message(exc.message, lang, kind)
         if isinstance(exc, NotFound):
-            for text in exc.suggestions:
+            for text in suggestions_in(request, exc.suggestions, lang):
                 first = text.split(" ", 1)[0]
                 if _looks_like_id(first):
                     suggestions.append({"text": text, "href": _entity_href(first, lang)})
@@ -850,17 +748,21 @@ def _error_page(request: Request, exc: Exception) -> HTMLResponse:
                     suggestions.append({"text": text, "href": _url("/search", q=text, lang=lang)})
     elif isinstance(exc, RequestValidationError):
         status = 422
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body"))
-            problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg")))
-        message = "; ".join(problems)
+        kind = "InvalidRequest"
+        message = "; ".join(validation_problem(error, lang) for error in exc.errors())
     elif isinstance(exc, StarletteHTTPException):
         status = exc.status_code
-        message = "no such page" if status == 404 else str(exc.detail)
+        kind = "NotFound" if status == 404 else "HTTPError"
+        message = error_message("no such page" if status == 404 else str(exc.detail), lang, kind)
     else:
-        message = "the server met an unexpected problem"
-    heading = say("not_found") if status == 404 else say("bad_request") if status < 500 else say("error")
+        message = error_message("the server met an unexpected problem", lang, kind)
+    heading = (
+        say("not_found")
+        if status == 404
+        else say("bad_request")
+        if status < 500
+        else error_heading(kind, lang)
+    )
     # the name asked for: the route's own parameter (it may hold "/"), else the path's last segment
     asked = next((str(v) for v in request.path_params.values() if v), "")
     last = asked or request.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -899,8 +801,13 @@ def _render(template: str, lang: Lang, nonce: str, request: Request, **context: 
         .render(
             lang=lang,
             lang_tag="zh-CN" if lang == "zh" else "en",
-            _=_text(lang),
+            _=page_text(lang),
             kind_label=lambda k: kind_label(k, lang),
+            taxonomy_label=lambda tx: taxonomy_label(tx, lang),
+            kind_labels_json=json.dumps(
+                {kind.value: kind_label(kind, lang) for kind in NodeKind}, ensure_ascii=False
+            ),
+            text_lang=_text_lang,
             nonce=nonce,
             nav={
                 "home": _url("/", lang=lang),
@@ -959,25 +866,45 @@ def _looks_like_id(text: str) -> bool:
     return True
 
 
-def _show(value: object) -> str:
+def _show(value: object, lang: Lang) -> str:
+    """A property's value in a language: the words of a level or a kind translated, lists joined."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return ", ".join(_show(v, lang) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{_show(k, lang)} {_show(v, lang)}" for k, v in value.items())
+    return value_label(str(value), lang)
+
+
+def _other_name(name: str, name_zh: str | None, lang: Lang) -> str:
+    """The name in the other language, shown beside the name in the page's language (empty when
+    the entity has one name only)."""
+    if not name_zh or name_zh == name:
+        return ""
+    return name if lang == "zh" else name_zh
+
+
+def _text_lang(text: object) -> str:
+    """The language tag of a text from the data (evidence, descriptions): English when it holds
+    a Latin word, else Chinese."""
+    return "en" if _LATIN_WORD.search(str(text)) else "zh-CN"
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def _sentence(nodes: Sequence[NodeRef], steps: Sequence[EvidenceStep], lang: Lang) -> str:
-    words = [pick_name(nodes[0].name, nodes[0].name_zh, lang)]
-    for i, step in enumerate(steps):
-        verb = rel_label(step.type, lang)
-        words.append(f" —{verb}→ " if step.source == nodes[i].id else f" ←{verb}— ")
-        words.append(pick_name(nodes[i + 1].name, nodes[i + 1].name_zh, lang))
-    return "".join(words)
+    return chain_sentence(
+        [pick_name(n.name, n.name_zh, lang) for n in nodes],
+        [(step.type, step.source == nodes[i].id) for i, step in enumerate(steps)],
+        lang,
+    )
 
 
 def _step(step: EvidenceStep, nodes: Sequence[NodeRef], lang: Lang) -> dict[str, str]:
     names = {n.id: pick_name(n.name, n.name_zh, lang) for n in nodes}
+    ends = [names.get(step.source, step.source), names.get(step.target, step.target)]
     return {
-        "text": f"{names.get(step.source, step.source)} —{rel_label(step.type, lang)}→ {names.get(step.target, step.target)}",
+        "text": chain_sentence(ends, [(step.type, True)], lang),
         "evidence": step.evidence,
         "document": step.document,
         "basis": basis_label(step.basis, lang),

@@ -17,6 +17,7 @@ from graph_service.ontology import (
 )
 from graph_service.store import GraphStore, Path
 from queries.models import Channel, EvidencePath, EvidenceStep, NodeRef
+from visualizations.i18n import chain_sentence, rel_phrase
 
 __all__ = [
     "BASIS_WEIGHT",
@@ -30,34 +31,6 @@ __all__ = [
     "sub_industry_ids",
 ]
 
-ACTIVE: dict[RelType, str] = {
-    RelType.SERVES: "serves",
-    RelType.PARTY_TO: "is party to",
-    RelType.COVERS: "covers",
-    RelType.PARTICIPATES_IN: "takes part in",
-    RelType.MEMBER_OF: "is a member of",
-    RelType.ADVISES: "advises",
-    RelType.HOSTS: "hosts",
-    RelType.LOCATED_IN: "is located in",
-    RelType.OPERATES_IN: "operates in",
-    RelType.FOCUSES_ON: "focuses on",
-    RelType.PART_OF: "is part of",
-    RelType.EXPERT_IN: "has expertise in",
-}
-PASSIVE: dict[RelType, str] = {
-    RelType.SERVES: "is served by",
-    RelType.PARTY_TO: "is signed by",
-    RelType.COVERS: "is covered by",
-    RelType.PARTICIPATES_IN: "has as participant",
-    RelType.MEMBER_OF: "has as member",
-    RelType.ADVISES: "is advised by",
-    RelType.HOSTS: "is hosted by",
-    RelType.LOCATED_IN: "is the location of",
-    RelType.OPERATES_IN: "has as enterprise",
-    RelType.FOCUSES_ON: "is the focus of",
-    RelType.PART_OF: "includes",
-    RelType.EXPERT_IN: "is a field of",
-}
 BASIS_WEIGHT: dict[Basis, float] = {
     Basis.STATED: 1.0,
     Basis.REFERENCE: 0.9,
@@ -176,8 +149,8 @@ def sub_industry_ids(
 
 
 def phrase(rel_type: RelType, forward: bool) -> str:
-    """The verb of a relationship read from its source (forward) or from its target."""
-    return ACTIVE[rel_type] if forward else PASSIVE[rel_type]
+    """The English verb of a relationship read from its source (forward) or from its target."""
+    return rel_phrase(rel_type, forward, "en")
 
 
 def evidence_path(
@@ -223,15 +196,13 @@ class EvidenceWords:
         if reverse:
             nodes.reverse()
             rels.reverse()
-        words = [nodes[0].name]
-        for i, rel in enumerate(rels):
-            words.append(phrase(rel.type, rel.source == nodes[i].id))
-            words.append(nodes[i + 1].name)
+        steps = [(rel.type, rel.source == nodes[i].id) for i, rel in enumerate(rels)]
         return EvidencePath.trusted(
             channel=channel,
             nodes=[self.ref(n) for n in nodes],
             steps=[self.step(r) for r in rels],
-            sentence=" — ".join(words),
+            sentence=chain_sentence([n.name for n in nodes], steps, "en"),
+            sentence_zh=chain_sentence([n.name_zh or n.name for n in nodes], steps, "zh"),
             weakest_basis=weakest(r.provenance.basis for r in rels),
         )
 

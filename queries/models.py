@@ -89,4 +89,9 @@ class EvidencePath(ResultModel):
     nodes: list[NodeRef]
     steps: list[EvidenceStep]
     sentence: str = Field(description="The chain read aloud, e.g. 'CMES — takes part in — … — serves — …'.")
+    sentence_zh: str = Field(
+        default="",
+        description="The same chain in Chinese, each verb on an arrow pointing as its relationship does, "
+        "e.g. '中国机械工程学会 —参与→ … —服务→ …'.",
+    )
     weakest_basis: Basis = Field(description="The least certain basis along the chain.")

@@ -4,22 +4,30 @@ Each view takes the result of one query (never the store) and returns one HTML d
 that opens with no network: vis-network (pyvis's bundled copy) inlined, data as escaped
 JSON, plain-text tooltips, a legend, filters, search, a layout computed in Python.
 
+The views are imported when first used, so that the phrase book (:mod:`visualizations.i18n`,
+which needs only the ontology) can be read by the query catalog, which the views draw on.
+
 Example:
     >>> from queries.explore import neighborhood
     >>> from visualizations import ego_view
     >>> html = ego_view(neighborhood(store, "society:cmes", depth=2), lang="zh")  # doctest: +SKIP
 """
 
-from visualizations.model import Links
-from visualizations.views import (
-    AGGREGATE_ABOVE,
-    coverage_view,
-    ego_view,
-    gap_map_view,
-    matrix_view,
-    overview_view,
-    path_view,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from visualizations.model import Links
+    from visualizations.views import (
+        AGGREGATE_ABOVE,
+        coverage_view,
+        ego_view,
+        gap_map_view,
+        matrix_view,
+        overview_view,
+        path_view,
+    )
 
 __all__ = [
     "AGGREGATE_ABOVE",
@@ -31,3 +39,16 @@ __all__ = [
     "overview_view",
     "path_view",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The views and their models, imported on first use."""
+    if name == "Links":
+        from visualizations import model
+
+        return model.Links
+    if name in __all__:
+        from visualizations import views
+
+        return getattr(views, name)
+    raise AttributeError(f"module 'visualizations' has no attribute {name!r}")

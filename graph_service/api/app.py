@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from graph_service.api.deps import StoreHolder, writes_enabled
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.settings import Settings, get_settings
 from graph_service.store import GraphStore
+from visualizations.i18n import Lang, error_message, lang_from_accept, pick_name, validation_problem
 
 __all__ = ["create_app"]
 
@@ -35,6 +36,8 @@ clause of the source document that supports it and whether the source states it
 (`reference`).
 
 Errors are JSON: `{"error": {"type": "NotFound", "message": "...", "suggestions": [...]}}`.
+The message is in English, or in Chinese when the request's `Accept-Language` prefers
+Chinese (`zh`, `zh-CN` …) to English; `Content-Language` says which.
 Ids look like `society:cmes`, `industry:wenzhou-5-5:electrical`, `region:330300`;
 wherever an id is expected, an English or Chinese name or an alias works too.
 """
@@ -214,8 +217,9 @@ class TimeLimit:
         message = (
             f"the question took longer than {self.seconds:g} s; narrow it (a smaller depth, scope or limit)"
         )
-        response = JSONResponse(
-            error_body("BackendUnavailable", message), status_code=503, headers={"Retry-After": "5"}
+        accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+        response = error_response(
+            "BackendUnavailable", message, lang_from_accept(accept), 503, headers={"Retry-After": "5"}
         )
         await response(scope, receive, send)
 
@@ -267,36 +271,84 @@ def error_body(kind: str, message: str, suggestions: list[str] | None = None) ->
     return {"error": body}
 
 
+def error_response(
+    kind: str,
+    message: str,
+    lang: Lang,
+    status: int,
+    suggestions: list[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """An error answer: the English message, or its Chinese wording when ``lang`` is ``zh``."""
+    return JSONResponse(
+        error_body(kind, error_message(message, lang, kind), suggestions),
+        status_code=status,
+        headers={**(headers or {}), **_language_headers(lang)},
+    )
+
+
+def _language_headers(lang: Lang) -> dict[str, str]:
+    return {"Content-Language": "zh-CN" if lang == "zh" else "en", "Vary": "Accept-Language"}
+
+
+def suggestions_in(request: Request, suggestions: list[str], lang: Lang) -> list[str]:
+    """A not-found error's suggestions (``"id (name)"``) with each name in a language, read from
+    the open store; a suggestion that names no entity it holds stays as it is."""
+    holder = getattr(request.app.state, "holder", None)
+    store = holder.opened() if holder is not None else None
+    if store is None:
+        return suggestions
+    named = []
+    for text in suggestions:
+        first = text.split(" ", 1)[0]
+        node = store.get_node(first) if ":" in first else None
+        named.append(f"{first} ({pick_name(node.name, node.name_zh, lang)})" if node is not None else text)
+    return named
+
+
+def request_lang(request: Request) -> Lang:
+    """The language of an API answer: the one ``Accept-Language`` prefers, English by default."""
+    return lang_from_accept(request.headers.get("accept-language"))
+
+
 def _register_errors(app: FastAPI) -> None:
     @app.exception_handler(GraphServiceError)
     async def graph_error(request: Request, exc: GraphServiceError) -> JSONResponse:
-        suggestions = exc.suggestions if isinstance(exc, NotFound) else None
+        lang = request_lang(request)
+        suggestions = suggestions_in(request, exc.suggestions, lang) if isinstance(exc, NotFound) else None
         if exc.status_code >= 500:
             log.warning("%s on %s: %s", type(exc).__name__, request.url.path, exc.message)
-        return JSONResponse(
-            error_body(type(exc).__name__, exc.message, suggestions),
-            status_code=exc.status_code,
+        return error_response(
+            type(exc).__name__,
+            exc.message,
+            lang,
+            exc.status_code,
+            suggestions,
             headers={"Retry-After": "5"} if exc.status_code == 503 else None,
         )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body"))
-            problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg")))
-        return JSONResponse(error_body("InvalidRequest", "; ".join(problems)), status_code=422)
+        lang = request_lang(request)
+        message = "; ".join(validation_problem(error, lang) for error in exc.errors())
+        return JSONResponse(
+            error_body("InvalidRequest", message),
+            status_code=422,
+            headers=_language_headers(lang),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = "NotFound" if exc.status_code == 404 else "HTTPError"
         message = "no such page or route" if exc.status_code == 404 else str(exc.detail)
-        return JSONResponse(error_body(kind, message), status_code=exc.status_code, headers=exc.headers)
+        return error_response(kind, message, request_lang(request), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse(
-            error_body("InternalError", "the server met an unexpected problem; it has been logged"),
-            status_code=500,
+        return error_response(
+            "InternalError",
+            "the server met an unexpected problem; it has been logged",
+            request_lang(request),
+            500,
         )

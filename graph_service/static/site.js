@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   var zh = document.documentElement.lang === "zh-CN";
+  var kinds = {};
+  try { kinds = JSON.parse(document.body.getAttribute("data-kind-labels") || "{}"); } catch (e) { kinds = {}; }
   function suggest(input) {
     var list = document.getElementById(input.getAttribute("list"));
     if (!list) { return; }
@@ -23,7 +25,7 @@
               var name = zh && node.name_zh ? node.name_zh : node.name;
               var option = document.createElement("option");
               option.value = node.id;
-              option.label = name + " · " + node.kind;
+              option.label = name + " · " + (kinds[node.kind] || node.kind);
               list.appendChild(option);
             });
           })

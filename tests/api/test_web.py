@@ -323,3 +323,102 @@ def test_an_unknown_slashed_name_gets_a_search_for_all_of_it(client: TestClient)
     page = client.get("/industries/Clothing/apparels")
     assert page.status_code == 404
     assert 'href="/search?q=Clothing%2Fapparels&amp;lang=en"' in page.text
+
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("url", "english", "chinese"),
+    [
+        (
+            "/api/entities/society:cmez",
+            "no entity matches 'society:cmez'",
+            "没有与 'society:cmez' 匹配的对象",
+        ),
+        (
+            "/api/gaps?thin_below=0",
+            "thin_below: Input should be greater than or equal to 1",
+            "thin_below 应大于或等于 1",
+        ),
+        ("/api/no-such-route", "no such page or route", "没有这个页面或接口"),
+        ("/api/industries/电气/societies?limt=3", "unknown query parameter(s)", "未知的查询参数"),
+        (
+            "/api/paths?source=society:cmes&target=society:cmes",
+            "source and target are the same entity",
+            "起点与终点是同一个对象",
+        ),
+        (
+            "/api/entities/society:cmes/neighborhood?depth=9",
+            "depth: Input should be less than",
+            "depth 应小于或等于",
+        ),
+    ],
+)
+def test_api_errors_speak_the_language_the_client_accepts(
+    client: TestClient, url: str, english: str, chinese: str
+) -> None:
+    default = client.get(url)
+    assert english in default.json()["error"]["message"]
+    assert default.headers["content-language"] == "en"
+    zh = client.get(url, headers=ZH)
+    assert zh.status_code == default.status_code
+    assert zh.json()["error"]["type"] == default.json()["error"]["type"]
+    assert chinese in zh.json()["error"]["message"]
+    assert zh.headers["content-language"] == "zh-CN"
+    english_first = client.get(url, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.8"})
+    assert english in english_first.json()["error"]["message"]
+
+
+def test_evidence_paths_carry_their_sentence_in_chinese(client: TestClient) -> None:
+    body = client.get("/api/industries/industry:wenzhou-5-5:electrical/societies").json()
+    paths = [p for r in body["results"] for p in r["paths"]]
+    assert paths
+    cmes = next(p for p in paths if p["nodes"][0]["id"] == "society:cmes" and p["channel"] == "direct")
+    assert cmes["sentence"] == "Chinese Mechanical Engineering Society — serves — Electrical equipment"
+    assert cmes["sentence_zh"] == "中国机械工程学会 —服务→ 电气"
+    chains = client.get("/api/paths?source=society:csae&target=industry:wenzhou-5-5:electrical").json()
+    for path in chains["paths"]:
+        assert "is a member of" in path["sentence"] or "serves" in path["sentence"]
+        assert "中国汽车工程学会" in path["sentence_zh"] and "电气" in path["sentence_zh"]
+        assert not re.search(r"\b(serves|is a member of|takes part in)\b", path["sentence_zh"])
+
+
+def test_chinese_error_pages_say_what_is_wrong_in_chinese(client: TestClient) -> None:
+    missing = client.get("/entities/society:cmez?lang=zh")
+    assert missing.status_code == 404
+    assert "没有与 &#39;society:cmez&#39; 匹配的对象" in missing.text
+    assert "society:cmes (中国机械工程学会)" in missing.text
+    bad = client.get("/gaps?thin_below=0&lang=zh")
+    assert bad.status_code == 422 and "thin_below 应大于或等于 1" in bad.text
+    assert "Input should be" not in bad.text
+    english = client.get("/entities/society:cmez")
+    assert (
+        "no entity matches" in english.text
+        and "society:cmes (Chinese Mechanical Engineering Society)" in english.text
+    )
+
+
+def test_chinese_entity_pages_word_their_properties(client: TestClient) -> None:
+    society = client.get("/entities/society:cmes?lang=zh").text
+    for words in ("学科", "层级", "全国", "中国科协编号"):
+        assert words in society, words
+    program = client.get("/entities/program:wyss?lang=zh").text
+    assert "项目类型" in program and "峰会" in program
+    industry = client.get("/entities/industry:gbt4754:a?lang=zh").text
+    assert "GB/T 4754-2017 国民经济行业分类" in industry
+    assert '<blockquote class="evidence source-text" lang="en">' in society
+
+
+def test_a_society_without_an_english_name_is_shown_in_pinyin_and_says_so(client: TestClient) -> None:
+    marked = "Zhongguo Shuxue Hui (中国数学会; no published English name)"
+    assert marked in client.get("/entities/society:cast-a-01").text
+    assert marked in client.get("/search?q=中国数学会").text
+    assert "Zhongguo Shuxue Hui" not in client.get("/entities/society:cast-a-01?lang=zh").text
+
+
+def test_suggestions_name_entities_in_the_language_asked(client: TestClient) -> None:
+    english = client.get("/api/entities/society:cmez").json()["error"]["suggestions"]
+    assert "society:cmes (Chinese Mechanical Engineering Society)" in english
+    chinese = client.get("/api/entities/society:cmez", headers=ZH).json()["error"]["suggestions"]
+    assert "society:cmes (中国机械工程学会)" in chinese
