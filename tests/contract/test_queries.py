@@ -822,7 +822,7 @@ def test_paths_follow_only_the_first_hops_of_each_node(capped_hub: GraphStore) -
         ("CSAE", CSAE, 85.0, "China Society of Automotive Engineers"),  # initials of the English name
         ("zgjxgcxh", CMES, 85.0, "中国机械工程学会"),  # pinyin initials
         ("zhongguojixiegongchengxuehui", CMES, 85.0, "中国机械工程学会"),  # full pinyin
-        ("jixie", CMES, 55.0, "中国机械工程学会"),  # pinyin inside the name
+        ("jixie", CMES, 58.0, "中国机械工程学会"),  # pinyin inside the name: ji-xie, the word 机械
         ("society:cmes", CMES, 100.0, "society:cmes"),
         ("中国科协", "organization:cast", 95.0, "中国科协"),
         ("温州", "region:330300", 75.0, "温州市"),

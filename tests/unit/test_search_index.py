@@ -63,7 +63,8 @@ def _typo(rng: random.Random, text: str) -> str:
 
 
 def _query(rng: random.Random, nodes: list[Node]) -> str:
-    """A query made from a node's name: whole, a prefix, a piece, a typo, its pinyin, or made up."""
+    """A query made from a node's name: whole, a prefix, a piece, a typo, some of its words, its pinyin,
+    or made up."""
     node = rng.choice(nodes)
     name = rng.choice(node.names())
     forms = [form for form, _ in search_module._entry(node).forms if form]
@@ -76,6 +77,12 @@ def _query(rng: random.Random, nodes: list[Node]) -> str:
         _typo(rng, name),
         _typo(rng, _typo(rng, name)),
         "".join(rng.choice("abcesoy12 ") for _ in range(rng.randint(1, 6))),
+        # some of its words, in any order, some of them cut short
+        " ".join(
+            w[: rng.randint(1, len(w))] for w in rng.sample(name.split(), rng.randint(1, len(name.split())))
+        )
+        if name.split()
+        else name,
     ]
     if forms:
         form = rng.choice(forms)
@@ -88,12 +95,13 @@ def plain_search(store: EmbeddedStore, text: str, kinds: tuple[NodeKind, ...], l
     """The rule without an index: every entry scored, every unmatched one compared for a typo."""
     query = search_module.normalize_name(text)
     compact = query.replace(" ", "")
+    words = search_module._query_words(query)
     entries = search_module._index(store).entries
     hits, unmatched = [], []
     for number, entry in enumerate(entries):
         if kinds and entry.node.kind not in kinds:
             continue
-        best = search_module._score(entry, query, compact)
+        best = search_module._score(entry, query, compact, words)
         if best is None:
             unmatched.append(number)
         else:
