@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.errors import InvalidRequest, NotFound
+from graph_service.errors import Ambiguous, InvalidRequest, NotFound
 from graph_service.ontology import (
     Agreement,
     Basis,
@@ -227,7 +227,7 @@ def test_unknown_industry_is_not_found_with_suggestions(mini: GraphStore) -> Non
     with pytest.raises(NotFound) as caught:
         societies_serving(mini, "Electrcal equipment")
     assert "Electrcal equipment" in caught.value.message
-    assert caught.value.suggestions[0] == "industry:wz:electrical (Electrical equipment)"
+    assert caught.value.suggestions[0] == "industry:wz:electrical (Electrical equipment · 电气 · Industry)"
     with pytest.raises(NotFound):
         societies_serving(mini, "industry:wz:shipbuilding")
     with pytest.raises(NotFound):  # a society is not an industry
@@ -451,7 +451,17 @@ def test_gap_analysis_scopes(mini: GraphStore) -> None:
         gap_analysis(mini, Scope(taxonomy="wz"), thin_below=0)
     with pytest.raises(NotFound):
         gap_analysis(mini, Scope(industries=["shipbuilding"]))
-    assert gap_analysis(mini, Scope(taxonomy="no-such-taxonomy")).rows == []
+    # a taxonomy or level that no industry has is an error suggesting those that exist, not an empty answer
+    with pytest.raises(NotFound) as caught:
+        gap_analysis(mini, Scope(taxonomy="no-such-taxonomy"))
+    assert "'no-such-taxonomy'" in caught.value.message
+    assert sorted(caught.value.suggestions) == ["local", "wz"]
+    with pytest.raises(NotFound) as caught:
+        coverage_matrix(mini, Scope(taxonomy="w z"))
+    assert caught.value.suggestions[0] == "wz"
+    with pytest.raises(NotFound) as caught:
+        gap_analysis(mini, Scope(taxonomy="wz", level="divison"))
+    assert "'divison'" in caught.value.message and "'wz'" in caught.value.message
 
 
 def test_gaps_csv_content(mini: GraphStore) -> None:
@@ -1152,9 +1162,13 @@ def test_ties_are_broken_by_channels_then_name_then_id(ties: GraphStore) -> None
 
 
 def test_an_ambiguous_name_asks_for_the_id(ties: GraphStore) -> None:
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(Ambiguous) as caught:  # a NotFound: 404 with the candidates as suggestions
         industries_served_by(ties, "Gamma Society")
-    assert "society:g1 (Gamma Society), society:g2 (Gamma Society)" in caught.value.message
+    assert "'Gamma Society' names several society entries" in caught.value.message
+    assert caught.value.suggestions == [
+        "society:g1 (Gamma Society · Society)",
+        "society:g2 (Gamma Society · Society)",
+    ]
     assert [r.industry.id for r in industries_served_by(ties, "society:g2").results] == ["industry:t:nev"]
 
 

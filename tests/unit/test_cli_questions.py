@@ -179,18 +179,20 @@ def test_search(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (("societies", "造船业XYZ"), "error: no industry matches '造船业XYZ'"),
-        (("recommend", "造船业XYZ"), "error: no industry matches '造船业XYZ'"),
-        (("path", "society:nobody", "电气"), "error: no entity matches 'society:nobody'"),
-        (("gaps", "--industry", "造船业XYZ"), "error: no industry matches '造船业XYZ'"),
-        (("search", "   "), "error: the search text is empty"),
+        (("societies", "造船业XYZ"), "error: no industry matches '造船业XYZ'", 2),
+        (("recommend", "造船业XYZ"), "error: no industry matches '造船业XYZ'", 2),
+        (("path", "society:nobody", "电气"), "error: no entity matches 'society:nobody'", 2),
+        (("gaps", "--industry", "造船业XYZ"), "error: no industry matches '造船业XYZ'", 2),
+        (("search", "   "), "error: the search text is empty", 1),
     ],
 )
-def test_unknown_names_fail_in_one_line(data_dir: Path, args: tuple[str, ...], message: str) -> None:
+def test_unknown_names_fail_in_one_line(
+    data_dir: Path, args: tuple[str, ...], message: str, code: int
+) -> None:
     result = run(*args, "--data-dir", data_dir)
-    assert result.returncode == 1
+    assert result.returncode == code
     assert result.stdout == ""
     assert result.stderr.strip() == message
     assert "Traceback" not in result.stderr
