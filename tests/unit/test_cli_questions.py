@@ -198,6 +198,39 @@ def test_unknown_names_fail_in_one_line(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("typed", ["intelligent", "智能"])
+def test_a_name_several_industries_answer_to_lists_them_and_exits_2(data_dir: Path, typed: str) -> None:
+    result = run("societies", typed, "--data-dir", data_dir)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {typed!r} could be several industry entries; give one of their ids:"
+    assert (
+        lines[1]
+        == "  1. industry:wenzhou-5-5:intelligent-equipment (Intelligent equipment · 智能装备 · Industry)"
+    )
+    assert any(line.startswith("  2. industry:") for line in lines[2:3])
+    assert any("industry:wenzhou-5-5:nev-icv (" in line for line in lines[1:])
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_taxonomy_exits_2_naming_those_there_are(data_dir: Path) -> None:
+    result = run("gaps", "--taxonomy", "wenzhou-55", "--data-dir", data_dir)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no industry has the taxonomy 'wenzhou-55'; known: ")
+    assert "did you mean wenzhou-5+5, " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_names_as_planners_type_them(data_dir: Path) -> None:
+    for typed, key in [("电器", "electrical"), ("auto parts", "auto-parts"), ("汽车配件", "auto-parts")]:
+        answer = json.loads(ok("societies", typed, "--format", "json", "--data-dir", data_dir))
+        assert answer["industry"]["id"] == f"industry:wenzhou-5-5:{key}", typed
+    found = json.loads(ok("search", "jixie", "--kind", "society", "--format", "json", "--data-dir", data_dir))
+    order = [hit["node"]["id"] for hit in found["results"]]
+    assert order.index("society:cmes") < order.index("society:cast-e-12")  # 机械, before 设计协会
+
+
 def test_a_bad_option_is_a_usage_error(data_dir: Path) -> None:
     result = run("societies", "电气", "--format", "xml", "--data-dir", data_dir)
     assert result.returncode == 2
