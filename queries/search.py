@@ -154,7 +154,7 @@ class _Entry:
     node: Node
     names: list[str]  # folded names, aliases, Chinese name
     forms: list[tuple[str, str]]  # (form, the original name it came from): pinyin, initials
-    pinyin: list[str]  # each Chinese name's pinyin, a space between its words
+    pinyin: tuple[str, ...]  # each Chinese name's pinyin, a space between its words (most have none)
 
 
 @dataclass
@@ -179,10 +179,24 @@ class _Keys:
 
 
 @dataclass
+class _Hashes:
+    """The hashes of strings of one kind's entries, sorted, each with its entry's number: the
+    entries whose string may equal a key (a hash can be shared: each must be checked)."""
+
+    keys: array[int]
+    owners: array[int]
+
+    def equal(self, key: str) -> list[int]:
+        hashed = hash(key)
+        return sorted(set(self.owners[bisect_left(self.keys, hashed) : bisect_right(self.keys, hashed)]))
+
+
+@dataclass
 class _Texts:
     """One kind's entries: their ids, names and forms sorted (``_Keys``), and their names and
     forms each run together into one text (every name or form after a line break, which folded
-    text never holds) for ``str.find``.
+    text never holds) for ``str.find``. ``word_keys`` are the names' words (``_word_key``), for
+    the queries naming all of them, kept as hashes (a few bytes a name, not a string).
 
     ``members`` are the entries' numbers, ascending; ``name_starts[i]`` is where member ``i``'s
     names begin, with the text's length last (the same for forms)."""
@@ -191,6 +205,7 @@ class _Texts:
     ids: _Keys
     name_keys: _Keys
     form_keys: _Keys
+    word_keys: _Hashes
     names: str
     name_starts: array[int]
     forms: str
@@ -210,14 +225,17 @@ class _Texts:
         found = (self.form_keys if forms else self.name_keys).starting(prefix)
         return self.holding("\n" + prefix, forms=forms) if found is None else found
 
-    def holding_words(self, entries: list[_Entry], words: tuple[str, ...], least: float) -> Iterator[int]:
-        """The entries with a name whose words the query's ``words`` score at least ``least``
-        (:func:`_worded`), ascending: those holding the longest word, each checked."""
+    def holding_words(self, entries: list[_Entry], words: tuple[str, ...]) -> Iterator[int]:
+        """The entries with a name each of whose ``words`` starts a word of its own (:func:`_worded`),
+        ascending: those holding the longest word, each checked."""
         if not all(word in self.names for word in words):
             return
         longest = max(words, key=len)
         for number in self.holding(longest):
-            if any((_worded(words, name) or 0.0) >= least for name in entries[number].names):
+            if any(
+                all(word in name for word in words) and _worded(words, name) is not None
+                for name in entries[number].names
+            ):
                 yield number
 
 
@@ -414,22 +432,22 @@ def _matching(
     def merged(found: list[Iterable[int]]) -> Iterable[int]:
         return found[0] if len(found) == 1 else heapq.merge(*found)
 
-    def worded(least: float) -> Iterable[int]:
-        """The entries with a name whose words the query's words score at least ``least``."""
-        return merged([kind.holding_words(entries, words, least) for kind in texts])
-
     tiers: list[Iterable[int]] = [
         merged([kind.ids.equal(query) for kind in texts]),  # 100
         merged([kind.name_keys.equal(query) for kind in texts]),  # 95
     ]
     if words:
-        tiers.append(worded(90.0))  # 90
+        same_words = (
+            (n for n in kind.word_keys.equal(_word_key(words)) if _same_words(entries[n], words))
+            for kind in texts
+        )
+        tiers.append(merged(list(same_words)))  # 90
     tiers += [
         merged([kind.form_keys.equal(compact) for kind in texts]),  # 85
         merged([kind.starting(query) for kind in texts]),  # 75 (and 95)
     ]
     if words:
-        tiers.append(worded(70.0))  # 70 (and 90)
+        tiers.append(merged([kind.holding_words(entries, words) for kind in texts]))  # 70 (and 90)
     tiers.append(merged([kind.holding(query) for kind in texts]))  # 65 (and better)
     if len(compact) >= 2:
         tiers.append(merged([kind.starting(compact, forms=True) for kind in texts]))  # 60 (and 85)
@@ -613,12 +631,27 @@ def _query_words(query: str) -> tuple[str, ...]:
 def _worded(words: tuple[str, ...], name: str) -> float | None:
     """How the query's words match a folded name's words, "and", "of" … aside: 90 when they are
     the same words, 70 when each starts a word of its own, ``None`` otherwise."""
-    own = [word for word in _WORD.findall(name) if word not in _STOP]
+    own = _content_words(name)
     if len(own) < len(words):
         return None
     if len(own) == len(words) and sorted(own) == sorted(words):
         return 90.0
     return 70.0 if _each_starts_one(words, own, frozenset()) else None
+
+
+def _content_words(name: str) -> list[str]:
+    """The words of a folded name (letters and digits), "and", "of" … aside."""
+    return [word for word in _WORD.findall(name) if word not in _STOP]
+
+
+def _word_key(words: Sequence[str]) -> str:
+    """Words in one string, whatever their order; none (``""``) for fewer than two."""
+    return " ".join(sorted(words)) if len(words) >= 2 else ""
+
+
+def _same_words(entry: _Entry, words: tuple[str, ...]) -> bool:
+    """Whether one of an entry's names has the query's words and no others (:func:`_worded`: 90)."""
+    return any(_worded(words, name) == 90.0 for name in entry.names)
 
 
 def _each_starts_one(words: tuple[str, ...], own: list[str], taken: frozenset[int]) -> bool:
@@ -759,11 +792,15 @@ def _texts(entries: list[_Entry], members: list[int]) -> _Texts:
     ids = [(_folded(entries[n].node.id), n) for n in members]
     names = [(name, n) for n in members for name in entries[n].names]
     forms = [(form, n) for n in members for form, _ in entries[n].forms]
+    hashed = sorted(
+        (hash(key), n) for key, n in ((_word_key(_content_words(name)), n) for name, n in names) if key
+    )
     return _Texts(
         members=members,
         ids=_keys(ids),
         name_keys=_keys(names),
         form_keys=_keys(forms),
+        word_keys=_Hashes(keys=array("q", [h for h, _ in hashed]), owners=array("i", [n for _, n in hashed])),
         names=_joined(names),
         name_starts=_starts(names, members),
         forms=_joined(forms),
@@ -877,7 +914,7 @@ def _entry(node: Node) -> _Entry:
             forms.append(
                 ("".join(w[0] for w in words_of_name if w not in ("of", "for", "and", "the")), original)
             )
-    return _Entry(node=node, names=names, forms=forms, pinyin=pinyin)
+    return _Entry(node=node, names=names, forms=forms, pinyin=tuple(pinyin))
 
 
 def _han(name: str) -> str:
