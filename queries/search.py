@@ -39,6 +39,9 @@ range), and its names and forms run together into one text that ``str.find`` sea
 what holds the query. Each kind of match is looked up in turn, best first, and the lookup
 stops once enough entities have been found: the first ones found of the last kind needed
 are the ones that win its ties. Only the entities found are then scored, by the rules above.
+A name's words (in order of their letters, "and", "of" … aside) are kept as a hash, sorted, so
+the names with just the query's words are a range too; the names whose words the query's start
+are those holding its longest word, each checked; whole syllables, those whose pinyin holds it.
 
 A close spelling is looked for only among the names' candidates (whole names, and runs of
 as many words as the query has) of about the query's length. For each candidate the index
