@@ -15,7 +15,7 @@ from graph_service.store import GraphStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 from queries.common import resolve_entity
 from queries.gaps import Scope, coverage_matrix, gap_analysis
-from queries.search import GOOD, search
+from queries.search import GOOD, SLIPS, search
 from queries.serving import societies_serving
 
 P = Provenance(source="test", basis=Basis.STATED)
@@ -55,6 +55,10 @@ def test_a_planner_finds_each_5_5_industry_as_typed(wenzhou: GraphStore) -> None
             assert hits and hits[0].node.id == FIVE + key, (text, [h.node.id for h in hits[:3]])
             assert hits[0].score >= GOOD, (text, hits[0].score)
             assert resolve_entity(wenzhou, text, NodeKind.INDUSTRY).id == FIVE + key, text
+    # every slip leads to the name of a 5+5 industry
+    for meant in set(SLIPS.values()):
+        top = search(wenzhou, meant, kinds=[NodeKind.INDUSTRY]).results[0]
+        assert top.node.id.startswith(FIVE) and top.score == 95.0, meant
     # and the questions take them as they come
     assert societies_serving(wenzhou, "电器").industry.id == FIVE + "electrical"
     assert societies_serving(wenzhou, "motorcycle parts").industry.id == FIVE + "auto-parts"

@@ -197,3 +197,17 @@ def test_searches_arriving_together_build_the_index_once(monkeypatch: pytest.Mon
     store.upsert_nodes([Society(id="society:new", name="Society 7b", provenance=P)])
     assert search(store, "Society 7b").results[0].node.id == "society:new"  # a new graph: built again
     assert len(builds) == 2
+
+
+def test_a_slip_is_corrected_where_the_name_meant_is_not_already_typed() -> None:
+    corrected = search_module.corrected
+    assert corrected("电器") == "电气"
+    assert corrected("温州电器") == "温州电气"
+    assert corrected("ＤＩＡＮ电器") == "dian电气"  # folded as queries are
+    assert corrected("电气") is None
+    assert corrected("鞋") == "鞋业"
+    assert corrected("鞋业") is None  # 鞋 is there, but so is what it would become
+    assert corrected("制鞋业") is None
+    assert corrected("服装业") == "服装"  # a whole slip is always corrected
+    assert corrected("汽车配件") == "汽摩配"
+    assert corrected("auto parts") is None
