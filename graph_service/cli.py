@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from graph_service.bootstrap import make_store
-from graph_service.errors import DataError, GraphServiceError, NotFound
+from graph_service.errors import Ambiguous, DataError, GraphServiceError, NotFound
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
@@ -682,11 +682,18 @@ def main() -> None:
     except DataError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
-    except GraphServiceError as exc:
-        hint = ""
-        if isinstance(exc, NotFound) and exc.suggestions:
-            hint = f"; did you mean {', '.join(exc.suggestions[:3])}?"
+    except Ambiguous as exc:
+        # a name several entities answer to: the candidates, best first, one a line
+        click.echo(f"error: {exc.message}:", err=True)
+        for rank, candidate in enumerate(exc.suggestions, 1):
+            click.echo(f"  {rank}. {candidate}", err=True)
+        sys.exit(2)
+    except NotFound as exc:
+        hint = f"; did you mean {', '.join(exc.suggestions[:3])}?" if exc.suggestions else ""
         click.echo(f"error: {exc.message}{hint}", err=True)
+        sys.exit(2)
+    except GraphServiceError as exc:
+        click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

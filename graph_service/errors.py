@@ -4,6 +4,7 @@
 
     GraphServiceError                  500  (never raised bare)
     ├── NotFound                       404  an id or name that the graph does not hold
+    │   └── Ambiguous                  404  a name several entities answer to, as well as each other
     ├── InvalidRequest                 422  a value the ontology or a limit refuses
     │   └── DataError                  422  a source file with bad rows (file, row, column)
     ├── Conflict                       409  a write that contradicts the graph
@@ -20,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "Ambiguous",
     "BackendUnavailable",
     "Conflict",
     "DataError",
@@ -50,6 +52,10 @@ class NotFound(GraphServiceError):
     def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
         super().__init__(message)
         self.suggestions = suggestions or []
+
+
+class Ambiguous(NotFound):
+    """A name that several entities answer to about as well; ``suggestions`` lists them, best first."""
 
 
 class InvalidRequest(GraphServiceError):

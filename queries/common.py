@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
-from graph_service.errors import InvalidRequest, NotFound
+from graph_service.errors import Ambiguous, InvalidRequest, NotFound
 from graph_service.ontology import (
     Basis,
     Node,
@@ -29,6 +29,7 @@ __all__ = [
     "resolve_entity",
     "sub_industries",
     "sub_industry_ids",
+    "suggestion",
 ]
 
 BASIS_WEIGHT: dict[Basis, float] = {
@@ -38,17 +39,21 @@ BASIS_WEIGHT: dict[Basis, float] = {
     Basis.INFERRED: 0.5,
 }
 """How much a fact counts in a score, by how it is known."""
-PREFIX_SCORE = 75.0
-"""A search hit this good (a name starting with the text), when it is the only one, resolves a name."""
+CLOSE_CALL = 5.0
+"""Two search hits nearer in score than this name an entity equally well: neither resolves a name."""
+MAX_CANDIDATES = 10
+"""At most this many entities are listed when a name is ambiguous."""
 _BASIS_ORDER = [Basis.INFERRED, Basis.SYNTHETIC, Basis.REFERENCE, Basis.STATED]
 
 
 def resolve_entity(store: GraphStore, ref: str, kind: NodeKind | None = None) -> Node:
-    """Find one entity by id, code (industries), English or Chinese name, or alias.
+    """Find one entity by id, code (industries), English or Chinese name, alias, or what search
+    finds for it when one hit stands out (a name starting with it, its words, a common slip).
 
     Raises:
-        NotFound: when nothing matches; the error suggests near names.
-        InvalidRequest: when several entities match; the message lists their ids.
+        Ambiguous: when several entities match about as well; the error lists them, best first.
+        NotFound: when nothing matches well; the error suggests near names.
+        InvalidRequest: an empty reference.
     """
     ref = ref.strip()
     if not ref:
@@ -73,17 +78,36 @@ def resolve_entity(store: GraphStore, ref: str, kind: NodeKind | None = None) ->
         return candidates[0]
     what = kind.value.lower() if kind else "entity"
     if len(candidates) > 1:
-        listed = ", ".join(f"{n.id} ({n.name})" for n in sorted(candidates, key=lambda n: n.id)[:10])
-        raise InvalidRequest(f"{ref!r} names several {what} entries: {listed}; use the id")
-    from queries.search import search  # the index is built only when an exact lookup fails
+        ordered = sorted(candidates, key=lambda n: n.id)
+        raise Ambiguous(
+            f"{ref!r} names several {what} entries; give one of their ids",
+            suggestions=[suggestion(NodeRef.of(n)) for n in ordered[:MAX_CANDIDATES]],
+        )
+    from queries.search import GOOD, search  # the index is built only when an exact lookup fails
 
     text = ref.split(":", 1)[1].replace("-", " ") if looks_like_id else ref
-    hits = search(store, text[:200], kinds=[kind] if kind else (), limit=5).results
-    if hits and hits[0].score >= PREFIX_SCORE and (len(hits) == 1 or hits[1].score < hits[0].score):
-        found = store.get_node(hits[0].node.id)
+    hits = search(store, text[:200], kinds=[kind] if kind else (), limit=MAX_CANDIDATES).results
+    good = [h for h in hits if h.score >= GOOD]
+    if good and (len(good) == 1 or good[1].score <= good[0].score - CLOSE_CALL):
+        found = store.get_node(good[0].node.id)
         if found is not None:
             return found
-    raise NotFound(f"no {what} matches {ref!r}", suggestions=[f"{h.node.id} ({h.node.name})" for h in hits])
+    if len(good) > 1:
+        raise Ambiguous(
+            f"{ref!r} could be several {what} entries; give one of their ids",
+            suggestions=[suggestion(h.node) for h in good],
+        )
+    raise NotFound(f"no {what} matches {ref!r}", suggestions=[suggestion(h.node) for h in hits[:5]])
+
+
+def suggestion(node: NodeRef) -> str:
+    """How an error names an entity it suggests: id first, then its names and kind.
+
+    >>> suggestion(NodeRef(id="industry:wz:electrical", kind="Industry", name="Electrical equipment", name_zh="电气"))
+    'industry:wz:electrical (Electrical equipment · 电气 · Industry)'
+    """
+    names = [node.name, node.name_zh] if node.name_zh and node.name_zh != node.name else [node.name]
+    return f"{node.id} ({' · '.join([*names, node.kind.value])})"
 
 
 def sub_industries(

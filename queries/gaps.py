@@ -37,14 +37,15 @@ curator can tie them to what they cover; they count nowhere until then.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import Field
 
-from graph_service.errors import InvalidRequest
+from graph_service.errors import InvalidRequest, NotFound
 from graph_service.memory import collector_paused
-from graph_service.ontology import ALLOWED_PAIRS, Node, NodeKind, RelType
+from graph_service.ontology import ALLOWED_PAIRS, Industry, Node, NodeKind, RelType, normalize_name
 from graph_service.store import GraphStore, PathStep
 from queries.common import alive, parts_below, resolve_entity, sub_industry_ids
 from queries.models import Channel, NodeRef, ResultModel
@@ -202,7 +203,8 @@ def scope_industries(store: GraphStore, scope: Scope, as_of: str | None = None) 
 
     Raises:
         InvalidRequest: an empty scope description, or one selecting over ``MAX_SCOPE`` industries.
-        NotFound: an industry or region that does not exist.
+        NotFound: an industry or region that does not exist; a taxonomy or level that no
+            industry has (the error suggests those that exist, nearest first).
     """
     if not (scope.taxonomy or scope.level or scope.region or scope.industries):
         raise InvalidRequest("describe the scope: a taxonomy, a level, a region or a list of industries")
@@ -215,6 +217,8 @@ def scope_industries(store: GraphStore, scope: Scope, as_of: str | None = None) 
         if scope.level:
             where["level"] = scope.level
         chosen = store.find_nodes(NodeKind.INDUSTRY, where, limit=MAX_SCOPE + 1)
+        if not chosen:
+            raise _unknown_scope(store, scope)
     if scope.region:
         region = resolve_entity(store, scope.region, NodeKind.REGION)
         in_region = _industries_in_region(store, region.id, as_of)
@@ -235,6 +239,34 @@ def scope_industries(store: GraphStore, scope: Scope, as_of: str | None = None) 
         unique.values(),
         key=lambda n: (getattr(n, "taxonomy", ""), getattr(n, "code", None) or "", n.name, n.id),
     )
+
+
+def _unknown_scope(store: GraphStore, scope: Scope) -> NotFound:
+    """The error for a taxonomy, or a level of it, that no industry has: read only then, the
+    graph's taxonomies (and levels) are suggested, nearest to what was asked first."""
+    industries = [n for n in store.iter_nodes(NodeKind.INDUSTRY) if isinstance(n, Industry)]
+    taxonomies = sorted({n.taxonomy for n in industries})
+    if scope.taxonomy and scope.taxonomy not in taxonomies:
+        return NotFound(
+            f"no industry has the taxonomy {scope.taxonomy!r}; known: {', '.join(taxonomies) or 'none'}",
+            suggestions=_nearest(scope.taxonomy, taxonomies),
+        )
+    levels = sorted({n.level for n in industries if not scope.taxonomy or n.taxonomy == scope.taxonomy})
+    where = f" in the taxonomy {scope.taxonomy!r}" if scope.taxonomy else ""
+    return NotFound(
+        f"no industry{where} has the level {scope.level!r}; known: {', '.join(levels) or 'none'}",
+        suggestions=_nearest(scope.level or "", levels),
+    )
+
+
+def _nearest(asked: str, known: Iterable[str]) -> list[str]:
+    """The known values, the most like what was asked first (then by name)."""
+    folded = normalize_name(asked)
+
+    def likeness(value: str) -> float:
+        return difflib.SequenceMatcher(None, folded, normalize_name(value)).ratio()
+
+    return sorted(known, key=lambda value: (-likeness(value), value))
 
 
 @collector_paused()

@@ -5,16 +5,30 @@ text, pinyin syllables run together, pinyin initials, and the initials of Englis
 words ("CMES" for Chinese Mechanical Engineering Society). A query is scored against
 them, best match kept:
 
-======================================  =====
-exact id                                 100
-exact name, alias or Chinese name         95
-exact pinyin or initials                  85
-name starts with the query                75
-query is inside a name                    65
-pinyin/initials start with the query      60
-pinyin/initials contain it (≥ 4 chars)    55
-close spelling (similarity ≥ 0.72)        30–50
-======================================  =====
+=========================================================  =====
+exact id                                                      100
+exact name, alias or Chinese name                              95
+the name's words, punctuation and "and"/"of" aside             90
+exact pinyin or initials                                       85
+name starts with the query                                     75
+each word of the query starts a word of the name               70
+query is inside a name                                         65
+pinyin/initials start with the query                           60
+pinyin holds it as whole syllables of whole words (≥ 4)        58
+pinyin/initials contain it (≥ 4 chars)                         55
+close spelling (similarity ≥ 0.72)                             30–50
+=========================================================  =====
+
+Words count for queries of two words or more: "pumps valves" is "Pumps and valves" (90),
+"auto parts" and "motorcycle parts" find "Auto (and motorcycle) parts" (70). Pinyin is
+matched by its syllables: "jixie" is 机械 (ji-xie, 58) in 中国机械工程学会, but only letters
+(55) in 中国工业设计协会, where it would run from the end of 设计 into 协会. Words are those
+of pypinyin's phrase dictionary; characters outside it count as words of their own.
+
+A common slip (:data:`SLIPS`: 电器 for 电气, 汽车配件 for 汽摩配 …) is read as what was meant
+too: its hits score 15 less than the same match typed right, so a whole name reached
+through a slip (80) still names what was meant, and a name the query really matches
+keeps its place.
 
 Ties are ordered by the shorter name, then the id.
 
@@ -25,6 +39,9 @@ range), and its names and forms run together into one text that ``str.find`` sea
 what holds the query. Each kind of match is looked up in turn, best first, and the lookup
 stops once enough entities have been found: the first ones found of the last kind needed
 are the ones that win its ties. Only the entities found are then scored, by the rules above.
+A name's words (in order of their letters, "and", "of" … aside) are kept as a hash, sorted, so
+the names with just the query's words are a range too; the names whose words the query's start
+are those holding its longest word, each checked; whole syllables, those whose pinyin holds it.
 
 A close spelling is looked for only among the names' candidates (whole names, and runs of
 as many words as the query has) of about the query's length. For each candidate the index
@@ -59,7 +76,7 @@ from graph_service.ontology import Node, NodeKind, normalize_name
 from graph_service.store import GraphStore
 from queries.models import NodeRef, ResultModel
 
-__all__ = ["SearchHit", "SearchResults", "search"]
+__all__ = ["GOOD", "SLIPS", "SearchHit", "SearchResults", "corrected", "search"]
 
 INDEX_TTL_SECONDS = 30.0
 """For a store that cannot say its generation: an index is rebuilt when the graph's counts
@@ -75,6 +92,44 @@ _FEW = 2000
 """Up to this many entries starting with a query are sorted; more are found in order instead."""
 _COMMON = 16
 """A letter held by at least one in this many candidates is counted in a column, not a list."""
+GOOD = 70.0
+"""A hit this good (each word of the query starting a word of a name, or better) names what
+was meant when it stands alone at the top."""
+SLIP_PENALTY = 15.0
+"""What a hit reached through a slip scores less than the same match typed right."""
+_STOP = frozenset({"of", "for", "and", "the", "&"})
+"""Words a name's words are counted without."""
+
+SLIPS: dict[str, str] = {
+    # the character that sounds the same: 电器 (appliances) for 电气 (electrical)
+    "电器": "电气",
+    # short forms and near names of the 5+5 industries, each to the list's own wording
+    "汽配": "汽摩配",
+    "汽车配件": "汽摩配",
+    "鞋": "鞋业",
+    "制鞋": "鞋业",
+    "服饰": "服装",
+    "服装业": "服装",
+    "阀门": "泵阀",
+    "泵": "泵阀",
+    "泵业": "泵阀",
+    "新材": "新材料",
+    "生物医药": "生命健康",
+    "医疗健康": "生命健康",
+    "大健康": "生命健康",
+    "数字产业": "数字经济",
+    "数字经济产业": "数字经济",
+    "智能制造": "智能装备",
+    "新能源汽车": "新能源智能网联汽车",
+    "智能汽车": "新能源智能网联汽车",
+}
+"""Common slips and variants of what planners type, each to the name meant.
+
+A query holding a slip is searched for as typed and as corrected (the slip replaced, where
+the name meant is not already there); a query that is the slip whole is always corrected.
+Keys and names are folded as queries are (``normalize_name``). The names meant are the
+Chinese names of the bundled Wenzhou 5+5 industries; another city's names are found by the
+same table when they use the same words, and through their own aliases otherwise."""
 
 
 class SearchHit(ResultModel):
@@ -83,6 +138,10 @@ class SearchHit(ResultModel):
     node: NodeRef
     score: float
     matched: str = Field(description="The name or form the query matched.")
+    corrected: str | None = Field(
+        default=None,
+        description="The query as read after correcting a common slip (电器 → 电气), when the hit came from it.",
+    )
 
 
 class SearchResults(ResultModel):
@@ -98,6 +157,7 @@ class _Entry:
     node: Node
     names: list[str]  # folded names, aliases, Chinese name
     forms: list[tuple[str, str]]  # (form, the original name it came from): pinyin, initials
+    pinyin: tuple[str, ...]  # each Chinese name's pinyin, a space between its words (most have none)
 
 
 @dataclass
@@ -122,10 +182,24 @@ class _Keys:
 
 
 @dataclass
+class _Hashes:
+    """The hashes of strings of one kind's entries, sorted, each with its entry's number: the
+    entries whose string may equal a key (a hash can be shared: each must be checked)."""
+
+    keys: array[int]
+    owners: array[int]
+
+    def equal(self, key: str) -> list[int]:
+        hashed = hash(key)
+        return sorted(set(self.owners[bisect_left(self.keys, hashed) : bisect_right(self.keys, hashed)]))
+
+
+@dataclass
 class _Texts:
     """One kind's entries: their ids, names and forms sorted (``_Keys``), and their names and
     forms each run together into one text (every name or form after a line break, which folded
-    text never holds) for ``str.find``.
+    text never holds) for ``str.find``. ``word_keys`` are the names' words (``_word_key``), for
+    the queries naming all of them, kept as hashes (a few bytes a name, not a string).
 
     ``members`` are the entries' numbers, ascending; ``name_starts[i]`` is where member ``i``'s
     names begin, with the text's length last (the same for forms)."""
@@ -134,6 +208,7 @@ class _Texts:
     ids: _Keys
     name_keys: _Keys
     form_keys: _Keys
+    word_keys: _Hashes
     names: str
     name_starts: array[int]
     forms: str
@@ -152,6 +227,19 @@ class _Texts:
         """The entries with a name (or a form) starting with ``prefix``, ascending, each once."""
         found = (self.form_keys if forms else self.name_keys).starting(prefix)
         return self.holding("\n" + prefix, forms=forms) if found is None else found
+
+    def holding_words(self, entries: list[_Entry], words: tuple[str, ...]) -> Iterator[int]:
+        """The entries with a name each of whose ``words`` starts a word of its own (:func:`_worded`),
+        ascending: those holding the longest word, each checked."""
+        if not all(word in self.names for word in words):
+            return
+        longest = max(words, key=len)
+        for number in self.holding(longest):
+            if any(
+                all(word in name for word in words) and _worded(words, name) is not None
+                for name in entries[number].names
+            ):
+                yield number
 
 
 @dataclass
@@ -271,12 +359,51 @@ def search(store: GraphStore, text: str, *, kinds: Sequence[NodeKind] = (), limi
     if not 1 <= limit <= 200:
         raise InvalidRequest("limit must be between 1 and 200")
     index = _index(store)
+    hits: dict[int, tuple[float, str, str | None]] = {
+        number: (score, matched, None) for score, matched, number in _ranked(index, query, kinds, limit)
+    }
+    fixed = corrected(query)
+    if fixed is not None:
+        for score, matched, number in _ranked(index, fixed, kinds, limit):
+            score -= SLIP_PENALTY
+            if number not in hits or score > hits[number][0]:
+                hits[number] = (score, matched, fixed)
+    ranked = sorted(hits.items(), key=lambda hit: (-hit[1][0], hit[0]))  # numbered in the tie order
+    results = [
+        SearchHit(node=NodeRef.of(index.entries[n].node), score=round(s, 1), matched=m, corrected=c)
+        for n, (s, m, c) in ranked[:limit]
+    ]
+    return SearchResults(query=text, count=len(results), results=results)
+
+
+def corrected(text: str) -> str | None:
+    """The text with its common slips (:data:`SLIPS`) corrected, folded; ``None`` when it holds none.
+
+    >>> corrected("电器"), corrected("温州电器"), corrected("电气")
+    ('电气', '温州电气', None)
+    """
+    query = normalize_name(text)
+    fixed = query
+    for slip in _SLIPS_LONGEST_FIRST:
+        meant = _SLIPS_FOLDED[slip]
+        if fixed == slip or (slip in fixed and meant not in fixed):
+            fixed = fixed.replace(slip, meant)
+    return fixed if fixed != query else None
+
+
+_SLIPS_FOLDED = {normalize_name(slip): normalize_name(meant) for slip, meant in SLIPS.items()}
+_SLIPS_LONGEST_FIRST = sorted(_SLIPS_FOLDED, key=lambda slip: (-len(slip), slip))
+
+
+def _ranked(index: _Index, query: str, kinds: Sequence[NodeKind], limit: int) -> list[tuple[float, str, int]]:
+    """The best ``limit`` hits of a folded query, as (score, matched, entry number), best first."""
     compact = query.replace(" ", "")
+    words = _query_words(query)
     present = [index.texts[kind] for kind in index.texts if not kinds or kind in kinds]
-    found = _matching(present, query, compact, limit)
+    found = _matching(present, index.entries, query, compact, words, limit)
     hits: list[tuple[float, str, int]] = []
     for number in found:
-        best = _score(index.entries[number], query, compact)
+        best = _score(index.entries[number], query, compact, words)
         assert best is not None, "the index found an entry that does not match"
         hits.append((best[0], best[1], number))
     # A close spelling scores at most 50, below every other kind of match, and is looked for
@@ -292,14 +419,12 @@ def search(store: GraphStore, text: str, *, kinds: Sequence[NodeKind] = (), limi
             assert close is not None, "the index found an entry not spelled closely"
             hits.append((close[0], close[1], number))
     hits.sort(key=lambda h: (-h[0], h[2]))  # entries are numbered shorter name first, then id
-    results = [
-        SearchHit(node=NodeRef.of(index.entries[n].node), score=round(s, 1), matched=m)
-        for s, m, n in hits[:limit]
-    ]
-    return SearchResults(query=text, count=len(results), results=results)
+    return hits[:limit]
 
 
-def _matching(texts: list[_Texts], query: str, compact: str, limit: int) -> list[int]:
+def _matching(
+    texts: list[_Texts], entries: list[_Entry], query: str, compact: str, words: tuple[str, ...], limit: int
+) -> list[int]:
     """The entries (numbers) of the first ``limit`` exact, prefix, inside or pinyin matches among
     these kinds' entries, best first, or all of them when fewer.
 
@@ -313,13 +438,28 @@ def _matching(texts: list[_Texts], query: str, compact: str, limit: int) -> list
     tiers: list[Iterable[int]] = [
         merged([kind.ids.equal(query) for kind in texts]),  # 100
         merged([kind.name_keys.equal(query) for kind in texts]),  # 95
+    ]
+    if words:
+        same_words = (
+            (n for n in kind.word_keys.equal(_word_key(words)) if _same_words(entries[n], words))
+            for kind in texts
+        )
+        tiers.append(merged(list(same_words)))  # 90
+    tiers += [
         merged([kind.form_keys.equal(compact) for kind in texts]),  # 85
         merged([kind.starting(query) for kind in texts]),  # 75 (and 95)
-        merged([kind.holding(query) for kind in texts]),  # 65 (and better)
     ]
+    if words:
+        tiers.append(merged([kind.holding_words(entries, words) for kind in texts]))  # 70 (and 90)
+    tiers.append(merged([kind.holding(query) for kind in texts]))  # 65 (and better)
     if len(compact) >= 2:
         tiers.append(merged([kind.starting(compact, forms=True) for kind in texts]))  # 60 (and 85)
     if len(compact) >= 4:
+        whole = (
+            (n for n in kind.holding(compact, forms=True) if _whole_syllables(entries[n], compact))
+            for kind in texts
+        )
+        tiers.append(merged(list(whole)))  # 58 (and better)
         tiers.append(merged([kind.holding(compact, forms=True) for kind in texts]))  # 55 (and better)
     found: list[int] = []
     seen: set[int] = set()
@@ -443,8 +583,9 @@ def _best_owners(
     return best
 
 
-def _score(entry: _Entry, query: str, compact: str) -> tuple[float, str] | None:
-    """The best exact, prefix, inside or pinyin match of an entry, if any."""
+def _score(entry: _Entry, query: str, compact: str, words: tuple[str, ...] = ()) -> tuple[float, str] | None:
+    """The best exact, prefix, word, inside or pinyin match of an entry, if any; ``words`` are
+    the query's (:func:`_query_words`)."""
     node = entry.node
     if query == node.id.casefold():
         return 100.0, node.id
@@ -462,6 +603,10 @@ def _score(entry: _Entry, query: str, compact: str) -> tuple[float, str] | None:
             offer(75.0, original)
         elif query in name:
             offer(65.0, original)
+        if words:
+            worded = _worded(words, name)
+            if worded is not None:
+                offer(worded, original)
     for form, original in entry.forms:
         if form == compact:
             offer(85.0, original)
@@ -469,7 +614,88 @@ def _score(entry: _Entry, query: str, compact: str) -> tuple[float, str] | None:
             offer(60.0, original)
         elif len(compact) >= 4 and compact in form:
             offer(55.0, original)
+    if len(compact) >= 4 and (best is None or best[0] < 58.0):
+        for spaced, original in zip(entry.pinyin, _chinese_names(node.names()), strict=True):
+            if _whole_syllables_in(spaced, compact):
+                offer(58.0, original)
+                break
     return best
+
+
+def _query_words(query: str) -> tuple[str, ...]:
+    """The words of a folded query, "and", "of" … aside, when it is two words or more of
+    letters and digits (and punctuation); none otherwise."""
+    if any(ch.isalpha() and not ch.isascii() for ch in query):
+        return ()
+    words = tuple(word for word in _WORD.findall(query) if word not in _STOP)
+    return words if len(words) >= 2 else ()
+
+
+def _worded(words: tuple[str, ...], name: str) -> float | None:
+    """How the query's words match a folded name's words, "and", "of" … aside: 90 when they are
+    the same words, 70 when each starts a word of its own, ``None`` otherwise."""
+    own = _content_words(name)
+    if len(own) < len(words):
+        return None
+    if len(own) == len(words) and sorted(own) == sorted(words):
+        return 90.0
+    return 70.0 if _each_starts_one(words, own, frozenset()) else None
+
+
+def _content_words(name: str) -> list[str]:
+    """The words of a folded name (letters and digits), "and", "of" … aside."""
+    return [word for word in _WORD.findall(name) if word not in _STOP]
+
+
+def _word_key(words: Sequence[str]) -> str:
+    """Words in one string, whatever their order; none (``""``) for fewer than two."""
+    return " ".join(sorted(words)) if len(words) >= 2 else ""
+
+
+def _same_words(entry: _Entry, words: tuple[str, ...]) -> bool:
+    """Whether one of an entry's names has the query's words and no others (:func:`_worded`: 90)."""
+    return any(_worded(words, name) == 90.0 for name in entry.names)
+
+
+def _each_starts_one(words: tuple[str, ...], own: list[str], taken: frozenset[int]) -> bool:
+    """Whether each of ``words`` starts a different one of ``own`` (tried every way: a few words)."""
+    if not words:
+        return True
+    first, rest = words[0], words[1:]
+    return any(
+        i not in taken and word.startswith(first) and _each_starts_one(rest, own, taken | {i})
+        for i, word in enumerate(own)
+    )
+
+
+def _whole_syllables(entry: _Entry, compact: str) -> bool:
+    """Whether one of an entry's Chinese names holds the query as whole syllables of whole words."""
+    return any(_whole_syllables_in(spaced, compact) for spaced in entry.pinyin)
+
+
+def _whole_syllables_in(spaced: str, compact: str) -> bool:
+    """Whether pinyin (a space between words) holds ``compact`` from the start of a syllable
+    to the end of one, neither inside a word of several syllables.
+
+    >>> _whole_syllables_in("zhongguo ji xie gong cheng xuehui", "jixie")
+    True
+    >>> _whole_syllables_in("zhongguo gong ye she ji xiehui", "jixie")
+    False
+    """
+    joined = spaced.replace(" ", "")
+    at = joined.find(compact)
+    if at < 0:
+        return False
+    bounds = {0}
+    end = 0
+    for word in spaced.split(" "):
+        end += len(word)
+        bounds.add(end)
+    while at >= 0:
+        if at in bounds and at + len(compact) in bounds:
+            return True
+        at = joined.find(compact, at + 1)
+    return False
 
 
 def _close_spelling(
@@ -569,11 +795,15 @@ def _texts(entries: list[_Entry], members: list[int]) -> _Texts:
     ids = [(_folded(entries[n].node.id), n) for n in members]
     names = [(name, n) for n in members for name in entries[n].names]
     forms = [(form, n) for n in members for form, _ in entries[n].forms]
+    hashed = sorted(
+        (hash(key), n) for key, n in ((_word_key(_content_words(name)), n) for name, n in names) if key
+    )
     return _Texts(
         members=members,
         ids=_keys(ids),
         name_keys=_keys(names),
         form_keys=_keys(forms),
+        word_keys=_Hashes(keys=array("q", [h for h, _ in hashed]), owners=array("i", [n for _, n in hashed])),
         names=_joined(names),
         name_starts=_starts(names, members),
         forms=_joined(forms),
@@ -673,19 +903,46 @@ def _entry(node: Node) -> _Entry:
     originals = node.names()
     names = [normalize_name(n) for n in originals]
     forms: list[tuple[str, str]] = []
+    pinyin: list[str] = []
     for original, name in zip(originals, names, strict=True):
-        han = "" if original.isascii() else _NOT_HAN.sub("", original)
+        han = _han(original)
         if han:
-            syllables = _pinyin(han)
+            words = _pinyin(han)
+            syllables = [s for word in words for s in word]
             forms.append(("".join(syllables), original))
             forms.append(("".join(s[0] for s in syllables if s), original))
-        words = _WORD.findall(name)
-        if len(words) >= 2:
-            forms.append(("".join(w[0] for w in words if w not in ("of", "for", "and", "the")), original))
-    return _Entry(node=node, names=names, forms=forms)
+            pinyin.append(" ".join("".join(word) for word in words))
+        words_of_name = _WORD.findall(name)
+        if len(words_of_name) >= 2:
+            forms.append(
+                ("".join(w[0] for w in words_of_name if w not in ("of", "for", "and", "the")), original)
+            )
+    return _Entry(node=node, names=names, forms=forms, pinyin=tuple(pinyin))
 
 
-def _pinyin(text: str) -> list[str]:
+def _han(name: str) -> str:
+    """The Chinese characters of a name, run together."""
+    return "" if name.isascii() else _NOT_HAN.sub("", name)
+
+
+def _chinese_names(names: list[str]) -> list[str]:
+    """The names holding Chinese characters, in order (those with an entry's ``pinyin``)."""
+    return [name for name in names if _han(name)]
+
+
+def _pinyin(text: str) -> list[list[str]]:
+    """The syllables of Chinese text, by word (pypinyin's phrase dictionary; a character
+    outside it is a word of its own)."""
     from pypinyin import lazy_pinyin  # large dictionary: loaded on first search only
+    from pypinyin.seg.simpleseg import seg
 
-    return [s.casefold() for s in lazy_pinyin(text)]
+    words = seg(text)
+    syllables = [s.casefold() for s in lazy_pinyin(words)]
+    if sum(map(len, words)) != len(syllables):  # a character without pinyin: syllables alone
+        return [[s] for s in syllables]
+    out: list[list[str]] = []
+    at = 0
+    for word in words:
+        out.append(syllables[at : at + len(word)])
+        at += len(word)
+    return out

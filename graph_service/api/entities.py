@@ -74,9 +74,7 @@ def list_entities(
     store: StoreDep,
     kind: Annotated[
         NodeKind | None,
-        Query(
-            description="Only entities of this kind.", openapi_examples={"societies": {"value": "Society"}}
-        ),
+        Query(description="Only entities of this kind. Empty: every kind."),
     ] = None,
     offset: Offset = 0,
     limit: Limit = 50,
@@ -103,14 +101,11 @@ def get_neighborhood(
             ge=1,
             le=MAX_DEPTH,
             description=f"Hops from the entity, 1–{MAX_DEPTH}.",
-            openapi_examples={"two hops": {"value": 2}},
         ),
     ] = 1,
     kinds: Kinds = None,
     types: Types = None,
-    limit: Annotated[
-        int, Query(ge=1, le=5000, description="Most nodes to return.", openapi_examples={"50": {"value": 50}})
-    ] = 200,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Most nodes to return.")] = 200,
     as_of: AsOf = None,
 ) -> Neighborhood:
     """An entity and what lies around it, filtered by kind and relationship type; `truncated` says when the cap cut."""
@@ -165,7 +160,7 @@ def get_search(
     kinds: Kinds = None,
     limit: Annotated[
         int,
-        Query(ge=1, le=200, description="At most this many hits.", openapi_examples={"five": {"value": 5}}),
+        Query(ge=1, le=200, description="At most this many hits."),
     ] = 20,
 ) -> SearchResults:
     """Find entities by name, ranked."""

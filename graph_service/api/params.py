@@ -1,4 +1,8 @@
-"""Query parameters shared by several routes, with their limits and OpenAPI examples."""
+"""Query parameters shared by several routes, with their limits.
+
+An optional query parameter carries no OpenAPI example: Swagger UI's "Try it out" fills a
+parameter in with its first example, so an example of a filter would filter the first call
+and make it disagree with the pages. Examples of values are given in the descriptions."""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ AsOf = Annotated[
     str | None,
     Query(
         pattern=_DATE,
-        description="Answer as the ecosystem stood on this date: 2021, 2021-09 or 2021-09-30.",
-        openapi_examples={"after the WYSS agreements": {"value": "2021-10"}},
+        description="Answer as the ecosystem stood on this date: 2021, 2021-09 or 2021-09-30. "
+        "Empty: as it stands now.",
     ),
 ]
 Offset = Annotated[
@@ -25,8 +29,7 @@ Offset = Annotated[
     Query(
         ge=0,
         le=1_000_000,
-        description="Skip this many results (pagination).",
-        openapi_examples={"the second page of 50": {"value": 50}},
+        description="Skip this many results (pagination): 50 for the second page of 50.",
     ),
 ]
 Limit = Annotated[
@@ -35,20 +38,18 @@ Limit = Annotated[
         ge=1,
         le=500,
         description="Return at most this many results (1–500).",
-        openapi_examples={"ten": {"value": 10}},
     ),
 ]
 Kinds = Annotated[
     list[NodeKind] | None,
     Query(
-        description="Only these kinds of entity (repeat the parameter for several).",
-        openapi_examples={"societies": {"value": ["Society"]}},
+        description="Only these kinds of entity (repeat the parameter for several). Empty: every kind.",
     ),
 ]
 Types = Annotated[
     list[RelType] | None,
     Query(
-        description="Only these relationship types (repeat the parameter for several).",
-        openapi_examples={"serving": {"value": ["SERVES", "PARTICIPATES_IN"]}},
+        description="Only these relationship types (repeat the parameter for several), such as "
+        "SERVES and PARTICIPATES_IN. Empty: every type.",
     ),
 ]

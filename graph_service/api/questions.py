@@ -63,7 +63,6 @@ def get_societies_serving(
         Query(
             description="Count societies serving industries below it too (the default, as every "
             "count of serving does); `false` for the industry by itself.",
-            openapi_examples={"with sub-industries (the default)": {"value": True}},
         ),
     ] = True,
     channels: Annotated[
@@ -71,7 +70,6 @@ def get_societies_serving(
         Query(
             description="Only these channels: direct, agreement, program, talent (the four of service, "
             "followed when none is given), or expertise (societies whose field covers it: who could serve).",
-            openapi_examples={"agreements and programs": {"value": ["agreement", "program"]}},
         ),
     ] = None,
     as_of: AsOf = None,
@@ -111,9 +109,7 @@ def get_recommendations(
     industry: IndustryRef,
     limit: Annotated[
         int,
-        Query(
-            ge=1, le=100, description="At most this many societies.", openapi_examples={"five": {"value": 5}}
-        ),
+        Query(ge=1, le=100, description="At most this many societies."),
     ] = 10,
     as_of: AsOf = None,
     explain: Annotated[
@@ -121,8 +117,7 @@ def get_recommendations(
         Query(
             max_length=300,
             description="A society (id or name): the answer's `explanation` says why it is, or is not, "
-            "suggested. An unknown society is a 404 with suggestions.",
-            openapi_examples={"why not the Chinese Institute of Electronics": {"value": "中国电子学会"}},
+            "suggested (e.g. `中国电子学会`). An unknown society is a 404 with suggestions.",
         ),
     ] = None,
 ) -> Recommendations:
@@ -141,31 +136,28 @@ ScopeTaxonomy = Annotated[
     str | None,
     Query(
         max_length=100,
-        description="Industries of this taxonomy.",
-        openapi_examples={"5+5": {"value": "wenzhou-5+5"}},
+        description="Industries of this taxonomy, such as wenzhou-5+5 (Wenzhou's 5+5 list) or gbt4754. "
+        "A taxonomy no industry has is a 404 naming those that exist.",
     ),
 ]
 ScopeLevel = Annotated[
     str | None,
     Query(
         max_length=40,
-        description="Only this level: section, division, cluster …",
-        openapi_examples={"GB/T divisions": {"value": "division"}},
+        description="Only this level: section, division, group, class (GB/T 4754), cluster (priority lists) …",
     ),
 ]
 ScopeRegion = Annotated[
     str | None,
     Query(
         max_length=300,
-        description="Only industries with enterprises or parks in this region (id or name).",
-        openapi_examples={"Yueqing": {"value": "Yueqing"}},
+        description="Only industries with enterprises or parks in this region (id or name, such as Yueqing).",
     ),
 ]
 ScopeIndustries = Annotated[
     list[str] | None,
     Query(
-        description="Explicit industries, by id or name (repeatable).",
-        openapi_examples={"two clusters": {"value": ["电气", "Footwear"]}},
+        description="Explicit industries, by id or name (repeatable), such as 电气 and Footwear.",
     ),
 ]
 
@@ -188,13 +180,12 @@ def get_gaps(
             ge=1,
             le=100,
             description="Fewer serving societies than this is 'thin'.",
-            openapi_examples={"three": {"value": 3}},
         ),
     ] = 2,
     as_of: AsOf = None,
     format: Annotated[
         Literal["json", "csv"],
-        Query(description="csv downloads a spreadsheet.", openapi_examples={"spreadsheet": {"value": "csv"}}),
+        Query(description="csv downloads a spreadsheet."),
     ] = "json",
 ) -> GapAnalysis | Response:
     """**Gap analysis**: for every industry of a scope, demand beside supply, a status
@@ -238,12 +229,8 @@ def get_paths(
             openapi_examples={"an industry": {"value": "industry:wenzhou-5-5:electrical"}},
         ),
     ],
-    k: Annotated[
-        int, Query(ge=1, le=20, description="How many chains.", openapi_examples={"five": {"value": 5}})
-    ] = 3,
-    max_hops: Annotated[
-        int, Query(ge=1, le=MAX_HOPS, description="Longest chain.", openapi_examples={"three": {"value": 3}})
-    ] = 4,
+    k: Annotated[int, Query(ge=1, le=20, description="How many chains.")] = 3,
+    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Longest chain.")] = 4,
     types: Types = None,
     as_of: AsOf = None,
 ) -> Paths:
@@ -270,8 +257,7 @@ def get_communities(
         Query(
             ge=0.1,
             le=10,
-            description="Higher gives more, smaller communities.",
-            openapi_examples={"finer": {"value": 1.5}},
+            description="Higher gives more, smaller communities (1.5 is finer).",
         ),
     ] = 1.0,
     limit: Limit = 50,
@@ -307,9 +293,7 @@ def get_changes(
     end: Annotated[str, Query(pattern=_DATE, openapi_examples={"2021": {"value": "2021-12"}})],
     limit: Annotated[
         int,
-        Query(
-            ge=1, le=5000, description="At most this many of each.", openapi_examples={"100": {"value": 100}}
-        ),
+        Query(ge=1, le=5000, description="At most this many of each."),
     ] = 1000,
 ) -> Changes:
     """What appeared (entities and relationships, by their start date) from `start` up to `end`, both included."""

@@ -194,7 +194,7 @@ def test_societies_serving_refuses_bad_parameters(
 def test_unknown_industry_is_404_with_suggestions(client: TestClient) -> None:
     body = error(client.get("/api/industries/Electrcal equipment/societies"), 404, "NotFound")
     assert "Electrcal equipment" in body["message"]
-    assert body["suggestions"][0] == "industry:wz:electrical (Electrical equipment)"
+    assert body["suggestions"][0] == "industry:wz:electrical (Electrical equipment · 电气 · Industry)"
     error(client.get("/api/industries/industry:wz:shipbuilding/societies"), 404, "NotFound")
     error(client.get("/api/industries/Electrcal equipment/recommendations"), 404, "NotFound")
 
@@ -430,9 +430,15 @@ def test_entity_detail(client: TestClient) -> None:
 def test_unknown_entity_is_404_with_near_names(client: TestClient) -> None:
     body = error(client.get("/api/entities/society:cmess"), 404, "NotFound")
     assert "society:cmess" in body["message"]
-    assert "society:cmes (Chinese Mechanical Engineering Society)" in body["suggestions"]
+    assert (
+        "society:cmes (Chinese Mechanical Engineering Society · 中国机械工程学会 · Society)"
+        in body["suggestions"]
+    )
     body = error(client.get("/api/entities/Chinese Mechanicl Engineering Society"), 404, "NotFound")
-    assert body["suggestions"][0] == "society:cmes (Chinese Mechanical Engineering Society)"
+    assert (
+        body["suggestions"][0]
+        == "society:cmes (Chinese Mechanical Engineering Society · 中国机械工程学会 · Society)"
+    )
     body = error(client.get("/api/entities/dragon:puff"), 404, "NotFound")
     assert body.get("suggestions", []) == []
 

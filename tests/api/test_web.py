@@ -232,7 +232,9 @@ def test_the_gaps_page_links_its_csv(client: TestClient) -> None:
 def test_the_home_taxonomy_is_a_parameter(client: TestClient) -> None:
     body = client.get("/?taxonomy=gbt4754").text
     assert "gbt4754" in body and "Priority industries" in body
-    assert "No industry belongs" in client.get("/?taxonomy=none-such").text
+    unknown = client.get("/?taxonomy=none-such")  # a slip is told, not shown as an empty list
+    assert unknown.status_code == 404
+    assert "none-such" in unknown.text and "wenzhou-5+5" in unknown.text
 
 
 def test_search_with_an_exact_id_goes_to_its_page(client: TestClient) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.errors import InvalidRequest, NotFound
+from graph_service.errors import Ambiguous, InvalidRequest, NotFound
 from graph_service.ontology import (
     Agreement,
     Basis,
@@ -228,7 +228,7 @@ def test_unknown_industry_is_not_found_with_suggestions(mini: GraphStore) -> Non
     with pytest.raises(NotFound) as caught:
         societies_serving(mini, "Electrcal equipment")
     assert "Electrcal equipment" in caught.value.message
-    assert caught.value.suggestions[0] == "industry:wz:electrical (Electrical equipment)"
+    assert caught.value.suggestions[0] == "industry:wz:electrical (Electrical equipment · 电气 · Industry)"
     with pytest.raises(NotFound):
         societies_serving(mini, "industry:wz:shipbuilding")
     with pytest.raises(NotFound):  # a society is not an industry
@@ -477,7 +477,17 @@ def test_gap_analysis_scopes(mini: GraphStore) -> None:
         gap_analysis(mini, Scope(taxonomy="wz"), thin_below=0)
     with pytest.raises(NotFound):
         gap_analysis(mini, Scope(industries=["shipbuilding"]))
-    assert gap_analysis(mini, Scope(taxonomy="no-such-taxonomy")).rows == []
+    # a taxonomy or level that no industry has is an error suggesting those that exist, not an empty answer
+    with pytest.raises(NotFound) as caught:
+        gap_analysis(mini, Scope(taxonomy="no-such-taxonomy"))
+    assert "'no-such-taxonomy'" in caught.value.message
+    assert sorted(caught.value.suggestions) == ["local", "wz"]
+    with pytest.raises(NotFound) as caught:
+        coverage_matrix(mini, Scope(taxonomy="w z"))
+    assert caught.value.suggestions[0] == "wz"
+    with pytest.raises(NotFound) as caught:
+        gap_analysis(mini, Scope(taxonomy="wz", level="divison"))
+    assert "'divison'" in caught.value.message and "'wz'" in caught.value.message
 
 
 def test_gaps_csv_content(mini: GraphStore) -> None:
@@ -947,7 +957,7 @@ def test_paths_follow_only_the_first_hops_of_each_node(capped_hub: GraphStore) -
         ("CSAE", CSAE, 85.0, "China Society of Automotive Engineers"),  # initials of the English name
         ("zgjxgcxh", CMES, 85.0, "中国机械工程学会"),  # pinyin initials
         ("zhongguojixiegongchengxuehui", CMES, 85.0, "中国机械工程学会"),  # full pinyin
-        ("jixie", CMES, 55.0, "中国机械工程学会"),  # pinyin inside the name
+        ("jixie", CMES, 58.0, "中国机械工程学会"),  # pinyin inside the name: ji-xie, the word 机械
         ("society:cmes", CMES, 100.0, "society:cmes"),
         ("中国科协", "organization:cast", 95.0, "中国科协"),
         ("温州", "region:330300", 75.0, "温州市"),
@@ -1277,9 +1287,13 @@ def test_ties_are_broken_by_channels_then_name_then_id(ties: GraphStore) -> None
 
 
 def test_an_ambiguous_name_asks_for_the_id(ties: GraphStore) -> None:
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(Ambiguous) as caught:  # a NotFound: 404 with the candidates as suggestions
         industries_served_by(ties, "Gamma Society")
-    assert "society:g1 (Gamma Society), society:g2 (Gamma Society)" in caught.value.message
+    assert "'Gamma Society' names several society entries" in caught.value.message
+    assert caught.value.suggestions == [
+        "society:g1 (Gamma Society · Society)",
+        "society:g2 (Gamma Society · Society)",
+    ]
     assert [r.industry.id for r in industries_served_by(ties, "society:g2").results] == ["industry:t:nev"]
 
 

@@ -195,21 +195,56 @@ def test_search(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (("societies", "造船业XYZ"), "error: no industry matches '造船业XYZ'"),
-        (("recommend", "造船业XYZ"), "error: no industry matches '造船业XYZ'"),
-        (("path", "society:nobody", "电气"), "error: no entity matches 'society:nobody'"),
-        (("gaps", "--industry", "造船业XYZ"), "error: no industry matches '造船业XYZ'"),
-        (("search", "   "), "error: the search text is empty"),
+        (("societies", "造船业XYZ"), "error: no industry matches '造船业XYZ'", 2),
+        (("recommend", "造船业XYZ"), "error: no industry matches '造船业XYZ'", 2),
+        (("path", "society:nobody", "电气"), "error: no entity matches 'society:nobody'", 2),
+        (("gaps", "--industry", "造船业XYZ"), "error: no industry matches '造船业XYZ'", 2),
+        (("search", "   "), "error: the search text is empty", 1),
     ],
 )
-def test_unknown_names_fail_in_one_line(data_dir: Path, args: tuple[str, ...], message: str) -> None:
+def test_unknown_names_fail_in_one_line(
+    data_dir: Path, args: tuple[str, ...], message: str, code: int
+) -> None:
     result = run(*args, "--data-dir", data_dir)
-    assert result.returncode == 1
+    assert result.returncode == code
     assert result.stdout == ""
     assert result.stderr.strip() == message
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("typed", ["intelligent", "智能"])
+def test_a_name_several_industries_answer_to_lists_them_and_exits_2(data_dir: Path, typed: str) -> None:
+    result = run("societies", typed, "--data-dir", data_dir)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {typed!r} could be several industry entries; give one of their ids:"
+    assert (
+        lines[1]
+        == "  1. industry:wenzhou-5-5:intelligent-equipment (Intelligent equipment · 智能装备 · Industry)"
+    )
+    assert any(line.startswith("  2. industry:") for line in lines[2:3])
+    assert any("industry:wenzhou-5-5:nev-icv (" in line for line in lines[1:])
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_taxonomy_exits_2_naming_those_there_are(data_dir: Path) -> None:
+    result = run("gaps", "--taxonomy", "wenzhou-55", "--data-dir", data_dir)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no industry has the taxonomy 'wenzhou-55'; known: ")
+    assert "did you mean wenzhou-5+5, " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_names_as_planners_type_them(data_dir: Path) -> None:
+    for typed, key in [("电器", "electrical"), ("auto parts", "auto-parts"), ("汽车配件", "auto-parts")]:
+        answer = json.loads(ok("societies", typed, "--format", "json", "--data-dir", data_dir))
+        assert answer["industry"]["id"] == f"industry:wenzhou-5-5:{key}", typed
+    found = json.loads(ok("search", "jixie", "--kind", "society", "--format", "json", "--data-dir", data_dir))
+    order = [hit["node"]["id"] for hit in found["results"]]
+    assert order.index("society:cmes") < order.index("society:cast-e-12")  # 机械, before 设计协会
 
 
 def test_a_bad_option_is_a_usage_error(data_dir: Path) -> None:

@@ -63,7 +63,8 @@ def _typo(rng: random.Random, text: str) -> str:
 
 
 def _query(rng: random.Random, nodes: list[Node]) -> str:
-    """A query made from a node's name: whole, a prefix, a piece, a typo, its pinyin, or made up."""
+    """A query made from a node's name: whole, a prefix, a piece, a typo, some of its words, its pinyin,
+    or made up."""
     node = rng.choice(nodes)
     name = rng.choice(node.names())
     forms = [form for form, _ in search_module._entry(node).forms if form]
@@ -76,6 +77,12 @@ def _query(rng: random.Random, nodes: list[Node]) -> str:
         _typo(rng, name),
         _typo(rng, _typo(rng, name)),
         "".join(rng.choice("abcesoy12 ") for _ in range(rng.randint(1, 6))),
+        # some of its words, in any order, some of them cut short
+        " ".join(
+            w[: rng.randint(1, len(w))] for w in rng.sample(name.split(), rng.randint(1, len(name.split())))
+        )
+        if name.split()
+        else name,
     ]
     if forms:
         form = rng.choice(forms)
@@ -88,12 +95,13 @@ def plain_search(store: EmbeddedStore, text: str, kinds: tuple[NodeKind, ...], l
     """The rule without an index: every entry scored, every unmatched one compared for a typo."""
     query = search_module.normalize_name(text)
     compact = query.replace(" ", "")
+    words = search_module._query_words(query)
     entries = search_module._index(store).entries
     hits, unmatched = [], []
     for number, entry in enumerate(entries):
         if kinds and entry.node.kind not in kinds:
             continue
-        best = search_module._score(entry, query, compact)
+        best = search_module._score(entry, query, compact, words)
         if best is None:
             unmatched.append(number)
         else:
@@ -189,3 +197,17 @@ def test_searches_arriving_together_build_the_index_once(monkeypatch: pytest.Mon
     store.upsert_nodes([Society(id="society:new", name="Society 7b", provenance=P)])
     assert search(store, "Society 7b").results[0].node.id == "society:new"  # a new graph: built again
     assert len(builds) == 2
+
+
+def test_a_slip_is_corrected_where_the_name_meant_is_not_already_typed() -> None:
+    corrected = search_module.corrected
+    assert corrected("电器") == "电气"
+    assert corrected("温州电器") == "温州电气"
+    assert corrected("ＤＩＡＮ电器") == "dian电气"  # folded as queries are
+    assert corrected("电气") is None
+    assert corrected("鞋") == "鞋业"
+    assert corrected("鞋业") is None  # 鞋 is there, but so is what it would become
+    assert corrected("制鞋业") is None
+    assert corrected("服装业") == "服装"  # a whole slip is always corrected
+    assert corrected("汽车配件") == "汽摩配"
+    assert corrected("auto parts") is None
