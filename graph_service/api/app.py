@@ -20,7 +20,14 @@ from graph_service.api.deps import StoreHolder, writes_enabled
 from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.settings import Settings, get_settings
 from graph_service.store import GraphStore
-from visualizations.i18n import Lang, error_message, lang_from_accept, pick_name, validation_problem
+from visualizations.i18n import (
+    Lang,
+    error_message,
+    kind_label,
+    lang_from_accept,
+    pick_name,
+    validation_problem,
+)
 
 __all__ = ["create_app"]
 
@@ -292,17 +299,23 @@ def _language_headers(lang: Lang) -> dict[str, str]:
 
 
 def suggestions_in(request: Request, suggestions: list[str], lang: Lang) -> list[str]:
-    """A not-found error's suggestions (``"id (name)"``) with each name in a language, read from
-    the open store; a suggestion that names no entity it holds stays as it is."""
+    """A not-found error's suggestions (``"id (name · name_zh · Kind)"``, as
+    ``queries.common.suggestion`` writes them) in a language: in Chinese, the Chinese name first
+    and the kind in Chinese. A suggestion that names no entity the open store holds stays as it is."""
     holder = getattr(request.app.state, "holder", None)
     store = holder.opened() if holder is not None else None
-    if store is None:
+    if store is None or lang == "en":
         return suggestions
     named = []
     for text in suggestions:
         first = text.split(" ", 1)[0]
         node = store.get_node(first) if ":" in first else None
-        named.append(f"{first} ({pick_name(node.name, node.name_zh, lang)})" if node is not None else text)
+        if node is None:
+            named.append(text)
+            continue
+        shown = pick_name(node.name, node.name_zh, lang)
+        names = [shown, node.name] if node.name != shown else [shown]
+        named.append(f"{first} ({' · '.join([*names, kind_label(node.kind, lang)])})")
     return named
 
 

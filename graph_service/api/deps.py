@@ -106,7 +106,6 @@ def require_key(
         str | None,
         Header(
             description="The key set in INNOGRAPH_API_KEY.",
-            openapi_examples={"the configured key": {"value": "change-me"}},
         ),
     ] = None,
 ) -> None:
@@ -125,7 +124,6 @@ def optional_key(
         str | None,
         Header(
             description="Optional: shows private fields to key holders.",
-            openapi_examples={"the configured key": {"value": "change-me"}},
         ),
     ] = None,
 ) -> bool:

@@ -390,14 +390,14 @@ def test_chinese_error_pages_say_what_is_wrong_in_chinese(client: TestClient) ->
     missing = client.get("/entities/society:cmez?lang=zh")
     assert missing.status_code == 404
     assert "没有与 &#39;society:cmez&#39; 匹配的对象" in missing.text
-    assert "society:cmes (中国机械工程学会)" in missing.text
+    assert "society:cmes (中国机械工程学会 · Chinese Mechanical Engineering Society · 学会)" in missing.text
     bad = client.get("/gaps?thin_below=0&lang=zh")
     assert bad.status_code == 422 and "thin_below 应大于或等于 1" in bad.text
     assert "Input should be" not in bad.text
     english = client.get("/entities/society:cmez")
     assert (
         "no entity matches" in english.text
-        and "society:cmes (Chinese Mechanical Engineering Society)" in english.text
+        and "society:cmes (Chinese Mechanical Engineering Society · 中国机械工程学会 · Society)" in english.text
     )
 
 
@@ -413,14 +413,14 @@ def test_chinese_entity_pages_word_their_properties(client: TestClient) -> None:
 
 
 def test_a_society_without_an_english_name_is_shown_in_pinyin_and_says_so(client: TestClient) -> None:
-    marked = "Zhongguo Shuxue Hui (中国数学会; no published English name)"
-    assert marked in client.get("/entities/society:cast-a-01").text
-    assert marked in client.get("/search?q=中国数学会").text
-    assert "Zhongguo Shuxue Hui" not in client.get("/entities/society:cast-a-01?lang=zh").text
+    marked = "Zhongguo Tianwen Xuehui (中国天文学会; no published English name)"
+    assert marked in client.get("/entities/society:cast-a-07").text
+    assert marked in client.get("/search?q=中国天文学会").text
+    assert "Zhongguo Tianwen Xuehui" not in client.get("/entities/society:cast-a-07?lang=zh").text
 
 
 def test_suggestions_name_entities_in_the_language_asked(client: TestClient) -> None:
     english = client.get("/api/entities/society:cmez").json()["error"]["suggestions"]
-    assert "society:cmes (Chinese Mechanical Engineering Society)" in english
+    assert "society:cmes (Chinese Mechanical Engineering Society · 中国机械工程学会 · Society)" in english
     chinese = client.get("/api/entities/society:cmez", headers=ZH).json()["error"]["suggestions"]
-    assert "society:cmes (中国机械工程学会)" in chinese
+    assert "society:cmes (中国机械工程学会 · Chinese Mechanical Engineering Society · 学会)" in chinese
