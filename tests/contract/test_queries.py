@@ -738,15 +738,17 @@ def test_k_shortest_paths_with_sentences(mini: GraphStore) -> None:
     assert [p.sentence for p in result.paths] == [
         "China Society of Automotive Engineers — takes part in — Science and technology expert panels"
         " — serves — Electrical equipment",
-        # two chains of three hops, ordered by the ids along them: organization:cast before program:panel
-        "China Society of Automotive Engineers — is a member of — China Association for Science and Technology"
-        " — has as member — Chinese Mechanical Engineering Society — serves — Electrical equipment",
+        # two chains of three hops sharing a node with CMES: the panels (stated, few ties) before
+        # CAST (reference member lists, more ties)
         "China Society of Automotive Engineers — takes part in — Science and technology expert panels"
         " — has as participant — Chinese Mechanical Engineering Society — serves — Electrical equipment",
+        "China Society of Automotive Engineers — is a member of — China Association for Science and Technology"
+        " — has as member — Chinese Mechanical Engineering Society — serves — Electrical equipment",
     ]
     assert [len(p.steps) for p in result.paths] == [2, 3, 3]
-    assert [n.id for n in result.paths[1].nodes] == [CSAE, "organization:cast", CMES, ELECTRICAL]
-    assert result.paths[1].weakest_basis == Basis.REFERENCE  # the member lists are reference data
+    assert result.scores == sorted(result.scores, reverse=True) and len(set(result.scores)) == 3
+    assert [n.id for n in result.paths[2].nodes] == [CSAE, "organization:cast", CMES, ELECTRICAL]
+    assert result.paths[2].weakest_basis == Basis.REFERENCE  # the member lists are reference data
 
 
 def test_paths_hop_limit_and_k(mini: GraphStore) -> None:
@@ -1209,9 +1211,11 @@ def test_cycle_between_two_organisations(cycles: GraphStore) -> None:
         "Org A — is a member of — Org B",
     ]
     longer = paths_between(cycles, "Loop Society", "Org B", k=5, max_hops=6)
+    # the chain that goes on through Org A before the one that only shares it with Org B
+    # (both members of Org A): sharing a node weighs it again by its members
     assert [p.sentence for p in longer.paths] == [
-        "Loop Society — is a member of — Org A — has as member — Org B",
         "Loop Society — is a member of — Org A — is a member of — Org B",
+        "Loop Society — is a member of — Org A — has as member — Org B",
     ]
 
 
