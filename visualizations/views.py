@@ -628,9 +628,16 @@ def path_view(
             items=tuple(
                 Item(
                     text=_sentence(p, labels, language),
-                    notes=(f"{t('basis', language)}: {p.weakest_basis.value} · {len(p.steps)} hop(s)",),
+                    notes=(
+                        f"{t('basis', language)}: {p.weakest_basis.value} · {len(p.steps)} hop(s)"
+                        + (
+                            f" · {t('score', language)} {result.scores[i]:.3g}"
+                            if i < len(result.scores)
+                            else ""
+                        ),
+                    ),
                 )
-                for p in result.paths
+                for i, p in enumerate(result.paths)
             ),
         )
     ]
@@ -639,7 +646,7 @@ def path_view(
         kind="path",
         lang=language,
         title=t("path_title", language, source=source, target=target),
-        subtitle=t("path_subtitle", language, count=result.count),
+        subtitle=t("path_subtitle_ranked", language, count=result.count),
         nodes=nodes,
         edges=edges,
         legend=_legend(nodes, language),
