@@ -234,11 +234,12 @@
   }
 
   /* nodes that only hidden lines reach are hidden too: none is left as a loose dot. With pinned
-     nodes, what the visible lines join to them stays; without, a node keeps a visible line or
-     had none to begin with. */
+     nodes, what the visible lines join to them stays; without, a node stays unless every line
+     it had is of a type hidden (hiding a kind of node leaves the others standing). */
   function hideOrphans(hidden, types) {
     var joined = new Map();
     var hadLine = new Set();
+    var typeShown = new Set();
     function join(a, b) {
       [[a, b], [b, a]].forEach(function (pair) {
         var list = joined.get(pair[0]);
@@ -250,11 +251,15 @@
       for (var i = 0; i < lines.f.length; i += 1) {
         var a = data.nodes[lines.f[i]].id, b = data.nodes[lines.t[i]].id;
         hadLine.add(a); hadLine.add(b);
-        if (types.has(lines.types[lines.y[i]].key) && !hidden.has(a) && !hidden.has(b)) { join(a, b); }
+        if (types.has(lines.types[lines.y[i]].key)) {
+          typeShown.add(a); typeShown.add(b);
+          if (!hidden.has(a) && !hidden.has(b)) { join(a, b); }
+        }
       }
     } else {
       data.edges.forEach(function (e) {
         if (!e.m) { hadLine.add(e.from); hadLine.add(e.to); }
+        if (types.has(e.t) && !e.m) { typeShown.add(e.from); typeShown.add(e.to); }
         if (edgeShown(e, hidden, types)) { join(e.from, e.to); }
       });
     }
@@ -270,7 +275,7 @@
       data.nodes.forEach(function (n) { if (!n.c && !reached.has(n.id)) { hidden.add(n.id); } });
     } else {
       data.nodes.forEach(function (n) {
-        if (!n.c && hadLine.has(n.id) && !joined.has(n.id)) { hidden.add(n.id); }
+        if (!n.c && hadLine.has(n.id) && !typeShown.has(n.id)) { hidden.add(n.id); }
       });
     }
   }
