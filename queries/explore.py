@@ -463,34 +463,44 @@ class _ChainSearch:
             self.grow()
         goal = self.goal
         chosen: list[tuple[_Chain, float]] = []
-        # (-score, hops, ids, type names, directions, the steps): the steps decide no comparison,
-        # as no two entries agree on the ids, types and directions together
+        # (-bound, hops, ids, type names, directions, score, the steps): the score and the steps
+        # decide no comparison, as no two entries agree on the ids, types and directions together
         heap: list[
             tuple[
-                float, int, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[RelType, str], ...]
+                float,
+                int,
+                tuple[str, ...],
+                tuple[str, ...],
+                tuple[str, ...],
+                float,
+                tuple[tuple[RelType, str], ...],
             ]
         ]
-        heap = [(-1.0, 0, (self.start,), (), (), ())]
+        heap = [(-1.0, 0, (self.start,), (), (), 1.0, ())]
         while heap and len(chosen) < k:
-            negative, length, ids, names, ways, steps = heapq.heappop(heap)
+            _, length, ids, names, ways, score, steps = heapq.heappop(heap)
             here = ids[-1]
             if here == goal:
                 if all(
                     self.within(ids[i], length - i, hints=(ids[i + 1],)) for i in range(length - 1, -1, -1)
                 ):
-                    chosen.append(((ids, steps), -negative))
+                    chosen.append(((ids, steps), score))
                 continue
             left = max_hops - length
-            hops = self.raw_hops(here)
+            hops = [
+                (other, rel_type, way)
+                for other, rel_type, way in self.raw_hops(here)
+                if other not in ids
+                and (
+                    other == goal or (left > 1 and self.may(other, left - 1) and self.leads(other, left - 1))
+                )
+            ]
+            if not hops:
+                continue
             self.read_bases(here, hops)
-            weight = self.weight(here) if length else 1.0
+            self.read_weights([o for o, _, _ in hops if o != goal])
+            weight = self.weights[here] if length else 1.0
             for other, rel_type, way in hops:
-                if other in ids:
-                    continue
-                if other != goal and not (
-                    left > 1 and self.may(other, left - 1) and self.leads(other, left - 1)
-                ):
-                    continue
                 key = (here, rel_type.value, other) if way == "out" else (other, rel_type.value, here)
                 factor = BASIS_WEIGHT[self.bases[key]]
                 if length:
@@ -498,18 +508,32 @@ class _ChainSearch:
                     last_type, last_way = steps[-1]
                     if last_type is rel_type and last_way != way:
                         factor *= self.fan_weight(here, rel_type, "in" if way == "in" else "out")
+                reached = score * factor
                 heapq.heappush(
                     heap,
                     (
-                        negative * factor,
+                        -self.bound(other, reached),
                         length + 1,
                         (*ids, other),
                         (*names, rel_type.value),
                         (*ways, way),
+                        reached,
                         (*steps, (rel_type, way)),
                     ),
                 )
         return chosen
+
+    def bound(self, node_id: str, score: float) -> float:
+        """The most a chain can score that goes on from a beginning ending at the node: leaving
+        it weighs its :func:`node_weight`, and each node after it but the goal at most 1/2 (it
+        has two relationships at least); there are as many as its distance from the goal less one.
+        """
+        if node_id == self.goal:
+            return score
+        score *= self.weights[node_id]
+        for _ in range(self.distance.get(node_id, self.radius + 1) - 1):
+            score *= 0.5
+        return score
 
     def leads(self, node_id: str, most: int) -> bool:
         """Whether a walk of at most ``most`` hops leads from the node to the goal (see :meth:`reaches`)."""
@@ -533,13 +557,13 @@ class _ChainSearch:
             self.bases.update((key, rel.provenance.basis) for key, rel in found.items())
             self.bases.update((key, Basis.INFERRED) for key in keys if key not in found)  # removed meanwhile
 
-    def weight(self, node_id: str) -> float:
-        """The node's :func:`node_weight`, by its degree over every type and date."""
-        found = self.weights.get(node_id)
-        if found is None:
-            degree = self.store.degrees([node_id]).get(node_id, 0)
-            found = self.weights[node_id] = node_weight(degree)
-        return found
+    def read_weights(self, node_ids: Sequence[str]) -> None:
+        """Learn the :func:`node_weight` of the nodes not known yet (by their degrees over every
+        type and date), all at once."""
+        missing = [i for i in node_ids if i not in self.weights]
+        if missing:
+            degrees = self.store.degrees(missing)
+            self.weights.update((i, node_weight(degrees.get(i, 0))) for i in missing)
 
     def fan_weight(self, node_id: str, rel_type: RelType, direction: Literal["in", "out"]) -> float:
         """The :func:`node_weight` of the node's relationships of a type pointing one way."""
@@ -705,7 +729,7 @@ class _ChainSearch:
 
 
 _neighbour = operator.itemgetter(0)
-_CHEAP = 20_000
+_CHEAP = 2_000
 """Before the walk, the distances from the goal grow while their next level reads fewer hops."""
 
 
