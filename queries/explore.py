@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import operator
@@ -17,7 +18,7 @@ from typing import Literal
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
-from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType, kind_of_id
+from graph_service.ontology import ALLOWED_PAIRS, Basis, Node, NodeKind, Relationship, RelType, kind_of_id
 from graph_service.store import GraphStore, Hop, Neighbor
 from graph_service.store import Path as StorePath
 from queries.common import BASIS_WEIGHT, alive, evidence_path, resolve_entity
@@ -211,29 +212,53 @@ class _Hubs:
     def fans(self, frontier: Sequence[str]) -> dict[str, dict[_Fan, set[str]]]:
         """The folded fans of the frontier's hubs: for each hub, each fan's member ids.
 
-        Only nodes with ``HUB_MIN`` hops or more are looked at (their degrees tell, unread)."""
+        Only the hops that may make a fan are read: the degrees by type and way tell, unread,
+        which reach ``HUB_MIN`` and the share of a kind the ontology allows at their other end."""
         degrees = self.store.degrees(frontier, types=self.types)
         busy = [i for i, d in degrees.items() if d >= HUB_MIN]
         out: dict[str, dict[_Fan, set[str]]] = {}
-        if not busy:
-            return out
-        found = self.store.neighbor_hops(busy, types=self.types, as_of=self.as_of, limit=None)
-        for hub in busy:
-            by_fan: dict[_Fan, list[str]] = {}
-            for other, rel_type, way in found.get(hub, ()):
-                by_fan.setdefault((rel_type, way, kind_of_id(other)), []).append(other)
-            for fan, members in by_fan.items():
-                kind = fan[2]
-                if len(members) < HUB_MIN or (self.kinds and kind not in self.kinds):
-                    continue
-                if len(members) < HUB_SHARE * self._total(kind):
-                    continue
-                rel_type, way = fan[0], fan[1]
-                self.found[(hub, fan)] = [
-                    (m, rel_type, hub) if way == "in" else (hub, rel_type, m) for m in dict.fromkeys(members)
+        for way in ("in", "out"):
+            busy_way = (
+                [
+                    i
+                    for i, d in self.store.degrees(busy, direction=way, types=self.types).items()
+                    if d >= HUB_MIN
                 ]
-                out.setdefault(hub, {})[fan] = set(members)
+                if busy
+                else []
+            )
+            for rel_type in (self.types or list(RelType)) if busy_way else ():
+                for hub, count in self.store.degrees(busy_way, direction=way, types=[rel_type]).items():
+                    ends = _ends(kind_of_id(hub), rel_type, way)
+                    wanted = [k for k in ends if not self.kinds or k in self.kinds]
+                    if count >= HUB_MIN and any(count >= HUB_SHARE * self._total(k) for k in wanted):
+                        self._read_fan(hub, rel_type, way, ends, out)
         return out
+
+    def _read_fan(
+        self,
+        hub: str,
+        rel_type: RelType,
+        way: Literal["in", "out"],
+        ends: Sequence[NodeKind],
+        out: dict[str, dict[_Fan, set[str]]],
+    ) -> None:
+        hops = self.store.neighbor_hops(
+            [hub], direction=way, types=[rel_type], as_of=self.as_of, limit=None
+        ).get(hub, [])
+        by_kind: dict[NodeKind, list[str]] = {}
+        for other, _, _ in hops:
+            by_kind.setdefault(ends[0] if len(ends) == 1 else kind_of_id(other), []).append(other)
+        for kind, members in by_kind.items():
+            if self.kinds and kind not in self.kinds:
+                continue
+            if len(members) < HUB_MIN or len(members) < HUB_SHARE * self._total(kind):
+                continue
+            unique = list(dict.fromkeys(members))
+            self.found[(hub, (rel_type, way, kind))] = [
+                (m, rel_type, hub) if way == "in" else (hub, rel_type, m) for m in unique
+            ]
+            out.setdefault(hub, {})[(rel_type, way, kind)] = set(unique)
 
     def groups(
         self,
@@ -290,6 +315,15 @@ class _Hubs:
         if self.totals is None:
             self.totals = self.store.counts().nodes
         return self.totals.get(kind.value, 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _ends(hub_kind: NodeKind, rel_type: RelType, way: str) -> tuple[NodeKind, ...]:
+    """The kinds the ontology allows at the other end of a hub's relationships of a type and way."""
+    found = {
+        (s if way == "in" else t) for s, t in ALLOWED_PAIRS[rel_type] if (t if way == "in" else s) is hub_kind
+    }
+    return tuple(sorted(found, key=lambda k: k.value))
 
 
 def _around(
@@ -463,8 +497,9 @@ class _ChainSearch:
             self.grow()
         goal = self.goal
         chosen: list[tuple[_Chain, float]] = []
-        # (-bound, hops, ids, type names, directions, score, the steps): the score and the steps
-        # decide no comparison, as no two entries agree on the ids, types and directions together
+        # (-bound, hops, ids, type names, directions, score, the steps, whether the bound is
+        # exact): the last three decide no comparison, as no two entries agree on the ids, types
+        # and directions together
         heap: list[
             tuple[
                 float,
@@ -474,11 +509,12 @@ class _ChainSearch:
                 tuple[str, ...],
                 float,
                 tuple[tuple[RelType, str], ...],
+                bool,
             ]
         ]
-        heap = [(-1.0, 0, (self.start,), (), (), 1.0, ())]
+        heap = [(-1.0, 0, (self.start,), (), (), 1.0, (), True)]
         while heap and len(chosen) < k:
-            _, length, ids, names, ways, score, steps = heapq.heappop(heap)
+            negative, length, ids, names, ways, score, steps, exact = heapq.heappop(heap)
             here = ids[-1]
             if here == goal:
                 if all(
@@ -487,18 +523,26 @@ class _ChainSearch:
                     chosen.append(((ids, steps), score))
                 continue
             left = max_hops - length
+            if not exact:  # checked only now: most beginnings pushed are never taken
+                # a node the goal's walk reaches within the hops left most often leads back to it:
+                # the walk is asked only for the others (asking is pruning, never what is kept)
+                if self.distance.get(here, left + 1) > left and not self.leads(here, left):
+                    continue
+                self.read_weights([here])
+                bound = self.bound(here, score)
+                if bound < -negative:
+                    heapq.heappush(heap, (-bound, length, ids, names, ways, score, steps, True))
+                    continue
             hops = [
                 (other, rel_type, way)
                 for other, rel_type, way in self.raw_hops(here)
-                if other not in ids
-                and (
-                    other == goal or (left > 1 and self.may(other, left - 1) and self.leads(other, left - 1))
-                )
+                if other not in ids and (other == goal or (left > 1 and self.may(other, left - 1)))
             ]
             if not hops:
                 continue
             self.read_bases(here, hops)
-            self.read_weights([o for o, _, _ in hops if o != goal])
+            if length:
+                self.read_weights([here])
             weight = self.weights[here] if length else 1.0
             for other, rel_type, way in hops:
                 key = (here, rel_type.value, other) if way == "out" else (other, rel_type.value, here)
@@ -512,27 +556,27 @@ class _ChainSearch:
                 heapq.heappush(
                     heap,
                     (
-                        -self.bound(other, reached),
+                        -(reached if other == goal else self.bound(other, reached, _MOST)),
                         length + 1,
                         (*ids, other),
                         (*names, rel_type.value),
                         (*ways, way),
                         reached,
                         (*steps, (rel_type, way)),
+                        other == goal,
                     ),
                 )
         return chosen
 
-    def bound(self, node_id: str, score: float) -> float:
-        """The most a chain can score that goes on from a beginning ending at the node: leaving
-        it weighs its :func:`node_weight`, and each node after it but the goal at most 1/2 (it
-        has two relationships at least); there are as many as its distance from the goal less one.
+    def bound(self, node_id: str, score: float, weight: float | None = None) -> float:
+        """The most a chain can score that goes on from a beginning ending at the node (not the
+        goal): leaving it weighs its :func:`node_weight` (at most ``_MOST`` before it is known),
+        and each node after it but the goal at most ``_MOST`` too; there are as many as its
+        distance from the goal less one.
         """
-        if node_id == self.goal:
-            return score
-        score *= self.weights[node_id]
+        score *= self.weights[node_id] if weight is None else weight
         for _ in range(self.distance.get(node_id, self.radius + 1) - 1):
-            score *= 0.5
+            score *= _MOST
         return score
 
     def leads(self, node_id: str, most: int) -> bool:
@@ -730,6 +774,9 @@ class _ChainSearch:
 
 _neighbour = operator.itemgetter(0)
 _CHEAP = 2_000
+_MOST = 0.5
+"""The most a node weighs that a chain passes through: it has two relationships at least, and
+``node_weight(2)`` is 1/2."""
 """Before the walk, the distances from the goal grow while their next level reads fewer hops."""
 
 
