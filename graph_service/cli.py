@@ -441,7 +441,7 @@ def recommend(industry: str, limit: int, fmt: str, backend: str | None, data_dir
 def path(
     source: str, target: str, k: int, max_hops: int, fmt: str, backend: str | None, data_dir: Path | None
 ) -> None:
-    """The shortest chains between SOURCE and TARGET, each told as a sentence.
+    """The best chains between SOURCE and TARGET, each told as a sentence.
 
     \b
     Example:
