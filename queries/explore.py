@@ -524,11 +524,16 @@ class _ChainSearch:
                 continue
             left = max_hops - length
             if not exact:  # checked only now: most beginnings pushed are never taken
-                # a node the goal's walk reaches within the hops left most often leads back to it:
-                # the walk is asked only for the others (asking is pruning, never what is kept)
-                if self.distance.get(here, left + 1) > left and not self.leads(here, left):
-                    continue
                 self.read_weights([here])
+                # whether a walk leads from the node back to the goal is asked (it prunes, it never
+                # decides what is kept) only where reading the node's hops would cost more: a
+                # busy node the goal's walk does not reach within the hops left
+                if (
+                    self.weights[here] < _BUSY
+                    and self.distance.get(here, left + 1) > left
+                    and not self.leads(here, left)
+                ):
+                    continue
                 bound = self.bound(here, score)
                 if bound < -negative:
                     heapq.heappush(heap, (-bound, length, ids, names, ways, score, steps, True))
@@ -774,6 +779,8 @@ class _ChainSearch:
 
 _neighbour = operator.itemgetter(0)
 _CHEAP = 2_000
+_BUSY = node_weight(16)
+"""A node of more hops than this is asked whether it leads to the goal before it is walked on from."""
 _MOST = 0.5
 """The most a node weighs that a chain passes through: it has two relationships at least, and
 ``node_weight(2)`` is 1/2."""
