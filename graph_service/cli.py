@@ -494,7 +494,7 @@ def recommend(
 def path(
     source: str, target: str, k: int, max_hops: int, fmt: str, backend: str | None, data_dir: Path | None
 ) -> None:
-    """The shortest chains between SOURCE and TARGET, each told as a sentence.
+    """The best chains between SOURCE and TARGET, each told as a sentence.
 
     \b
     Example:

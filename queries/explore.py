@@ -8,25 +8,33 @@ Example:
 
 from __future__ import annotations
 
-import itertools
+import functools
+import heapq
+import math
 import operator
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from pydantic import Field
 
 from graph_service.errors import InvalidRequest
-from graph_service.ontology import Node, NodeKind, Relationship, RelType
+from graph_service.ontology import ALLOWED_PAIRS, Basis, Node, NodeKind, Relationship, RelType, kind_of_id
 from graph_service.store import GraphStore, Hop, Neighbor
 from graph_service.store import Path as StorePath
-from queries.common import alive, evidence_path, resolve_entity
+from queries.common import BASIS_WEIGHT, alive, evidence_path, resolve_entity
 from queries.models import EvidencePath, EvidenceStep, NodeRef, ResultModel
 
 __all__ = [
+    "GROUP_SHOWN",
+    "HUB_MIN",
+    "HUB_SHARE",
     "MAX_DEPTH",
     "MAX_HOPS",
+    "GraphGroup",
     "Neighborhood",
     "Paths",
     "neighborhood",
+    "node_weight",
     "paths_between",
 ]
 
@@ -36,6 +44,12 @@ MAX_HOPS = 6
 """Longest path a caller may ask for."""
 MAX_NODES = 5000
 """Largest neighbourhood a caller may ask for."""
+HUB_MIN = 50
+"""A hub's fan holds at least this many nodes (see :class:`GraphGroup`)."""
+HUB_SHARE = 0.3
+"""... and at least this share of all the nodes of its kind."""
+GROUP_SHOWN = 40
+"""Most members of a folded group a neighbourhood lists (the page shows them when expanded)."""
 
 
 class GraphNode(ResultModel):
@@ -58,24 +72,54 @@ class GraphEdge(ResultModel):
     evidence: EvidenceStep
 
 
+class GraphGroup(ResultModel):
+    """The nodes of one kind that a hub's relationships of one type join it to, folded into one.
+
+    The rule (from degrees, never from ids): a node is a hub for a (relationship type, way,
+    kind) when at least ``HUB_MIN`` nodes of that kind are joined to it by relationships of
+    that type, all pointing the same way, and they are at least ``HUB_SHARE`` of every node of
+    that kind in the graph: every society is a member of CAST, so CAST's members fold into
+    "209 member societies". Folded nodes are not walked on from; a folded node that the
+    neighbourhood reaches by another relationship is drawn on its own (and not listed here).
+    """
+
+    id: str = Field(description="group:<hub>:<type>:<way>:<kind>, unique in the answer.")
+    hub: str = Field(description="Id of the node the members are joined to.")
+    type: RelType
+    direction: Literal["in", "out"] = Field(
+        description="in: the members' relationships point at the hub (member → hub); out: from it."
+    )
+    kind: NodeKind
+    count: int = Field(description="Every node of the kind joined so, those drawn on their own included.")
+    depth: int = Field(description="Hops of the members from the centre.")
+    members: list[GraphNode] = Field(
+        description=f"The first {GROUP_SHOWN} members by id that are not drawn on their own."
+    )
+    folded: int = Field(description="How many members are not drawn on their own.")
+
+
 class Neighborhood(ResultModel):
-    """An entity and what lies around it, up to a depth."""
+    """An entity and what lies around it, up to a depth; hubs' large fans folded into groups."""
 
     center: NodeRef
     depth: int
     truncated: bool = Field(description="True when the node cap cut the neighbourhood short.")
     nodes: list[GraphNode]
     edges: list[GraphEdge]
+    groups: list[GraphGroup] = Field(default_factory=list)
 
 
 class Paths(ResultModel):
-    """The shortest chains between two entities, each explained in words."""
+    """The best chains between two entities, each explained in words, best first."""
 
     source: NodeRef
     target: NodeRef
     max_hops: int
     count: int
     paths: list[EvidencePath]
+    scores: list[float] = Field(
+        default_factory=list, description="Each chain's score (see paths_between), in the order of paths."
+    )
 
 
 def neighborhood(
@@ -111,12 +155,14 @@ def neighborhood(
     depths: dict[str, int] = {center.id: 0}
     nodes: dict[str, Node] = {center.id: center}
     edges: dict[tuple[str, str, str], Relationship] = {}
+    hubs = _Hubs(store, kinds, types, as_of)
     truncated = False
     frontier = [center.id]
     for level in range(1, depth + 1):
         nxt: list[str] = []
+        fans = hubs.fans(frontier)
         for here in frontier:
-            for nb in _neighbors(store, here, kinds, types, limit + 1):
+            for nb in _around(store, here, fans.get(here, {}), kinds, types, limit + 1):
                 if not (alive(nb.node, as_of) and alive(nb.relationship, as_of)):
                     continue
                 if nb.node.id not in nodes:
@@ -128,26 +174,185 @@ def neighborhood(
                     nxt.append(nb.node.id)
                 edges[nb.relationship.key] = nb.relationship
         frontier = nxt
+    groups = hubs.groups(nodes, depths, edges)
     kept = [r for r in edges.values() if r.source in nodes and r.target in nodes]
     return Neighborhood(
         center=NodeRef.of(center),
         depth=depth,
         truncated=truncated,
         nodes=[
-            GraphNode(
-                id=n.id,
-                kind=n.kind,
-                name=n.name,
-                name_zh=n.name_zh,
-                depth=depths[n.id],
-                properties=n.public_view(),
-            )
-            for n in sorted(nodes.values(), key=lambda n: (depths[n.id], n.id))
+            _graph_node(n, depths[n.id]) for n in sorted(nodes.values(), key=lambda n: (depths[n.id], n.id))
         ],
         edges=[
             GraphEdge(source=r.source, type=r.type, target=r.target, evidence=EvidenceStep.of(r))
             for r in sorted(kept, key=lambda r: r.key)
         ],
+        groups=groups,
+    )
+
+
+_Fan = tuple[RelType, Literal["in", "out"], NodeKind]
+"""A hub's fan: the relationship type, its way seen from the hub, and the members' kind."""
+
+
+class _Hubs:
+    """Which nodes of a neighbourhood are hubs, and the members of their fans (see :class:`GraphGroup`)."""
+
+    def __init__(
+        self, store: GraphStore, kinds: Sequence[NodeKind], types: Sequence[RelType], as_of: str | None
+    ) -> None:
+        self.store = store
+        self.kinds = set(kinds)
+        self.types = list(types)
+        self.as_of = as_of
+        self.totals: dict[str, int] | None = None
+        self.found: dict[tuple[str, _Fan], list[tuple[str, RelType, str]]] = {}
+        """(hub, fan) → its members, each with the key of its relationship to the hub."""
+
+    def fans(self, frontier: Sequence[str]) -> dict[str, dict[_Fan, set[str]]]:
+        """The folded fans of the frontier's hubs: for each hub, each fan's member ids.
+
+        Only the hops that may make a fan are read: the degrees by type and way tell, unread,
+        which reach ``HUB_MIN`` and the share of a kind the ontology allows at their other end."""
+        degrees = self.store.degrees(frontier, types=self.types)
+        busy = [i for i, d in degrees.items() if d >= HUB_MIN]
+        out: dict[str, dict[_Fan, set[str]]] = {}
+        for way in ("in", "out"):
+            busy_way = (
+                [
+                    i
+                    for i, d in self.store.degrees(busy, direction=way, types=self.types).items()
+                    if d >= HUB_MIN
+                ]
+                if busy
+                else []
+            )
+            for rel_type in (self.types or list(RelType)) if busy_way else ():
+                for hub, count in self.store.degrees(busy_way, direction=way, types=[rel_type]).items():
+                    ends = _ends(kind_of_id(hub), rel_type, way)
+                    wanted = [k for k in ends if not self.kinds or k in self.kinds]
+                    if count >= HUB_MIN and any(count >= HUB_SHARE * self._total(k) for k in wanted):
+                        self._read_fan(hub, rel_type, way, ends, out)
+        return out
+
+    def _read_fan(
+        self,
+        hub: str,
+        rel_type: RelType,
+        way: Literal["in", "out"],
+        ends: Sequence[NodeKind],
+        out: dict[str, dict[_Fan, set[str]]],
+    ) -> None:
+        hops = self.store.neighbor_hops(
+            [hub], direction=way, types=[rel_type], as_of=self.as_of, limit=None
+        ).get(hub, [])
+        by_kind: dict[NodeKind, list[str]] = {}
+        for other, _, _ in hops:
+            by_kind.setdefault(ends[0] if len(ends) == 1 else kind_of_id(other), []).append(other)
+        for kind, members in by_kind.items():
+            if self.kinds and kind not in self.kinds:
+                continue
+            if len(members) < HUB_MIN or len(members) < HUB_SHARE * self._total(kind):
+                continue
+            unique = list(dict.fromkeys(members))
+            self.found[(hub, (rel_type, way, kind))] = [
+                (m, rel_type, hub) if way == "in" else (hub, rel_type, m) for m in unique
+            ]
+            out.setdefault(hub, {})[(rel_type, way, kind)] = set(unique)
+
+    def groups(
+        self,
+        nodes: dict[str, Node],
+        depths: dict[str, int],
+        edges: dict[tuple[str, str, str], Relationship],
+    ) -> list[GraphGroup]:
+        """The groups of the fans folded, less the members drawn on their own (whose
+        relationship to the hub is added to ``edges``)."""
+        out = []
+        drawn_keys = [
+            (key[0] if key[2] == hub else key[2], key)
+            for (hub, _), members in self.found.items()
+            if hub in nodes
+            for key in members
+        ]
+        wanted = {key for member, key in drawn_keys if member in nodes and key not in edges}
+        edges.update(self.store.get_relationships(wanted))
+        folded_ids: dict[tuple[str, _Fan], list[str]] = {}
+        for (hub, fan), members in self.found.items():
+            if hub not in nodes:
+                continue
+            ids = [key[0] if key[2] == hub else key[2] for key in members]
+            folded_ids[(hub, fan)] = [i for i in ids if i not in nodes]
+        shown = {i for ids in folded_ids.values() for i in sorted(ids)[:GROUP_SHOWN]}
+        members_of = self.store.get_nodes(shown)
+        for (hub, fan), ids in sorted(
+            folded_ids.items(), key=lambda kv: (kv[0][0], kv[0][1][0].value, kv[0][1][1], kv[0][1][2].value)
+        ):
+            if not ids:
+                continue
+            rel_type, way, kind = fan
+            level = depths[hub] + 1
+            out.append(
+                GraphGroup(
+                    id=f"group:{hub}:{rel_type.value}:{way}:{kind.value}",
+                    hub=hub,
+                    type=rel_type,
+                    direction=way,
+                    kind=kind,
+                    count=len(self.found[(hub, fan)]),
+                    depth=level,
+                    members=[
+                        _graph_node(members_of[i], level)
+                        for i in sorted(ids)[:GROUP_SHOWN]
+                        if i in members_of
+                    ],
+                    folded=len(ids),
+                )
+            )
+        return out
+
+    def _total(self, kind: NodeKind) -> int:
+        if self.totals is None:
+            self.totals = self.store.counts().nodes
+        return self.totals.get(kind.value, 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _ends(hub_kind: NodeKind, rel_type: RelType, way: str) -> tuple[NodeKind, ...]:
+    """The kinds the ontology allows at the other end of a hub's relationships of a type and way."""
+    found = {
+        (s if way == "in" else t) for s, t in ALLOWED_PAIRS[rel_type] if (t if way == "in" else s) is hub_kind
+    }
+    return tuple(sorted(found, key=lambda k: k.value))
+
+
+def _around(
+    store: GraphStore,
+    node_id: str,
+    fans: dict[_Fan, set[str]],
+    kinds: Sequence[NodeKind],
+    types: Sequence[RelType],
+    limit: int,
+) -> list[Neighbor]:
+    """A node's neighbours, less those its folded fans hold (read without them, so that a hub's
+    other neighbours are not crowded out by the cap)."""
+    if not fans:
+        return _neighbors(store, node_id, kinds, types, limit)
+    folded_types = {fan[0] for fan in fans}
+    others = [t for t in (types or list(RelType)) if t not in folded_types]
+    found = _neighbors(store, node_id, kinds, others, limit) if others else []
+    for rel_type in sorted(folded_types, key=lambda t: t.value):
+        for way in ("in", "out"):
+            held = [fan[2] for fan in fans if fan[0] is rel_type and fan[1] == way]
+            rest = [k for k in (kinds or list(NodeKind)) if k not in held]
+            if rest:
+                found += store.neighbors(node_id, direction=way, types=[rel_type], kinds=rest, limit=limit)
+    return found
+
+
+def _graph_node(n: Node, depth: int) -> GraphNode:
+    return GraphNode(
+        id=n.id, kind=n.kind, name=n.name, name_zh=n.name_zh, depth=depth, properties=n.public_view()
     )
 
 
@@ -162,11 +367,33 @@ def paths_between(
     as_of: str | None = None,
     fanout: int = 500,
 ) -> Paths:
-    """The ``k`` shortest simple chains between two entities, up to ``max_hops``, explained in words.
+    """The ``k`` best simple chains between two entities, up to ``max_hops``, explained in words.
 
     Relationships are followed in either direction; each chain is phrased from the
     source ("China Society of Automotive Engineers — takes part in — … — serves — …").
-    Chains of equal length are ordered by the ids along them.
+
+    Which chains: from each node the walk follows its first ``fanout`` hops (in the order of
+    ``GraphStore.neighbors``) that are alive at ``as_of``; a chain is a walk that repeats no
+    node, of at most ``max_hops`` hops, whose every node, i hops before the goal, is within
+    i hops of it (counted walking out from the goal the same way).
+
+    How they rank — by what the chain passes through, so that a stated chain through a few
+    specific nodes beats one through a hub ("both are members of CAST"). A chain's score is
+    the product, step by step from the source, of each step's factor::
+
+        factor = BASIS_WEIGHT[basis of the step's relationship]      (stated 1.0, reference 0.9,
+                                                                      inferred 0.5)
+                 × node_weight(degree of the node the step leaves)   (not for the first step)
+                 × node_weight(fan of that node)                     (only where the chain turns)
+
+    ``node_weight(d) = 1 / log2(2 + d)``, d counted over all of the node's relationships
+    whatever their type or date: 0.5 for a node with two, 0.13 for one with two hundred. The
+    chain *turns* at a node when it arrives and leaves by relationships of one type that both
+    point into the node or both out of it ("A and B are both members of X"): sharing a node
+    says less than passing through it, so the node weighs again by its fan, the number of
+    its relationships of that type pointing that way. Every factor is below 1, so a longer
+    chain scores less than its beginning. Best first; equal scores by fewer hops, then the
+    ids along the chain, the types, and the directions (``in`` before ``out``).
 
     Raises:
         InvalidRequest: k or max_hops out of range, or the same entity twice.
@@ -181,14 +408,20 @@ def paths_between(
     if start.id == goal.id:
         raise InvalidRequest("source and target are the same entity")
     search = _ChainSearch(store, start, goal.id, types, as_of, fanout)
-    chosen = _store_paths(store, start, goal, search.shortest(k, max_hops))
+    chosen = _store_paths(store, start, goal, search.best(k, max_hops))
     return Paths(
         source=NodeRef.of(start),
         target=NodeRef.of(goal),
         max_hops=max_hops,
         count=len(chosen),
-        paths=[evidence_path(p) for p in chosen],
+        paths=[evidence_path(p) for p, _ in chosen],
+        scores=[score for _, score in chosen],
     )
+
+
+def node_weight(degree: int) -> float:
+    """How much passing through a node counts in a chain's score: 1 / log2(2 + degree)."""
+    return 1.0 / math.log2(2 + degree)
 
 
 _Chain = tuple[tuple[str, ...], tuple[tuple[RelType, str], ...]]
@@ -203,19 +436,17 @@ class _ChainSearch:
     order of ``GraphStore.neighbors``) that are alive, so at a hub the relation "y is among x's
     hops" need not hold the other way. The distance of a node from the goal is counted along
     that relation walking out from the goal. A chain of n hops is kept when each node on it,
-    i hops before the goal, is within i of the goal; and chains are taken from the length
-    that is the start's own distance from the goal up to ``max_hops``, shortest first, then
-    by the ids along them, the types, and the directions (against the arrow first).
+    i hops before the goal, is within i of the goal; they rank by score (see
+    :func:`paths_between`).
 
-    How it is found cheaply, by ids only (``GraphStore.neighbor_hops``): the distances from
-    the goal are known exactly out to a radius only, grown while reading its next level costs
-    fewer hops (``GraphStore.degrees``) than the farthest level from the start that the walk
-    would otherwise take unpruned; at a hub the next level can hold most of the graph. The
-    walk from the start takes neighbours in id order, so chains of one length come out in
-    order and it stops once it has enough; it prunes with the distances where they tell, and
-    where no walk at all leads on from a node to the goal (remembered per node and length).
-    A chain found has its nodes beyond the radius checked one by one (see :meth:`within`),
-    most often by the hop back from its successor on the chain.
+    How they are found: best first (:meth:`best`). Every step's factor is below 1, so a chain
+    scores no more than any beginning of it, and the beginnings taken from a heap, best first,
+    reach the goal in the order of the ranking. A beginning is extended only to nodes that may
+    still reach the goal within the hops left: the distances from the goal prune where they
+    are known, :meth:`reaches` where they are not. The distances are known exactly out to a
+    radius only, grown while reading its next level stays cheap; at a hub the next level can
+    hold most of the graph. A chain found has its nodes beyond the radius checked one by one
+    (see :meth:`within`), most often by the hop back from its successor on the chain.
     """
 
     def __init__(
@@ -238,8 +469,6 @@ class _ChainSearch:
         """Node → its hops, as ``GraphStore.neighbor_hops`` gives them: for nodes on chains found."""
         self.hops: dict[str, dict[str, None]] = {}
         """Node → the neighbours its hops reach, in hop order (a set that keeps its order)."""
-        self.by_id: dict[str, list[str]] = {}
-        """Node → its neighbours in id order (for the walk, which yields chains in order)."""
         self.distance: dict[str, int] = {goal: 0}
         """Distances from the goal: exact, and every node within ``radius`` is here."""
         self.frontier = [goal]
@@ -254,86 +483,145 @@ class _ChainSearch:
         """Node → its neighbours, uncapped (see :meth:`around`)."""
         self.degrees: dict[str, int] = {}
         """Node → how many hops it has, uncapped (see ``GraphStore.degrees``)."""
-        self.levels: list[list[str]] = [[start.id]]
-        """The nodes each number of hops from the start reaches, along any walk."""
+        self.weights: dict[str, float] = {}
+        """Node → its :func:`node_weight`, by its degree over every type."""
+        self.fan_weights: dict[tuple[str, RelType, str], float] = {}
+        """(node, type, direction) → the :func:`node_weight` of that fan of the node."""
+        self.bases: dict[tuple[str, str, str], Basis] = {}
+        """Relationship key → its basis, for the hops of the nodes the walk extends from."""
         self.grow()
 
-    def shortest(self, k: int, max_hops: int) -> list[_Chain]:
-        """The first ``k`` chains, shortest first."""
-        chosen: list[_Chain] = []
-        reached = False  # whether the start is known to be within the current length of the goal
-        for length in range(1, max_hops + 1):
-            if not reached:
-                distance = self.distance.get(self.start)
-                if distance is None and self.complete:
-                    break  # the goal never reaches the start: no chain counts
-                if distance is not None and distance > length:
-                    continue
-                reached = distance is not None
-            found = self.chains(length, k - len(chosen))
-            if not found:
+    def best(self, k: int, max_hops: int) -> list[tuple[_Chain, float]]:
+        """The first ``k`` chains in the ranking, each with its score."""
+        while not self.complete and self.radius < max_hops - 1 and not self.costs_more(self.frontier, _CHEAP):
+            self.grow()
+        goal = self.goal
+        chosen: list[tuple[_Chain, float]] = []
+        # (-bound, hops, ids, type names, directions, score, the steps, whether the bound is
+        # exact): the last three decide no comparison, as no two entries agree on the ids, types
+        # and directions together
+        heap: list[
+            tuple[
+                float,
+                int,
+                tuple[str, ...],
+                tuple[str, ...],
+                tuple[str, ...],
+                float,
+                tuple[tuple[RelType, str], ...],
+                bool,
+            ]
+        ]
+        heap = [(-1.0, 0, (self.start,), (), (), 1.0, (), True)]
+        while heap and len(chosen) < k:
+            negative, length, ids, names, ways, score, steps, exact = heapq.heappop(heap)
+            here = ids[-1]
+            if here == goal:
+                if all(
+                    self.within(ids[i], length - i, hints=(ids[i + 1],)) for i in range(length - 1, -1, -1)
+                ):
+                    chosen.append(((ids, steps), score))
                 continue
-            if not reached:
-                reached = self.within(self.start, length, hints=[ids[1] for ids, _ in found])
-                if not reached:
+            left = max_hops - length
+            if not exact:  # checked only now: most beginnings pushed are never taken
+                self.read_weights([here])
+                # whether a walk leads from the node back to the goal is asked (it prunes, it never
+                # decides what is kept) only where reading the node's hops would cost more: a
+                # busy node the goal's walk does not reach within the hops left
+                if (
+                    self.weights[here] < _BUSY
+                    and self.distance.get(here, left + 1) > left
+                    and not self.leads(here, left)
+                ):
                     continue
-            chosen.extend(found[: k - len(chosen)])
-            if len(chosen) >= k:
-                break
+                bound = self.bound(here, score)
+                if bound < -negative:
+                    heapq.heappush(heap, (-bound, length, ids, names, ways, score, steps, True))
+                    continue
+            hops = [
+                (other, rel_type, way)
+                for other, rel_type, way in self.raw_hops(here)
+                if other not in ids and (other == goal or (left > 1 and self.may(other, left - 1)))
+            ]
+            if not hops:
+                continue
+            self.read_bases(here, hops)
+            if length:
+                self.read_weights([here])
+            weight = self.weights[here] if length else 1.0
+            for other, rel_type, way in hops:
+                key = (here, rel_type.value, other) if way == "out" else (other, rel_type.value, here)
+                factor = BASIS_WEIGHT[self.bases[key]]
+                if length:
+                    factor *= weight
+                    last_type, last_way = steps[-1]
+                    if last_type is rel_type and last_way != way:
+                        factor *= self.fan_weight(here, rel_type, "in" if way == "in" else "out")
+                reached = score * factor
+                heapq.heappush(
+                    heap,
+                    (
+                        -(reached if other == goal else self.bound(other, reached, _MOST)),
+                        length + 1,
+                        (*ids, other),
+                        (*names, rel_type.value),
+                        (*ways, way),
+                        reached,
+                        (*steps, (rel_type, way)),
+                        other == goal,
+                    ),
+                )
         return chosen
 
-    def chains(self, length: int, wanted: int) -> list[_Chain]:
-        """The first ``wanted`` chains of ``length`` hops in order (more when the last chains
-        taken share their nodes with others)."""
-        self.balance(length)
-        if length - 1 > self.radius and not self.complete:
-            self.level(length - 1 - self.radius)  # the levels the distances do not prune, read whole
-        found: list[_Chain] = []
-        ids = [self.start]
-        on_chain = {self.start}
-        goal = self.goal
+    def bound(self, node_id: str, score: float, weight: float | None = None) -> float:
+        """The most a chain can score that goes on from a beginning ending at the node (not the
+        goal): leaving it weighs its :func:`node_weight` (at most ``_MOST`` before it is known),
+        and each node after it but the goal at most ``_MOST`` too; there are as many as its
+        distance from the goal less one.
+        """
+        score *= self.weights[node_id] if weight is None else weight
+        for _ in range(self.distance.get(node_id, self.radius + 1) - 1):
+            score *= _MOST
+        return score
 
-        def visit(here: str, left: int) -> bool:
-            if left == 1:
-                if goal in self.hops[here]:
-                    ids.append(goal)
-                    self.keep(ids, found)
-                    ids.pop()
-                return len(found) >= wanted
-            nearer = left - 1
-            candidates = [o for o in self.possible(self.in_order(here), nearer) if o not in on_chain]
-            read = 0  # candidates whose hops are read: in batches that double, as the walk may stop early
-            for i, other in enumerate(candidates):
-                if i == read:
-                    read = min(len(candidates), 2 * read + 2)
-                    self.read(candidates[i:read])
-                # a check made meanwhile may have ruled it out
-                if not self.may(other, nearer) or not self.reaches(other, nearer):
-                    continue
-                ids.append(other)
-                on_chain.add(other)
-                stop = visit(other, nearer)
-                ids.pop()
-                on_chain.discard(other)
-                if stop:
-                    return True
-            return False
+    def leads(self, node_id: str, most: int) -> bool:
+        """Whether a walk of at most ``most`` hops leads from the node to the goal (see :meth:`reaches`)."""
+        return any(self.reaches(node_id, hops) for hops in range(1, most + 1))
 
-        self.read(ids)
-        visit(self.start, length)
+    def raw_hops(self, node_id: str) -> list[Hop]:
+        """The node's hops with their types and directions, as ``GraphStore.neighbor_hops`` gives them."""
+        hops = self.raw.get(node_id)
+        if hops is None:
+            found = self.store.neighbor_hops([node_id], types=self.types, as_of=self.as_of, limit=self.fanout)
+            hops = self.raw[node_id] = found.get(node_id, [])
+        return hops
+
+    def read_bases(self, node_id: str, hops: Sequence[Hop]) -> None:
+        """Learn the basis of each of the node's hops not known yet, all at once."""
+        keys = {
+            (node_id, t.value, o) if way == "out" else (o, t.value, node_id) for o, t, way in hops
+        }.difference(self.bases)
+        if keys:
+            found = self.store.get_relationships(keys)
+            self.bases.update((key, rel.provenance.basis) for key, rel in found.items())
+            self.bases.update((key, Basis.INFERRED) for key in keys if key not in found)  # removed meanwhile
+
+    def read_weights(self, node_ids: Sequence[str]) -> None:
+        """Learn the :func:`node_weight` of the nodes not known yet (by their degrees over every
+        type and date), all at once."""
+        missing = [i for i in node_ids if i not in self.weights]
+        if missing:
+            degrees = self.store.degrees(missing)
+            self.weights.update((i, node_weight(degrees.get(i, 0))) for i in missing)
+
+    def fan_weight(self, node_id: str, rel_type: RelType, direction: Literal["in", "out"]) -> float:
+        """The :func:`node_weight` of the node's relationships of a type pointing one way."""
+        key = (node_id, rel_type, direction)
+        found = self.fan_weights.get(key)
+        if found is None:
+            degree = self.store.degrees([node_id], direction=direction, types=[rel_type]).get(node_id, 0)
+            found = self.fan_weights[key] = node_weight(degree)
         return found
-
-    def keep(self, ids: list[str], found: list[_Chain]) -> None:
-        """Add the chains along these nodes, if every node is near enough the goal."""
-        length = len(ids) - 1
-        for i in range(length - 1, 0, -1):
-            if not self.within(ids[i], length - i, hints=(ids[i + 1],)):
-                return
-        options = [self.options(ids[i], ids[i + 1]) for i in range(length)]
-        combos = sorted(
-            itertools.product(*options), key=lambda c: ([t.value for t, _ in c], [way for _, way in c])
-        )
-        found.extend((tuple(ids), combo) for combo in combos)
 
     def reaches(self, node_id: str, hops: int) -> bool:
         """Whether a walk of ``hops`` hops leads from the node to the goal, through nodes that
@@ -450,15 +738,6 @@ class _ChainSearch:
         self.frontier = level
         self.complete = not level
 
-    def balance(self, length: int) -> None:
-        """Grow the radius while reading its next level costs no more than reading the farthest
-        level from the start that the walk would otherwise take unpruned."""
-        while not self.complete and length - 1 > self.radius:
-            farthest = self.level(length - 1 - self.radius)
-            if self.costs_more(self.frontier, self.cost(farthest)):
-                break
-            self.grow()
-
     def cost(self, node_ids: Sequence[str], capped: bool = True) -> int:
         """How many hops reading the nodes' hops reads (all of them, unless ``capped``)."""
         cap = max(self.fanout, 0) if capped else None
@@ -484,24 +763,6 @@ class _ChainSearch:
             self.degrees.update(self.store.degrees(missing, types=self.types))
         return {i: self.degrees[i] for i in node_ids}
 
-    def level(self, hops: int) -> list[str]:
-        """The nodes ``hops`` hops from the start along any walk (neither end included)."""
-        while len(self.levels) <= hops:
-            last = self.levels[-1]
-            self.read(last)
-            ends = {self.start, self.goal}
-            self.levels.append(
-                list(dict.fromkeys(o for here in last for o in self.hops[here] if o not in ends))
-            )
-        return self.levels[hops]
-
-    def in_order(self, node_id: str) -> list[str]:
-        """The neighbours the node's hops reach, in id order."""
-        ordered = self.by_id.get(node_id)
-        if ordered is None:
-            ordered = self.by_id[node_id] = sorted(self.hops[node_id])
-        return ordered
-
     def read(self, node_ids: Iterable[str]) -> None:
         """Read the hops of the nodes not read yet, all at once."""
         missing = [i for i in dict.fromkeys(node_ids) if i not in self.hops]
@@ -515,21 +776,23 @@ class _ChainSearch:
             # graph was loaded (at a city's scale, a few tenths of a second)
             self.hops[node_id] = dict.fromkeys(map(_neighbour, found.get(node_id, ())))
 
-    def options(self, here: str, there: str) -> list[tuple[RelType, str]]:
-        """The (type, direction) of each of a node's hops to a neighbour, in hop order."""
-        hops = self.raw.get(here)
-        if hops is None:
-            found = self.store.neighbor_hops([here], types=self.types, as_of=self.as_of, limit=self.fanout)
-            hops = self.raw[here] = found.get(here, [])
-        return [(rel_type, way) for other, rel_type, way in hops if other == there]
-
 
 _neighbour = operator.itemgetter(0)
+_CHEAP = 2_000
+_BUSY = node_weight(16)
+"""A node of more hops than this is asked whether it leads to the goal before it is walked on from."""
+_MOST = 0.5
+"""The most a node weighs that a chain passes through: it has two relationships at least, and
+``node_weight(2)`` is 1/2."""
+"""Before the walk, the distances from the goal grow while their next level reads fewer hops."""
 
 
-def _store_paths(store: GraphStore, start: Node, goal: Node, chains: list[_Chain]) -> list[StorePath]:
-    """The chains with their nodes and relationships; one whose parts a write removed meanwhile is left out."""
-    nodes = store.get_nodes({i for ids, _ in chains for i in ids[1:-1]})
+def _store_paths(
+    store: GraphStore, start: Node, goal: Node, chains: list[tuple[_Chain, float]]
+) -> list[tuple[StorePath, float]]:
+    """The chains with their nodes and relationships, and their scores; one whose parts a write
+    removed meanwhile is left out."""
+    nodes = store.get_nodes({i for (ids, _), _ in chains for i in ids[1:-1]})
     nodes[start.id] = start
     nodes[goal.id] = goal
 
@@ -537,15 +800,14 @@ def _store_paths(store: GraphStore, start: Node, goal: Node, chains: list[_Chain
         return (a, rel_type.value, b) if way == "out" else (b, rel_type.value, a)
 
     rels = store.get_relationships(
-        {key(ids[i], ids[i + 1], *hop) for ids, hops in chains for i, hop in enumerate(hops)}
+        {key(ids[i], ids[i + 1], *hop) for (ids, hops), _ in chains for i, hop in enumerate(hops)}
     )
     out = []
-    for ids, hops in chains:
+    for (ids, hops), score in chains:
         keys = [key(ids[i], ids[i + 1], *hop) for i, hop in enumerate(hops)]
         if all(i in nodes for i in ids) and all(k in rels for k in keys):
-            out.append(
-                StorePath(nodes=tuple(nodes[i] for i in ids), relationships=tuple(rels[k] for k in keys))
-            )
+            path = StorePath(nodes=tuple(nodes[i] for i in ids), relationships=tuple(rels[k] for k in keys))
+            out.append((path, score))
     return out
 
 

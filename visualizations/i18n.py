@@ -322,6 +322,30 @@ UI: dict[str, tuple[str, str]] = {
     "scope": ("Scope", "范围"),
     "chains": ("Chains", "关系链"),
     "serving_any": ("serves (by any channel)", "服务（任一渠道）"),
+    "group_member_of": ("{count} member {kinds}", "{count} 个会员{kinds}"),
+    "group_in": ("{count} {kinds} that {verb} it", "{count} 个{verb}它的{kinds}"),
+    "group_out": ("{count} {kinds} it {verb}", "它{verb}的 {count} 个{kinds}"),
+    "group_hint": (
+        "A group: {count} entities joined to {hub} the same way, folded into one so that they do"
+        " not hide the other ties. {separate} of them drawn on their own. Click to show {shown}"
+        " of them; click again to fold.",
+        "分组：{count} 个以同样方式与 {hub} 相连的对象折叠为一个节点，以免淹没其他关系。其中 {separate} 个已单独显示。"
+        "点击展开其中 {shown} 个，再次点击折叠。",
+    ),
+    "plural_Society": ("societies", "学会"),
+    "plural_Talent": ("talents", "人才"),
+    "plural_Enterprise": ("enterprises", "企业"),
+    "plural_Park": ("parks or incubators", "园区与孵化器"),
+    "plural_Industry": ("industries", "产业"),
+    "plural_Agreement": ("agreements", "合作协议"),
+    "plural_Region": ("regions", "地区"),
+    "plural_Organization": ("organizations", "机构"),
+    "plural_Program": ("programs", "项目与平台"),
+    "path_subtitle_ranked": (
+        "{count} chain(s), best first: stated facts and specific links before hubs",
+        "{count} 条关系链，按可信与具体程度排序：明确陈述、经过具体节点的在前，经过枢纽的在后",
+    ),
+    "score": ("score", "得分"),
 }
 
 PAGE: dict[str, tuple[str, str]] = {

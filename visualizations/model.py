@@ -59,9 +59,14 @@ class VNode:
     caption: bool = False
     """A text label placed on the canvas (a sector caption), not an entity."""
     font_size: int | None = None
+    members: tuple[str, ...] = ()
+    """A folded group: the ids of the members the page shows when it is expanded."""
+    member_of: str | None = None
+    """A member of a folded group: the group's id (hidden until the group is expanded)."""
 
     def to_json(self) -> dict[str, Any]:
-        """The vis-network item (plus our own short keys: k kind, n names, r ref, c caption, f full label).
+        """The vis-network item (plus our own short keys: k kind, n names, r ref, c caption, f full
+        label, g a group's members, m the group of a member).
 
         Long labels are shortened on the canvas; the full one stays searchable and in the tooltip.
         """
@@ -86,6 +91,13 @@ class VNode:
             out["shape"] = "text"
         if self.font_size is not None:
             out["font"] = {"size": self.font_size}
+        if self.members:
+            out["g"] = list(self.members)
+            out["borderWidth"] = 3
+            out["shapeProperties"] = {"borderDashes": [4, 3]}
+        if self.member_of:
+            out["m"] = self.member_of
+            out["hidden"] = True
         return out
 
 
@@ -117,6 +129,8 @@ class VEdge:
     curve: float = 0.0
     """0 for a straight line; otherwise the roundness of a curve (for parallel lines)."""
     arrow: bool = True
+    member_of: str | None = None
+    """The line of a folded group's member: the group's id (hidden until the group is expanded)."""
 
     def tooltip(self, labels: Mapping[str, str], lang: Lang) -> str:
         """The plain-text tooltip, naming both ends by their labels."""
@@ -149,6 +163,9 @@ class VEdge:
             out["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": self.curve}
         if not self.arrow:
             out["arrows"] = {"to": {"enabled": False}}
+        if self.member_of:
+            out["m"] = self.member_of
+            out["hidden"] = True
         return out
 
 

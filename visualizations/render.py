@@ -107,8 +107,8 @@ def render(view: View, *, nonce: str | None = None) -> str:
         depth_minus=depth_links.get((view.depth or 0) - 1),
         depth_plus=depth_links.get((view.depth or 0) + 1),
         big=big,
-        node_count=sum(1 for n in view.nodes if not n.caption),
-        edge_count=len(view.edges),
+        node_count=sum(1 for n in view.nodes if not n.caption and not n.member_of),
+        edge_count=sum(1 for e in view.edges if not e.member_of),
     )
 
 

@@ -27,8 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 from graph_service.memory import collector_paused
-from graph_service.ontology import Basis, NodeKind
-from queries.explore import GraphEdge, GraphNode, Neighborhood, Paths
+from graph_service.ontology import Basis, NodeKind, RelType
+from queries.explore import GraphEdge, GraphGroup, GraphNode, Neighborhood, Paths
 from queries.gaps import CoverageMatrix, GapAnalysis, Scope
 from queries.models import EvidencePath, EvidenceStep, NodeRef
 from queries.serving import SocietiesServing
@@ -117,8 +117,15 @@ def ego_view(
         members.sort(
             key=lambda n: (_KIND_ORDER.get(n.kind.value, 99), pick_name(n.name, n.name_zh, language), n.id)
         )
-    neighbours = _neighbours((e.source, e.target) for e in result.edges)
-    pos = radial_layout([[n.id for n in layers[d]] for d in sorted(layers)], neighbours)
+    neighbours = _neighbours(
+        [*((e.source, e.target) for e in result.edges), *((g.id, g.hub) for g in result.groups)]
+    )
+    rings = [[n.id for n in layers[d]] for d in sorted(layers)]
+    for group in result.groups:  # a group sits on the ring of its members, beside its hub's other ties
+        while len(rings) <= group.depth:
+            rings.append([])
+        rings[group.depth].append(group.id)
+    pos = radial_layout([ring for ring in rings if ring], neighbours)
     labels = {n.id: pick_name(n.name, n.name_zh, language) for n in result.nodes}
     nodes = [
         VNode(
@@ -136,6 +143,9 @@ def ego_view(
         for n in result.nodes
     ]
     edges = [_step_edge(e.evidence, language) for e in result.edges]
+    group_nodes, group_edges = _folded_groups(result.groups, labels, pos, language)
+    nodes += group_nodes
+    edges += group_edges
     _curve_parallels(edges)
     name = labels.get(centre.id, pick_name(centre.name, centre.name_zh, language))
     notices = [t("truncated", language, limit=len(result.nodes))] if result.truncated else []
@@ -618,9 +628,16 @@ def path_view(
             items=tuple(
                 Item(
                     text=_sentence(p, labels, language),
-                    notes=(f"{t('basis', language)}: {p.weakest_basis.value} · {len(p.steps)} hop(s)",),
+                    notes=(
+                        f"{t('basis', language)}: {p.weakest_basis.value} · {len(p.steps)} hop(s)"
+                        + (
+                            f" · {t('score', language)} {result.scores[i]:.3g}"
+                            if i < len(result.scores)
+                            else ""
+                        ),
+                    ),
                 )
-                for p in result.paths
+                for i, p in enumerate(result.paths)
             ),
         )
     ]
@@ -629,7 +646,7 @@ def path_view(
         kind="path",
         lang=language,
         title=t("path_title", language, source=source, target=target),
-        subtitle=t("path_subtitle", language, count=result.count),
+        subtitle=t("path_subtitle_ranked", language, count=result.count),
         nodes=nodes,
         edges=edges,
         legend=_legend(nodes, language),
@@ -832,6 +849,112 @@ def _aggregated_overview(
     return render(view, nonce=nonce)
 
 
+def _folded_groups(
+    groups: Sequence[GraphGroup],
+    labels: Mapping[str, str],
+    pos: Mapping[str, tuple[float, float]],
+    lang: Lang,
+) -> tuple[list[VNode], list[VEdge]]:
+    """Each folded group as one node joined to its hub, and its listed members (placed outward
+    from the group, hidden until the page expands it) with their lines to the hub."""
+    nodes: list[VNode] = []
+    edges: list[VEdge] = []
+    placed: set[str] = set(labels)
+    for group in groups:
+        hub = labels.get(group.hub, group.hub)
+        label = _group_label(group, lang)
+        verb = rel_label(group.type, lang)
+        x, y = pos[group.id]
+        title = "\n".join(
+            [
+                label,
+                t(
+                    "group_hint",
+                    lang,
+                    count=group.count,
+                    hub=hub,
+                    separate=group.count - group.folded,
+                    shown=len(group.members),
+                ),
+            ]
+        )
+        nodes.append(
+            VNode(
+                id=group.id,
+                label=label,
+                group=group.kind.value,
+                kind=group.kind.value,
+                title=title,
+                x=x,
+                y=y,
+                size=24.0,
+                members=tuple(m.id for m in group.members),
+            )
+        )
+        ends = (group.id, group.hub) if group.direction == "in" else (group.hub, group.id)
+        edges.append(
+            VEdge(
+                source=ends[0],
+                target=ends[1],
+                type=group.type.value,
+                verb=verb,
+                title=f"{labels.get(ends[0], label)} — {verb} → {labels.get(ends[1], label)}",
+                color=EDGE_COLORS.get(group.type.value, FALLBACK_EDGE),
+                label=f"{group.count}",
+                width=3.0,
+            )
+        )
+        angle = math.atan2(x, -y)  # 0 at the top, clockwise, as the layouts measure it
+        fresh = [m for m in group.members if m.id not in placed]
+        spots, _ = sector_fill(
+            [m.id for m in fresh], angle - 0.45, angle + 0.45, math.hypot(x, y) + 110.0, 55.0
+        )
+        for member in fresh:
+            placed.add(member.id)
+            member_label = pick_name(member.name, member.name_zh, lang)
+            nodes.append(
+                VNode(
+                    id=member.id,
+                    label=member_label,
+                    group=member.kind.value,
+                    kind=member.kind.value,
+                    title=node_tooltip(
+                        member.name, member.name_zh, member.kind.value, member.id, lang, member.properties
+                    ),
+                    x=spots[member.id][0],
+                    y=spots[member.id][1],
+                    size=9.0,
+                    names=_other_names(
+                        member_label, member.name, member.name_zh, member.properties.get("aliases")
+                    ),
+                    ref=member.id,
+                    member_of=group.id,
+                )
+            )
+        for member in group.members:
+            ends = (member.id, group.hub) if group.direction == "in" else (group.hub, member.id)
+            edges.append(
+                VEdge(
+                    source=ends[0],
+                    target=ends[1],
+                    type=group.type.value,
+                    verb=verb,
+                    color=EDGE_COLORS.get(group.type.value, FALLBACK_EDGE),
+                    member_of=group.id,
+                )
+            )
+    return nodes, edges
+
+
+def _group_label(group: GraphGroup, lang: Lang) -> str:
+    """ "209 member societies", "209 个会员学会": the group's count and what its members are."""
+    kinds = t(f"plural_{group.kind.value}", lang)
+    if group.type is RelType.MEMBER_OF and group.direction == "in":
+        return t("group_member_of", lang, count=group.count, kinds=kinds)
+    key = "group_in" if group.direction == "in" else "group_out"
+    return t(key, lang, count=group.count, kinds=kinds, verb=rel_label(group.type, lang))
+
+
 def _neighbours(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for a, b in pairs:
@@ -882,7 +1005,7 @@ def _curve_parallels(edges: list[VEdge]) -> None:
 
 
 def _legend(nodes: Sequence[VNode], lang: Lang) -> list[LegendEntry]:
-    counts = Counter(n.group for n in nodes if not n.caption)
+    counts = Counter(n.group for n in nodes if not n.caption and not n.member_of)
     entries = []
     for group in sorted(counts, key=_group_order):
         if group.startswith("status:"):
@@ -903,7 +1026,7 @@ def _group_order(group: str) -> tuple[int, str]:
 
 
 def _edge_legend(edges: Sequence[VEdge], lang: Lang) -> list[LegendEntry]:
-    counts = Counter(e.type for e in edges)
+    counts = Counter(e.type for e in edges if not e.member_of)
     order = _REL_ORDER
     return [
         LegendEntry(

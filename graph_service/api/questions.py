@@ -234,7 +234,7 @@ def get_paths(
     types: Types = None,
     as_of: AsOf = None,
 ) -> Paths:
-    """The shortest chains between two entities, each explained as a sentence."""
+    """The best chains between two entities (stated facts and specific links before hubs), each explained as a sentence."""
     return paths_between(store, source, target, k=k, max_hops=max_hops, types=types or (), as_of=as_of)
 
 

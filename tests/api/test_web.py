@@ -397,7 +397,8 @@ def test_chinese_error_pages_say_what_is_wrong_in_chinese(client: TestClient) ->
     english = client.get("/entities/society:cmez")
     assert (
         "no entity matches" in english.text
-        and "society:cmes (Chinese Mechanical Engineering Society · 中国机械工程学会 · Society)" in english.text
+        and "society:cmes (Chinese Mechanical Engineering Society · 中国机械工程学会 · Society)"
+        in english.text
     )
 
 

@@ -11,8 +11,18 @@ from typing import Any
 import pytest
 from browsing import IMG, SCRIPT, Watch, hostile_store, wait_ready
 
-from graph_service.ontology import Basis, NodeKind, RelType
-from queries.explore import GraphEdge, GraphNode, Neighborhood, neighborhood
+from graph_service.embedded import EmbeddedStore
+from graph_service.ontology import (
+    Basis,
+    NodeKind,
+    Organization,
+    Program,
+    Provenance,
+    Relationship,
+    RelType,
+    Society,
+)
+from queries.explore import HUB_MIN, GraphEdge, GraphNode, Neighborhood, neighborhood
 from queries.models import EvidenceStep, NodeRef
 from visualizations.views import ego_view
 
@@ -248,6 +258,129 @@ def test_the_path_page_suggests_names_as_you_type(watched: tuple[Any, Watch], li
     values = page.eval_on_selector_all("#source-list option", "os => os.map(o => o.value)")
     assert "society:cmes" in values
     watch.assert_clean(page)
+
+
+_VISIBLE = "() => window.__innograph.network.body.data.nodes.get({filter: n => !n.hidden}).map(n => n.id)"
+_LOOSE = """() => {
+  const net = window.__innograph.network, data = net.body.data;
+  const shown = new Set(data.nodes.get({filter: n => !n.hidden}).map(n => n.id));
+  const joined = new Map();
+  data.edges.get({filter: e => !e.hidden}).forEach(e => {
+    if (!shown.has(e.from) || !shown.has(e.to)) { return; }
+    [[e.from, e.to], [e.to, e.from]].forEach(([a, b]) => { if (!joined.has(a)) joined.set(a, []); joined.get(a).push(b); });
+  });
+  const pinned = JSON.parse(document.getElementById('graph-data').textContent).pinned;
+  const reached = new Set(pinned), queue = [...pinned];
+  while (queue.length) { (joined.get(queue.pop()) || []).forEach(o => { if (!reached.has(o)) { reached.add(o); queue.push(o); } }); }
+  return [...shown].filter(id => !reached.has(id));
+}"""
+
+
+def _group(page: Any) -> dict[str, Any]:
+    groups: list[dict[str, Any]] = page.evaluate(
+        "() => JSON.parse(document.getElementById('graph-data').textContent).nodes.filter(n => n.g)"
+    )
+    assert len(groups) == 1
+    return groups[0]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", r"^\d+ member societies$"), ("zh", r"^\d+ 个会员学会$")])
+def test_a_hub_folds_into_a_group_that_a_click_expands(
+    watched: tuple[Any, Watch], live_server: str, lang: str, words: str
+) -> None:
+    page, watch = watched
+    page.goto(f"{live_server}/views/ego/society:cmes?depth=2&lang={lang}", wait_until="load")
+    wait_ready(page)
+    folded = page.evaluate(_VISIBLE)
+    assert len(folded) <= 60
+    group = _group(page)
+    assert re.match(words, group["label"])
+    assert not set(group["g"]) & set(folded)
+    point = _node_point(page, group["id"])
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function("(id) => window.__innograph.expanded.has(id)", arg=group["id"])
+    opened = page.evaluate(_VISIBLE)
+    assert set(opened) == set(folded) | set(group["g"])
+    assert page.inner_text("#details-title") == group["label"]
+    assert page.query_selector("#details-body *") is None
+    point = _node_point(page, group["id"])
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function("(id) => !window.__innograph.expanded.has(id)", arg=group["id"])
+    assert sorted(page.evaluate(_VISIBLE)) == sorted(folded)
+    watch.assert_clean(page)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/views/ego/society:cmes?depth=2",
+        "/views/ego/organization:cast?depth=1&lang=zh",
+        "/views/path?source=society:csae&target=industry:wenzhou-5-5:electrical",
+    ],
+)
+def test_hiding_member_of_leaves_no_loose_dots(
+    watched: tuple[Any, Watch], live_server: str, url: str
+) -> None:
+    page, watch = watched
+    page.goto(live_server + url, wait_until="load")
+    wait_ready(page)
+    groups = page.evaluate(
+        "() => JSON.parse(document.getElementById('graph-data').textContent).nodes.filter(n => n.g).map(n => n.id)"
+    )
+    for group in groups:  # the members drawn too: they hang on "member of" alone
+        page.evaluate("(id) => window.__innograph.toggleGroup(id)", group)
+    before = page.evaluate(_VISIBLE)
+    page.uncheck("#legend-types input[value=MEMBER_OF]")
+    after = page.evaluate(_VISIBLE)
+    assert page.evaluate(_LOOSE) == [], "every node shown is joined to the centre by lines shown"
+    if "/ego/" in url:  # around a hub, the members and the group hang on "member of" alone
+        assert len(after) < len(before)
+    page.check("#legend-types input[value=MEMBER_OF]")
+    assert sorted(page.evaluate(_VISIBLE)) == sorted(before)
+    watch.assert_clean(page)
+
+
+def test_a_hostile_group_expands_as_text(browser: Any, tmp_path: Path) -> None:
+    said = Provenance(source="test", evidence="<b>bold</b>", basis=Basis.STATED)
+    store = EmbeddedStore(None)
+    store.upsert_nodes(
+        [
+            Organization(id="organization:hub", name=SCRIPT, provenance=said),
+            Program(id="program:p", name="Panel", provenance=said),
+            *(Society(id=f"society:s{i:03d}", name=f"{IMG}{i}", provenance=said) for i in range(HUB_MIN + 5)),
+        ]
+    )
+    store.upsert_relationships(
+        [
+            Relationship(
+                source=f"society:s{i:03d}", type=RelType.MEMBER_OF, target="organization:hub", provenance=said
+            )
+            for i in range(HUB_MIN + 5)
+        ]
+        + [Relationship(source="organization:hub", type=RelType.HOSTS, target="program:p", provenance=said)]
+    )
+    path = tmp_path / "hostile-group.html"
+    path.write_text(ego_view(neighborhood(store, "program:p", depth=2)), encoding="utf-8")
+    page = browser.new_page()
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    wait_ready(page)
+    group = _group(page)
+    assert group["label"] == f"{HUB_MIN + 5} member societies"
+    point = _node_point(page, group["id"])
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function("(id) => window.__innograph.expanded.has(id)", arg=group["id"])
+    assert set(group["g"]) <= set(page.evaluate(_VISIBLE))
+    assert SCRIPT in page.inner_text("#details-body")
+    assert page.query_selector("#details-body *") is None
+    assert page.query_selector("body img") is None
+    page.evaluate("(id) => window.__innograph.focusNode(id)", group["g"][0])
+    assert page.inner_text("#details-title").startswith(IMG)
+    assert not dialogs and not errors
+    page.close()
 
 
 def _synthetic(nodes: int, edges: int) -> Neighborhood:

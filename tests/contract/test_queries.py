@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from graph_service.embedded import EmbeddedStore
 from graph_service.errors import Ambiguous, InvalidRequest, NotFound
 from graph_service.ontology import (
     Agreement,
@@ -44,7 +45,7 @@ from graph_service.ontology import (
     Talent,
 )
 from graph_service.store import GraphStore
-from loaders.load import load_dataset
+from loaders.load import WENZHOU_DATASET, load_dataset
 from queries.analytics import brokers, communities
 from queries.explore import neighborhood, paths_between
 from queries.gaps import Scope, coverage_matrix, gap_analysis, gaps_csv
@@ -873,15 +874,49 @@ def test_k_shortest_paths_with_sentences(mini: GraphStore) -> None:
     assert [p.sentence for p in result.paths] == [
         "China Society of Automotive Engineers — takes part in — Science and technology expert panels"
         " — serves — Electrical equipment",
-        # two chains of three hops, ordered by the ids along them: organization:cast before program:panel
-        "China Society of Automotive Engineers — is a member of — China Association for Science and Technology"
-        " — has as member — Chinese Mechanical Engineering Society — serves — Electrical equipment",
+        # two chains of three hops sharing a node with CMES: the panels (stated, few ties) before
+        # CAST (reference member lists, more ties)
         "China Society of Automotive Engineers — takes part in — Science and technology expert panels"
         " — has as participant — Chinese Mechanical Engineering Society — serves — Electrical equipment",
+        "China Society of Automotive Engineers — is a member of — China Association for Science and Technology"
+        " — has as member — Chinese Mechanical Engineering Society — serves — Electrical equipment",
     ]
     assert [len(p.steps) for p in result.paths] == [2, 3, 3]
-    assert [n.id for n in result.paths[1].nodes] == [CSAE, "organization:cast", CMES, ELECTRICAL]
-    assert result.paths[1].weakest_basis == Basis.REFERENCE  # the member lists are reference data
+    assert result.scores == sorted(result.scores, reverse=True) and len(set(result.scores)) == 3
+    assert [n.id for n in result.paths[2].nodes] == [CSAE, "organization:cast", CMES, ELECTRICAL]
+    assert result.paths[2].weakest_basis == Basis.REFERENCE  # the member lists are reference data
+
+
+def test_wenzhou_chains_rank_alike_on_both_backends(store: GraphStore) -> None:
+    """The Wenzhou data's hub (CAST, with every society a member): the stated panel chain comes
+    first, with the same scores everywhere; and CMES's neighbourhood folds CAST's members."""
+    load_dataset(WENZHOU_DATASET, store)
+    result = paths_between(store, "China SAE", "电气", k=5)
+    assert [n.id for n in result.paths[0].nodes] == [
+        CSAE,
+        "program:wenzhou-expert-panels",
+        "industry:local:wenzhou-electrical",
+        "industry:wenzhou-5-5:electrical",
+    ]
+    assert [round(x, 12) for x in result.scores] == sorted(
+        (round(x, 12) for x in result.scores), reverse=True
+    )
+    assert len(result.scores) == 5
+    embedded = EmbeddedStore(None)
+    load_dataset(WENZHOU_DATASET, embedded)
+    reference = paths_between(embedded, "China SAE", "电气", k=5)
+    assert [p.sentence for p in result.paths] == [p.sentence for p in reference.paths]
+    assert result.scores == reference.scores
+    around = neighborhood(store, CMES, depth=2)
+    assert around == neighborhood(embedded, CMES, depth=2)
+    (group,) = around.groups
+    assert (group.hub, group.type, group.direction, group.kind) == (
+        "organization:cast",
+        R.MEMBER_OF,
+        "in",
+        NodeKind.SOCIETY,
+    )
+    assert len(around.nodes) + 1 <= 60
 
 
 def test_paths_hop_limit_and_k(mini: GraphStore) -> None:
@@ -1348,9 +1383,11 @@ def test_cycle_between_two_organisations(cycles: GraphStore) -> None:
         "Org A — is a member of — Org B",
     ]
     longer = paths_between(cycles, "Loop Society", "Org B", k=5, max_hops=6)
+    # the chain that goes on through Org A before the one that only shares it with Org B
+    # (both members of Org A): sharing a node weighs it again by its members
     assert [p.sentence for p in longer.paths] == [
-        "Loop Society — is a member of — Org A — has as member — Org B",
         "Loop Society — is a member of — Org A — is a member of — Org B",
+        "Loop Society — is a member of — Org A — has as member — Org B",
     ]
 
 

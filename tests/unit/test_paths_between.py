@@ -1,11 +1,15 @@
 """``paths_between`` agrees with its definition, written out plainly here: on random graphs with
 hubs, where a small fanout cap makes the walk one-way (a hub's first hops need not include a
-node whose hops include the hub), with dates, type filters, and starts or goals not yet alive."""
+node whose hops include the hub), with dates, type filters, and starts or goals not yet alive;
+and the chains rank by what they pass through, so a stated chain beats one through a hub."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
+
+import pytest
 
 from graph_service.embedded import EmbeddedStore
 from graph_service.ontology import (
@@ -20,9 +24,12 @@ from graph_service.ontology import (
     alive,
     provenance,
 )
+from loaders.load import WENZHOU_DATASET, load_dataset
+from queries.common import BASIS_WEIGHT
 from queries.explore import paths_between
 
 PROV = provenance("test", "", "synthetic")
+BASES = [provenance("test", "", b) for b in ("stated", "reference", "inferred")]
 R = RelType
 _TYPES_TRIED = [t for t in R if t is not R.EXPERT_IN]
 """The types a filter draws from: fixed, so that the ontology growing leaves the draws alone."""
@@ -79,7 +86,10 @@ def random_store(seed: int) -> EmbeddedStore:
         if rng.random() < 0.6:
             keys.add((i, R.PART_OF, ids["i"][rng.randrange(n)]))
     keys |= {(ids["o"][1], R.MEMBER_OF, ids["o"][0]), (ids["o"][0], R.MEMBER_OF, ids["o"][1])}
-    rels = [Relationship(source=s, type=t, target=o, provenance=PROV, **dated()) for s, t, o in sorted(keys)]  # type: ignore[arg-type]
+    rels = [
+        Relationship(source=s, type=t, target=o, provenance=rng.choice(BASES), **dated())  # type: ignore[arg-type]
+        for s, t, o in sorted(keys)
+    ]
     rng.shuffle(rels)  # written out of order, as loads in batches may leave the neighbour lists
     store = EmbeddedStore(None)
     store.upsert_nodes([*societies, *orgs, *talents, *enterprises, *industries])
@@ -99,42 +109,55 @@ def by_definition(
     fanout: int,
 ) -> list[Chain]:
     """From each node the walk follows its first ``fanout`` hops that are alive; a node's distance
-    from the goal is counted walking out from the goal; chains of each length from the start's
-    distance up to ``max_hops`` whose every node, i hops before the goal, is within i of it,
-    until there are ``k``; shortest first, then by the ids, the types, and the hop order."""
+    from the goal is counted walking out from the goal; every simple chain of at most ``max_hops``
+    whose every node, i hops before the goal, is within i of it; ranked by score (each step's
+    basis weight, times 1 / log2(2 + degree) of the node it leaves but the first, times the same
+    of the node's fan where the chain turns there), then fewer hops, ids, types, directions."""
 
-    def hops(node_id: str) -> list[tuple[str, Relationship]]:
+    def hops(node_id: str) -> list[tuple[str, Relationship, str]]:
         return [
-            (nb.node.id, nb.relationship)
+            (nb.node.id, nb.relationship, nb.direction)
             for nb in store.neighbors(node_id, types=list(types), limit=fanout)
             if alive(nb.node, as_of) and alive(nb.relationship, as_of)
         ]
 
+    def weight(node_id: str, **fan: object) -> float:
+        return 1 / math.log2(2 + len(store.neighbors(node_id, limit=None, **fan)))  # type: ignore[arg-type]
+
     distance = {target: 0}
     frontier = [target]
     for hop in range(1, max_hops + 1):
-        frontier = [o for here in frontier for o, _ in hops(here) if o not in distance]
+        frontier = [o for here in frontier for o, _, _ in hops(here) if o not in distance]
         distance.update((o, hop) for o in frontier)
-    if source not in distance:
-        return []
-    found: list[Chain] = []
-    for length in range(distance[source], max_hops + 1):
+    ranked: list[tuple[float, int, tuple[str, ...], list[str], list[str], Chain]] = []
 
-        def walk(ids: list[str], rels: list[Relationship], length: int) -> None:
-            left = length - len(rels)
-            if left == 0:
-                if ids[-1] == target:
-                    found.append((tuple(ids), tuple(r.key for r in rels)))
-                return
-            for other, rel in hops(ids[-1]):
-                if other not in ids and distance.get(other, max_hops + 1) <= left - 1:
-                    walk([*ids, other], [*rels, rel], length)
+    def walk(ids: list[str], steps: list[tuple[Relationship, str]]) -> None:
+        if ids[-1] == target:
+            n = len(steps)
+            if all(distance.get(node, max_hops + 1) <= n - i for i, node in enumerate(ids)):
+                score = 1.0
+                for i, (rel, way) in enumerate(steps):
+                    factor = BASIS_WEIGHT[rel.provenance.basis]
+                    if i:
+                        factor *= weight(ids[i])
+                        before, came = steps[i - 1]
+                        if before.type is rel.type and came != way:  # both into the node, or both out
+                            factor *= weight(ids[i], direction=way, types=[rel.type])
+                    score *= factor
+                chain = (tuple(ids), tuple(r.key for r, _ in steps))
+                ranked.append(
+                    (-score, n, tuple(ids), [r.type.value for r, _ in steps], [w for _, w in steps], chain)
+                )
+            return
+        if len(steps) == max_hops:
+            return
+        for other, rel, way in hops(ids[-1]):
+            if other not in ids:
+                walk([*ids, other], [*steps, (rel, way)])
 
-        walk([source], [], length)
-        if len(found) >= k:
-            break
-    found.sort(key=lambda c: (len(c[1]), c[0], [key[1] for key in c[1]]))
-    return found[:k]
+    walk([source], [])
+    ranked.sort(key=lambda r: r[:5])
+    return [r[5] for r in ranked[:k]]
 
 
 def test_paths_between_agrees_with_its_definition_under_small_caps() -> None:
@@ -169,3 +192,35 @@ def test_paths_between_agrees_with_its_definition_under_small_caps() -> None:
             checked += 1
             with_chains += bool(expected)
     assert with_chains >= checked // 3  # most pairs are joined: the comparison is not vacuous
+
+
+@pytest.fixture(scope="module")
+def wenzhou() -> EmbeddedStore:
+    store = EmbeddedStore(None)
+    load_dataset(WENZHOU_DATASET, store)
+    return store
+
+
+def test_the_stated_panel_chain_beats_both_being_members_of_cast(wenzhou: EmbeddedStore) -> None:
+    result = paths_between(wenzhou, "China SAE", "电气", k=5)
+    top = result.paths[0]
+    assert [n.id for n in top.nodes] == [
+        "society:csae",
+        "program:wenzhou-expert-panels",
+        "industry:local:wenzhou-electrical",
+        "industry:wenzhou-5-5:electrical",
+    ]
+    assert [s.type for s in top.steps] == [R.PARTICIPATES_IN, R.SERVES, R.PART_OF]
+    assert [s.basis.value for s in top.steps[:2]] == ["stated", "stated"]
+    through_cast = [i for i, p in enumerate(result.paths) if "organization:cast" in {n.id for n in p.nodes}]
+    assert through_cast, "the chains through CAST are still found, further down"
+    assert result.scores == sorted(result.scores, reverse=True)
+    assert result.scores[0] > result.scores[through_cast[0]]
+
+
+def test_a_step_through_a_hub_weighs_little(wenzhou: EmbeddedStore) -> None:
+    """Two chains alike but for the node they pass: the one through CAST (hundreds of members)
+    scores far below the one through the expert panels (a few participants)."""
+    result = paths_between(wenzhou, "society:csae", "society:cmes", k=10, max_hops=2)
+    by_middle = {p.nodes[1].id: s for p, s in zip(result.paths, result.scores, strict=True)}
+    assert by_middle["program:wenzhou-expert-panels"] > 3 * by_middle["organization:cast"]

@@ -15,6 +15,7 @@ from graph_service.ontology import (
     Basis,
     Industry,
     NodeKind,
+    Organization,
     Program,
     Provenance,
     Relationship,
@@ -22,7 +23,16 @@ from graph_service.ontology import (
     Society,
     Talent,
 )
-from queries.explore import GraphEdge, GraphNode, Neighborhood, neighborhood, paths_between
+from loaders.load import WENZHOU_DATASET, load_dataset
+from queries.explore import (
+    GROUP_SHOWN,
+    HUB_MIN,
+    GraphEdge,
+    GraphNode,
+    Neighborhood,
+    neighborhood,
+    paths_between,
+)
 from queries.gaps import Scope, coverage_matrix, gap_analysis
 from queries.models import EvidenceStep, NodeRef
 from queries.serving import societies_serving
@@ -367,3 +377,108 @@ def test_layouts_are_deterministic_and_keep_their_distance() -> None:
     assert len(discs) == 300
     chains = chain_layout([["s", "a", "t"], ["s", "b", "c", "t"]])
     assert chains["s"][0] < chains["a"][0] < chains["t"][0]
+
+
+# -- hubs folded ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wenzhou() -> EmbeddedStore:
+    store = EmbeddedStore(None)
+    load_dataset(WENZHOU_DATASET, store)
+    return store
+
+
+def _shown(data: dict[str, object]) -> list[dict[str, object]]:
+    """The nodes a page shows before anything is clicked: not captions, not folded members."""
+    return [n for n in data["nodes"] if not n.get("c") and not n.get("m")]  # type: ignore[attr-defined]
+
+
+def test_cast_members_fold_into_one_group_in_the_cmes_view(wenzhou: EmbeddedStore) -> None:
+    members = wenzhou.neighbors(
+        "organization:cast", direction="in", types=[RelType.MEMBER_OF], kinds=[NodeKind.SOCIETY], limit=None
+    )
+    assert len(members) >= HUB_MIN  # the reference list makes CAST a hub
+    for lang, words in (("en", f"{len(members)} member societies"), ("zh", f"{len(members)} 个会员学会")):
+        data = _data(ego_view(neighborhood(wenzhou, "society:cmes", depth=2), lang=lang))
+        shown = _shown(data)
+        assert len(shown) <= 60
+        groups = [n for n in shown if n.get("g")]
+        assert [g["label"] for g in groups] == [words]
+        listed = groups[0]["g"]
+        assert 0 < len(listed) <= GROUP_SHOWN  # type: ignore[arg-type]
+        hidden = {n["id"] for n in data["nodes"] if n.get("m") == groups[0]["id"]}  # type: ignore[attr-defined]
+        assert hidden == set(listed) and all(i.startswith("society:") for i in hidden)  # type: ignore[arg-type]
+        lines = data["edges"]
+        assert any(e["from"] == groups[0]["id"] and e["to"] == "organization:cast" for e in lines)  # type: ignore[attr-defined]
+
+
+def test_a_folded_member_reached_another_way_is_drawn_on_its_own(wenzhou: EmbeddedStore) -> None:
+    result = neighborhood(wenzhou, "society:cmes", depth=2)
+    (group,) = result.groups
+    drawn = {n.id for n in result.nodes}
+    assert {"society:csae", "society:csee"} <= drawn  # fellow panel members, reached through the panels
+    assert not drawn & {m.id for m in group.members}
+    assert group.count - group.folded == len({n.id for n in result.nodes if n.kind is NodeKind.SOCIETY})
+    assert ("society:csae", "MEMBER_OF", "organization:cast") in {
+        (e.source, e.type.value, e.target) for e in result.edges
+    }
+    unfolded_before = len(neighborhood(wenzhou, "organization:cast", depth=1, limit=1000).nodes)
+    assert unfolded_before < 60  # CAST's own neighbourhood: its other ties, not a ring of two hundred
+
+
+def _hub_store(members: int, others: int, name: str = "Hub") -> EmbeddedStore:
+    """An organisation with ``members`` member societies, beside ``others`` societies that are not."""
+    s = EmbeddedStore(None)
+    s.upsert_nodes(
+        [
+            Organization(id="organization:hub", name=name, provenance=P),
+            Program(id="program:p", name="Panel", provenance=P),
+            *(
+                Society(id=f"society:s{i:03d}", name=f"{IMG} {i}", name_zh=f"{SCRIPT}{i}", provenance=P)
+                for i in range(members + others)
+            ),
+        ]
+    )
+    s.upsert_relationships(
+        [
+            *(
+                Relationship(
+                    source=f"society:s{i:03d}",
+                    type=RelType.MEMBER_OF,
+                    target="organization:hub",
+                    provenance=P,
+                )
+                for i in range(members)
+            ),
+            Relationship(source="organization:hub", type=RelType.HOSTS, target="program:p", provenance=P),
+        ]
+    )
+    return s
+
+
+def test_a_hub_is_known_by_its_degree_and_share() -> None:
+    assert len(neighborhood(_hub_store(HUB_MIN, 0), "program:p", depth=2).groups) == 1
+    assert neighborhood(_hub_store(HUB_MIN - 1, 0), "program:p", depth=2).groups == []  # too few
+    assert (
+        neighborhood(_hub_store(HUB_MIN, 4 * HUB_MIN), "program:p", depth=2).groups == []
+    )  # too small a share
+    kept = neighborhood(
+        _hub_store(HUB_MIN, 0), "program:p", depth=2, kinds=[NodeKind.ORGANIZATION, NodeKind.PROGRAM]
+    )
+    assert kept.groups == []  # the kind filter leaves nothing to fold
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_group_label_is_text_and_hostile_members_stay_inert(lang: str) -> None:
+    html = ego_view(neighborhood(_hub_store(HUB_MIN + 5, 0, name=SCRIPT), "program:p", depth=2), lang=lang)
+    data = _data(html)
+    (group,) = [n for n in data["nodes"] if n.get("g")]  # type: ignore[attr-defined]
+    expected = f"{HUB_MIN + 5} member societies" if lang == "en" else f"{HUB_MIN + 5} 个会员学会"
+    assert group["label"] == expected
+    assert SCRIPT in group["title"]  # the hub's name, as text in the tooltip
+    island = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', html, re.S)
+    assert island and "<" not in island.group(1) and ">" not in island.group(1)
+    assert "<img" not in html.split('id="graph-data"')[0]  # no hostile markup outside the island
+    members = [n for n in data["nodes"] if n.get("m")]  # type: ignore[attr-defined]
+    assert members and all(IMG in str(n["label"]) or SCRIPT in str(n.get("f", n["label"])) for n in members)

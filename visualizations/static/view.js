@@ -44,6 +44,24 @@
   var hiddenNodes = new Set();
   var shownTypes = null; /* null: all */
 
+  /* ---- folded groups: a hub's large fan drawn as one node; its listed members stay hidden
+     until the planner expands the group (a member shows while any group listing it is open) ---- */
+  var expanded = new Set();
+  var groupsOf = new Map();
+  data.nodes.forEach(function (n) {
+    if (n.m) { hiddenNodes.add(n.id); }
+    (n.g || []).forEach(function (m) {
+      var list = groupsOf.get(m);
+      if (!list) { list = []; groupsOf.set(m, list); }
+      list.push(n.id);
+    });
+  });
+  function folded(id) {
+    var list = groupsOf.get(id);
+    return Boolean(list) && !list.some(function (g) { return expanded.has(g); });
+  }
+  state.expanded = expanded;
+
   /* ---- big views: lines drawn on the canvas, below the nodes ---- */
   var dragging = false;
   var lineIndex = null;
@@ -189,6 +207,7 @@
   network.on("deselectNode", function () { state.selected = null; });
   network.on("click", function (params) {
     if (params.nodes.length) {
+      if (byId.has(params.nodes[0]) && byId.get(params.nodes[0]).g) { toggleGroup(params.nodes[0]); }
       showNode(params.nodes[0]);
     } else if (params.edges.length) {
       showEdge(params.edges[0]);
@@ -204,15 +223,75 @@
     return on;
   }
 
+  function allTypes() {
+    var all = new Set(data.edges.map(function (e) { return e.t; }));
+    if (lines) { lines.types.forEach(function (y) { all.add(y.key); }); }
+    return all;
+  }
+
+  function edgeShown(e, hidden, types) {
+    return types.has(e.t) && !hidden.has(e.from) && !hidden.has(e.to) && !(e.m && !expanded.has(e.m));
+  }
+
+  /* nodes that only hidden lines reach are hidden too: none is left as a loose dot. With pinned
+     nodes, what the visible lines join to them stays; without, a node stays unless every line
+     it had is of a type hidden (hiding a kind of node leaves the others standing). */
+  function hideOrphans(hidden, types) {
+    var joined = new Map();
+    var hadLine = new Set();
+    var typeShown = new Set();
+    function join(a, b) {
+      [[a, b], [b, a]].forEach(function (pair) {
+        var list = joined.get(pair[0]);
+        if (!list) { list = []; joined.set(pair[0], list); }
+        list.push(pair[1]);
+      });
+    }
+    if (lines) {
+      for (var i = 0; i < lines.f.length; i += 1) {
+        var a = data.nodes[lines.f[i]].id, b = data.nodes[lines.t[i]].id;
+        hadLine.add(a); hadLine.add(b);
+        if (types.has(lines.types[lines.y[i]].key)) {
+          typeShown.add(a); typeShown.add(b);
+          if (!hidden.has(a) && !hidden.has(b)) { join(a, b); }
+        }
+      }
+    } else {
+      data.edges.forEach(function (e) {
+        if (!e.m) { hadLine.add(e.from); hadLine.add(e.to); }
+        if (types.has(e.t) && !e.m) { typeShown.add(e.from); typeShown.add(e.to); }
+        if (edgeShown(e, hidden, types)) { join(e.from, e.to); }
+      });
+    }
+    var roots = Array.from(pinned).filter(function (id) { return byId.has(id) && !hidden.has(id); });
+    if (roots.length) {
+      var reached = new Set(roots);
+      var queue = roots.slice();
+      while (queue.length) {
+        (joined.get(queue.pop()) || []).forEach(function (o) {
+          if (!reached.has(o)) { reached.add(o); queue.push(o); }
+        });
+      }
+      data.nodes.forEach(function (n) { if (!n.c && !reached.has(n.id)) { hidden.add(n.id); } });
+    } else {
+      data.nodes.forEach(function (n) {
+        if (!n.c && hadLine.has(n.id) && !typeShown.has(n.id)) { hidden.add(n.id); }
+      });
+    }
+  }
+
+  var typeBoxes = boxes.some(function (b) { return b.getAttribute("data-filter") === "type"; });
+
   function applyFilters(changed) {
     var groups = checked("group");
-    var types = checked("type");
+    var types = typeBoxes ? checked("type") : allTypes();
     var nextHidden = new Set();
-    var visible = 0;
     data.nodes.forEach(function (n) {
       if (n.c) { return; }
-      if (!groups.has(n.group) && !pinned.has(n.id)) { nextHidden.add(n.id); } else { visible += 1; }
+      if ((!groups.has(n.group) && !pinned.has(n.id)) || folded(n.id)) { nextHidden.add(n.id); }
     });
+    hideOrphans(nextHidden, types);
+    var visible = data.nodes.filter(function (n) { return !n.c && !nextHidden.has(n.id); }).length;
     if (visible === 0) {
       if (changed) { changed.checked = true; }
       say(text.keep_one);
@@ -227,7 +306,7 @@
     });
     var edgeUpdates = [];
     data.edges.forEach(function (e) {
-      var hide = !types.has(e.t) || nextHidden.has(e.from) || nextHidden.has(e.to);
+      var hide = !edgeShown(e, nextHidden, types);
       if (Boolean(e.hidden) !== hide) { e.hidden = hide; edgeUpdates.push({ id: e.id, hidden: hide }); }
     });
     hiddenNodes = nextHidden;
@@ -236,6 +315,13 @@
     if (edgeUpdates.length) { edges.update(edgeUpdates); }
     network.redraw();
   }
+
+  function toggleGroup(id) {
+    if (expanded.has(id)) { expanded.delete(id); } else { expanded.add(id); }
+    applyFilters(null);
+    if (!touched) { fit(); }
+  }
+  state.toggleGroup = toggleGroup;
   boxes.forEach(function (b) { b.addEventListener("change", function () { applyFilters(b); }); });
 
   /* ---- search: focus the best match ---- */
@@ -274,6 +360,7 @@
 
   function focusNode(id) {
     var n = byId.get(id);
+    if (folded(id)) { expanded.add(groupsOf.get(id)[0]); }
     if (hiddenNodes.has(id)) {
       boxes.forEach(function (b) {
         if (b.getAttribute("data-filter") === "group" && b.value === n.group) { b.checked = true; }
