@@ -30,7 +30,7 @@ too: its hits score 15 less than the same match typed right, so a whole name rea
 through a slip (80) still names what was meant, and a name the query really matches
 keeps its place.
 
-Ties are ordered by the shorter name, then the id.
+Ties go to the better-connected entity, then the shorter name, then the id (:func:`tie_order`).
 
 A province holds hundreds of thousands of names, too many to score one by one for each
 query, so the index keeps its entries in that tie order and looks the query up instead:
@@ -63,7 +63,7 @@ import weakref
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, repeat
@@ -764,16 +764,26 @@ def _index(store: GraphStore) -> _Index:
         found, signature = fresh()
         if found is not None:
             return found
-        index = _build(list(store.iter_nodes()), signature)
+        nodes = list(store.iter_nodes())
+        index = _build(nodes, signature, store.degrees([n.id for n in nodes]))
         with _cache_lock:
             _cache[store] = index
     return index
 
 
-def _build(nodes: list[Node], signature: tuple[tuple[str, int], ...] | str) -> _Index:
+def tie_order(node: Node, degree: int) -> tuple[int, int, str]:
+    """How hits of equal score are ordered: the better-connected entity first (what a planner
+    most likely means: 中国机械工程学会 before the many firms named 机械), then the shorter
+    name, then the id."""
+    return (-degree, len(node.name), node.id)
+
+
+def _build(
+    nodes: list[Node], signature: tuple[tuple[str, int], ...] | str, degrees: Mapping[str, int]
+) -> _Index:
     """The index of these nodes: entries in the tie order, each kind's keys and texts, and the
     close-spelling candidates of queries of up to ``_READY_WIDTH`` words."""
-    nodes.sort(key=lambda node: (len(node.name), node.id))  # stable: equal keys keep the store's order
+    nodes.sort(key=lambda node: tie_order(node, degrees.get(node.id, 0)))
     entries = [_entry(node) for node in nodes]
     by_kind: dict[NodeKind, list[int]] = {}
     for number, entry in enumerate(entries):

@@ -1014,12 +1014,13 @@ def test_search_tolerates_a_typo(mini: GraphStore) -> None:
 
 def test_search_ranking(mini: GraphStore) -> None:
     chinese = search(mini, "Chinese")
-    # three names start with it (75); ties go to the shorter name
-    assert [(h.node.id, h.score) for h in chinese.results] == [(CIE, 75.0), (CMES, 75.0), (CSEE, 75.0)]
+    # three names start with it (75); ties go to the better connected (CMES and CSEE have three
+    # relationships each, CIE two), then to the shorter name
+    assert [(h.node.id, h.score) for h in chinese.results] == [(CMES, 75.0), (CSEE, 75.0), (CIE, 75.0)]
     wenzhou = search(mini, "Wenzhou")
     assert [(h.node.id, h.score) for h in wenzhou.results[:4]] == [
         ("region:330300", 95.0),
-        ("enterprise:wz-shoes", 75.0),  # "Wenzhou Shoes Co." is shorter
+        ("enterprise:wz-shoes", 75.0),  # as connected as the association, and its name is shorter
         ("organization:wast", 75.0),
         ("agreement:cie-wenzhou", 65.0),  # the name holds it
     ]

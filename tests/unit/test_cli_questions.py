@@ -125,9 +125,10 @@ def test_gaps_lists_all_ten_clusters(data_dir: Path) -> None:
     rows = table_rows(out, "industry")
     assert sorted(r[-1] for r in rows) == sorted(CLUSTERS)
     statuses = [r[1] for r in rows]
-    order = {"uncovered": 0, "thin": 1, "covered": 2}
-    assert statuses == sorted(statuses, key=order.__getitem__)  # the most severe gaps first
-    counts = {s: statuses.count(s) for s in order}
+    severities = [float(r[2]) for r in rows]
+    assert severities == sorted(severities, reverse=True)  # the most severe gaps first
+    assert statuses[0] == "uncovered"
+    counts = {s: statuses.count(s) for s in ("uncovered", "thin", "covered")}
     assert (
         first
         == f"10 industries: {counts['uncovered']} uncovered, {counts['thin']} thin, {counts['covered']} covered"

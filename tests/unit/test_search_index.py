@@ -112,7 +112,10 @@ def plain_search(store: EmbeddedStore, text: str, kinds: tuple[NodeKind, ...], l
             close = search_module._close_spelling(entries[number], query, bound)
             if close is not None:
                 hits.append((close[0], close[1], number))
-    hits.sort(key=lambda h: (-h[0], len(entries[h[2]].node.name), entries[h[2]].node.id))
+    degrees = store.degrees([e.node.id for e in entries])
+    hits.sort(
+        key=lambda h: (-h[0], search_module.tie_order(entries[h[2]].node, degrees[entries[h[2]].node.id]))
+    )
     return [(entries[n].node.id, round(s, 1), m) for s, m, n in hits[:limit]]
 
 
