@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph_service.errors import NotFound
+from graph_service.ontology import RelType
 from graph_service.store import GraphStore
 from queries.explore import neighborhood, paths_between
 from queries.gaps import Scope, coverage_matrix, gap_analysis
@@ -20,6 +21,11 @@ from queries.plans import plan_progress
 from queries.recommend import recommendations
 from queries.search import search
 from queries.serving import industries_served_by, societies_serving
+
+DEMAND = (
+    "the demand layer of the bundled data (production-base titles and leading enterprises, each row cited)"
+)
+EXPERTISE = "the expertise layer of the bundled data (CAST member societies' fields, cited or inferred)"
 
 ELECTRICAL = "industry:wenzhou-5-5:electrical"
 AUTO_PARTS = "industry:wenzhou-5-5:auto-parts"
@@ -438,6 +444,138 @@ QUESTIONS: list[Question] = [
         "hubs fold: at most 60 nodes by default",
         lambda s: neighborhood(s, "CMES", depth=2),
         lambda a: expect(len(a.nodes) <= 60, f"{len(a.nodes)} nodes"),
+    ),
+    Question(
+        "worst-gap",
+        "Which 5+5 industry has the worst gap?",
+        "5+5中哪个产业缺口最严重？",
+        f"{DEMAND}: pumps and valves hold three national titles (中国泵阀之乡 …) and seven named firms, "
+        "and no society serves them",
+        lambda s: _gaps(s),
+        lambda a: expect(a.rows[0].industry.id == PUMPS, f"worst is {a.rows[0].industry.id}"),
+    ),
+    Question(
+        "shoe-capital-where",
+        "Where is the Shoe Capital of China, and for which industry?",
+        "“中国鞋都”在哪里，属于哪个产业？",
+        f"{DEMAND}: 中国鞋都, Wenzhou",
+        lambda s: {
+            (h.relationship.type.value, h.node.id)
+            for h in s.neighbors("program:base-china-shoe-capital", direction="out", limit=None)
+        },
+        lambda a: expect(
+            {("LOCATED_IN", "region:330300"), ("FOCUSES_ON", FOOTWEAR)} <= a, f"got {sorted(a)}"
+        ),
+    ),
+    Question(
+        "electrical-leaders",
+        "Which enterprises lead the electrical industry, and where are they?",
+        "电气产业的龙头企业有哪些，位于何处？",
+        f"{DEMAND}: Chint and Tengen in Yueqing",
+        lambda s: {
+            h.node.id
+            for h in s.neighbors(ELECTRICAL, direction="in", types=[RelType.OPERATES_IN], limit=None)
+        },
+        lambda a: expect(
+            {"enterprise:zhejiang-chint-electrics", "enterprise:zhejiang-tengen-electric"} <= a
+            and len(a) >= 5,
+            f"got {sorted(a)}",
+        ),
+    ),
+    Question(
+        "electrical-titles",
+        "How many national production-base titles does the electrical industry hold?",
+        "电气产业拥有几个国家级产业基地称号？",
+        f"{DEMAND}: 中国电器之都 and the other Yueqing titles",
+        lambda s: gap_row(_gaps(s), ELECTRICAL).demand.production_bases,
+        lambda a: expect(a >= 3, f"{a} titles"),
+    ),
+    Question(
+        "talent-electrical",
+        "Which named expert guides Yueqing's electrical industry?",
+        "哪位专家指导乐清电气产业？",
+        f"{DEMAND}: 严晓浪, invited to guide Yueqing's electrical cluster",
+        lambda s: gap_row(_gaps(s), ELECTRICAL).supply.talents,
+        lambda a: expect(a >= 1, f"{a} talents"),
+    ),
+    Question(
+        "expertise-electrical",
+        "Whose field covers electrical machinery (C38)?",
+        "哪些学会的专业领域涵盖电气机械和器材制造业（C38）？",
+        f"{EXPERTISE}: 中国电工技术学会's charter",
+        lambda s: societies_serving(s, "industry:gbt4754:c38", channels=("expertise",)),
+        lambda a: expect(
+            "society:cast-b-06" in serving_ids(a) and channels_of(a, "society:cast-b-06") == ["expertise"],
+            f"got {serving_ids(a)}",
+        ),
+    ),
+    Question(
+        "expertise-not-service",
+        "Does expertise alone make pumps and valves covered?",
+        "仅凭专业领域能否使泵阀产业算作已覆盖？",
+        f"{EXPERTISE}: expertise says who could serve, not who does",
+        lambda s: gap_row(_gaps(s), PUMPS).status,
+        lambda a: expect(a == "uncovered", f"status {a}"),
+    ),
+    Question(
+        "recommend-pumps-first",
+        "Who is the first to approach for 泵阀?",
+        "泵阀产业首先应对接谁？",
+        f"{ARTICLE}: the CMES agreement; {EXPERTISE}: CMES's published scope covers C34",
+        lambda s: recommendations(s, PUMPS),
+        lambda a: expect(
+            a.results[0].society.id == CMES
+            and [r.kind for r in a.results[0].reasons] == ["expertise", "partner"],
+            f"first {a.results[0].society.id if a.results else None}",
+        ),
+    ),
+    Question(
+        "recommend-electrical-ces",
+        "Whom to approach for 电气 beyond those already serving it?",
+        "电气产业还可对接哪些学会？",
+        f"{EXPERTISE}: 中国电工技术学会 (China Electrotechnical Society), electrical engineering",
+        lambda s: recommendations(s, ELECTRICAL),
+        lambda a: expect(
+            a.results[0].society.id == "society:cast-b-06",
+            f"first {a.results[0].society.id if a.results else None}",
+        ),
+    ),
+    Question(
+        "recommend-reason-zh",
+        "Is the reason to approach CMES for 泵阀 given in Chinese?",
+        "建议对接中国机械工程学会的理由是否有中文？",
+        f"{EXPERTISE}: 通用设备制造业 (C34)",
+        lambda s: recommendations(s, PUMPS).results[0].reasons[0].text_zh,
+        lambda a: expect("通用设备制造业" in a and "泵阀" in a, a),
+    ),
+    Question(
+        "english-name-ces",
+        "What is 中国电工技术学会 called in English?",
+        "中国电工技术学会的英文名是什么？",
+        "the society's English name, cited in the bundled data",
+        lambda s: search(s, "中国电工技术学会").results[0].node.name,
+        lambda a: expect(a == "China Electrotechnical Society", a),
+    ),
+    Question(
+        "search-shoes",
+        "Find footwear by typing 'shoes'",
+        "输入“shoes”查找鞋业",
+        "wenzhou-5+5: 鞋业, with its English aliases",
+        lambda s: search(s, "shoes"),
+        lambda a: expect(
+            FOOTWEAR in [h.node.id for h in a.results[:3]], f"got {[h.node.id for h in a.results[:3]]}"
+        ),
+    ),
+    Question(
+        "cmes-view-group",
+        "Are CAST's members folded into one group in CMES's neighbourhood?",
+        "中国机械工程学会的关系图中，中国科协的会员学会是否折叠为一组？",
+        "cast-societies-2018: every society is a member of CAST",
+        lambda s: neighborhood(s, "CMES", depth=2).groups,
+        lambda a: expect(
+            any(g.hub == "organization:cast" and g.count >= 200 for g in a),
+            f"groups {[(g.hub, g.count) for g in a]}",
+        ),
     ),
     Question(
         "unknown-taxonomy",
