@@ -478,6 +478,12 @@ def industry_page(
     )
 
 
+APPROACH_ROWS = 12
+"""Gaps (uncovered or thin, most severe first) for which the gaps page names whom to approach."""
+APPROACH_SHOWN = 3
+"""Societies named per gap."""
+
+
 @router.get("/gaps", response_class=HTMLResponse)
 def gaps_page(
     request: Request,
@@ -490,6 +496,17 @@ def gaps_page(
     """The gap analysis of a taxonomy: the table, the matrix, the gap map, and a CSV download."""
     analysis = gap_analysis(store, GapScope(taxonomy=taxonomy), thin_below=thin_below)
     matrix = coverage_matrix(store, GapScope(taxonomy=taxonomy))
+    # whom to approach, for the most severe gaps that are not covered yet
+    approach = {
+        r.industry.id: [
+            {
+                "name": pick_name(c.society.name, c.society.name_zh, lang),
+                "href": _entity_href(c.society.id, lang),
+            }
+            for c in recommendations(store, r.industry.id, limit=APPROACH_SHOWN).results
+        ]
+        for r in [r for r in analysis.rows if r.status != "covered"][:APPROACH_ROWS]
+    }
     rows = [
         {
             "name": pick_name(r.industry.name, r.industry.name_zh, lang),
@@ -501,6 +518,8 @@ def gaps_page(
             "enterprises": r.demand.enterprises,
             "parks": r.demand.parks,
             "programs": r.demand.programs,
+            "production_bases": r.demand.production_bases,
+            "approach": approach.get(r.industry.id, []),
             "societies": r.supply.societies,
             "by_channel": [r.supply.by_channel.get(c, 0) for c in CHANNELS],
             "talents": r.supply.talents,
@@ -540,6 +559,10 @@ def gaps_page(
         channel_labels=[channel_label(c, lang) for c in CHANNELS],
         matrix_columns=[support_label(c, lang) for c in matrix.columns],
         matrix_rows=matrix_rows,
+        orphan_agreements=[
+            {"name": pick_name(a.name, a.name_zh, lang), "href": _entity_href(a.id, lang)}
+            for a in analysis.agreements_covering_nothing
+        ],
         csv_href=_url("/api/gaps", **scope_query, format="csv"),
         api_href=_url("/api/gaps", **scope_query),
         api_matrix=_url("/api/coverage", taxonomy=taxonomy),

@@ -389,6 +389,21 @@ PAGE: dict[str, tuple[str, str]] = {
     "enterprises": ("Enterprises", "企业"),
     "parks": ("Parks", "园区"),
     "programs": ("Programs", "项目"),
+    "production_bases": ("National titles", "国家级产业基地称号"),
+    "approach": ("Whom to approach", "建议对接"),
+    "severity_note": (
+        "Most severe first: (1 + demand) ÷ (1 + supply). Demand weighs enterprises 1, parks 2, programs 1, "
+        "national production-base titles 5 and a priority list 5; supply weighs each serving society by its "
+        "strongest channel (direct or agreement 1, program 0.75, talent 0.5) and each talent 0.25.",
+        "按严重程度从高到低：(1 + 需求) ÷ (1 + 供给)。需求中企业计 1、园区计 2、项目计 1、国家级产业基地称号计 5、"
+        "列入重点产业计 5；供给中每个服务学会按其最强渠道计分（直接服务或合作协议 1、项目与平台 0.75、会员人才 0.5），"
+        "每位人才计 0.25。",
+    ),
+    "data_quality": ("Data quality", "数据质量"),
+    "agreements_covering_nothing": (
+        "Agreements tied to no industry yet: they count in no answer until a curator says what they cover.",
+        "尚未对应任何产业的合作协议：在整理者标明其涵盖的产业之前，它们不计入任何结果。",
+    ),
     "full_gaps": ("The full gap analysis", "完整空白分析"),
     "open_overview": ("See the whole graph", "查看全景图"),
     "results_for": ("Results for “{q}”", "“{q}”的搜索结果"),
