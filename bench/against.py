@@ -60,9 +60,18 @@ def questions(
     recommend = importlib.import_module(f"{package}.recommend")
     scope = gaps.Scope(taxonomy="syn") if industries[0].startswith("industry:syn") else gaps.Scope()
     return {
-        "societies": lambda: [serving.societies_serving(store, i).model_dump() for i in industries],
+        # the industry by itself: the one question both revisions answer alike (sub-industries
+        # became the default later)
+        "societies": lambda: [
+            serving.societies_serving(store, i, include_sub_industries=False).model_dump() for i in industries
+        ],
         "societies-page": lambda: [
-            serving.societies_serving(store, i, limit=20).model_dump() for i in industries
+            serving.societies_serving(store, i, include_sub_industries=False, limit=20).model_dump()
+            for i in industries
+        ],
+        "societies-sub": lambda: [
+            serving.societies_serving(store, i, include_sub_industries=True, limit=50).model_dump()
+            for i in industries
         ],
         "industries": lambda: [serving.industries_served_by(store, s).model_dump() for s in societies],
         "gaps": lambda: gaps.gap_analysis(store, scope).model_dump(),
