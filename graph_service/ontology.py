@@ -280,14 +280,21 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
 # ---------------------------------------------------------------------------
 # value types
 
-Name = Annotated[
+
+def _text_rule(value: object) -> object:
+    """:func:`graph_service.text.clean_text` on text as it comes in: before pydantic's own check
+    of a string, which refuses a lone surrogate without saying which character it is."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+Name = Annotated[  # a before-validator given last runs first, then the constrained string's own checks
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME),
-    AfterValidator(clean_text),
+    BeforeValidator(_text_rule),
 ]
 """A name, alias, key or code: no control characters but tab and line feed (:func:`graph_service.text.clean_text`)."""
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(clean_text)
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), BeforeValidator(_text_rule)
 ]
 """Free text (description, evidence, role …), under the same rule as names."""
 
@@ -331,9 +338,11 @@ class Node(_Fact):
     aliases: tuple[Name, ...] = Field(default=(), description="Other names and abbreviations.")
     description: Text = ""
 
-    @field_validator("id")
+    @field_validator("id", mode="before")  # before pydantic's string check, to name a lone surrogate
     @classmethod
-    def _id_matches_kind(cls, value: str) -> str:
+    def _id_matches_kind(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
         value = canonical_id(value)
         try:
             kind = kind_of_id(value)
@@ -516,9 +525,11 @@ class Relationship(_Fact):
     target: str = Field(description="Id of the node it points to.")
     role: Text = Field(default="", description="Free text qualifying the relationship.")
 
-    @field_validator("source", "target")
+    @field_validator("source", "target", mode="before")  # as Node's id
     @classmethod
-    def _valid_id(cls, value: str) -> str:
+    def _valid_id(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
         value = canonical_id(value)
         try:
             kind_of_id(value)

@@ -173,7 +173,7 @@ def _csv(rows: list[dict[str, Any]]) -> bytes | None:
 
 
 @settings(
-    max_examples=120,
+    max_examples=200,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -209,7 +209,7 @@ def test_any_graph_a_load_accepts_exports_cleanly_and_reloads_identically(
                 for e in exc.errors
                 if e.file.startswith("societies")
             ) or any("NUL byte" in e.problem for e in exc.errors), (broken, [str(e) for e in exc.errors])
-        event("refused, a cell broken" if broken else f"refused: {exc.errors[0].problem[:30]}")
+        event(f"refused, {broken!r}" if broken else f"refused: {exc.errors[0].problem[:30]}")
         return
     assert broken is None, f"{broken} was let in"
     event(f"accepted, {store.counts().total_relationships} relationship(s)")
