@@ -284,7 +284,9 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
 def _text_rule(value: object) -> object:
     """:func:`graph_service.text.clean_text` on text as it comes in: before pydantic's own check
     of a string, which refuses a lone surrogate without saying which character it is."""
-    return clean_text(value) if isinstance(value, str) else value
+    if not isinstance(value, str) or value.isprintable():  # the common case, no control or format character
+        return value
+    return clean_text(value)
 
 
 Name = Annotated[  # a before-validator given last runs first, then the constrained string's own checks

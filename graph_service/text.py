@@ -106,7 +106,7 @@ def canonical_id(value: str) -> str:
         folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
     for ch in folded:
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs") or ch in "\ufffe\uffff":
-            kind = _INVISIBLE_KIND.get(unicodedata.category(ch), "a character XML cannot hold")
+            kind = _REFUSED_KIND.get(unicodedata.category(ch), "a noncharacter, which no XML file can hold")
             raise ValueError(
                 f"id {_shown(value)} holds {describe_character(ch)}, {kind}; ids must look as they are, "
                 "so write it without that character"
@@ -128,7 +128,7 @@ def clean_text(value: str) -> str:
     found = _NOT_IN_TEXT.search(value)
     if found is not None:
         ch = found.group()
-        what = "a control character" if unicodedata.category(ch) == "Cc" else "a character XML cannot hold"
+        what = _REFUSED_KIND.get(unicodedata.category(ch), "a noncharacter, which no XML file can hold")
         raise ValueError(
             f"holds {describe_character(ch)}, {what}, at character {found.start() + 1}; "
             "remove it (of the control characters only tab and line break are allowed)"
@@ -144,17 +144,16 @@ def describe_character(ch: str) -> str:
     >>> describe_character("\\x00")
     'U+0000 (NULL)'
     """
-    name = (
-        unicodedata.name(ch, None) or _CONTROL_NAMES.get(ch) or _CATEGORY_NAMES.get(unicodedata.category(ch))
-    )
+    name = unicodedata.name(ch, None) or _CONTROL_NAMES.get(ch)
     return f"U+{ord(ch):04X} ({name})" if name else f"U+{ord(ch):04X}"
 
 
-_INVISIBLE_KIND = {
+_REFUSED_KIND = {
     "Cc": "a control character",
     "Cf": "an invisible formatting character",
-    "Cs": "a lone surrogate",
+    "Cs": "a lone surrogate, which no XML file can hold",
 }
+"""What a refused character is, by its Unicode category (U+FFFE and U+FFFF are the others)."""
 
 _CONTROL_NAMES = {
     "\x00": "NULL",
@@ -168,8 +167,6 @@ _CONTROL_NAMES = {
     "\x85": "NEXT LINE",
 }
 """Names of the controls people meet most; ``unicodedata`` names none of them."""
-
-_CATEGORY_NAMES = {"Cc": "control character", "Cs": "surrogate", "Cn": "not a character"}
 
 
 def _shown(value: str) -> str:
