@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from graph_service.errors import InvalidRequest
-from graph_service.text import canonical_id, clean_text, partial_date
+from graph_service.text import CANONICAL_ASCII, canonical_id, clean_text, partial_date
 
 __all__ = [
     "ALLOWED_PAIRS",
@@ -779,7 +779,7 @@ def ids_of_kind(kind: NodeKind, ids: list[Any]) -> bool:
 
 @cache
 def _id_column_pattern(kind: NodeKind) -> re.Pattern[str]:
-    one = re.escape(ID_PREFIX[kind]) + r":[!-9;-@\[-~][!-@\[-~]{0,199}"  # printable ASCII, no upper case
+    one = re.escape(ID_PREFIX[kind]) + rf":(?!:){CANONICAL_ASCII}{{1,200}}"
     return re.compile(rf"{one}(?:\n{one})*")
 
 

@@ -36,6 +36,7 @@ import unicodedata
 from datetime import date
 
 __all__ = [
+    "CANONICAL_ASCII",
     "DATE_FORMS",
     "canonical_id",
     "clean_text",
@@ -53,9 +54,10 @@ _NOT_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff
 """Characters no name or free text may hold (tab and line feed are allowed; carriage returns are
 made line feeds first)."""
 
-_ID_SAFE = re.compile(r"[!-9;-@\[-~][!-@\[-~]*")
-"""An id key in ASCII that is already canonical: printable, no space, no upper case, not
-starting with ':' (the common case, checked without going through NFKC)."""
+CANONICAL_ASCII = r"[!-@\[-~]"
+"""A character of an id that is canonical as it stands: printable ASCII, no space, no upper case.
+An id key of these alone, not starting with ':', needs no NFKC (the common case, checked fast)."""
+_ID_SAFE = re.compile(rf"(?!:){CANONICAL_ASCII}+")
 
 
 def partial_date(value: str) -> str:
