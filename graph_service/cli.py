@@ -15,6 +15,7 @@ from graph_service.bootstrap import make_store
 from graph_service.errors import Ambiguous, DataError, GraphServiceError, NotFound
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
+from graph_service.text import DATE_FORMS, partial_date
 
 __all__ = ["main"]
 
@@ -279,18 +280,20 @@ def _width(text: str) -> int:
 
 
 def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    import re
-
-    if value is not None and not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value):
-        raise click.BadParameter(f"{value!r} is not a date; write 2021, 2021-09 or 2021-09-30")
-    return value
+    """A date option read by the text rules (full-width digits as ASCII; exit 2 with the reason)."""
+    if value is None:
+        return None
+    try:
+        return partial_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 as_of_option = click.option(
     "--as-of",
     default=None,
     callback=_check_date,
-    help="As the ecosystem stood on a date: 2021, 2021-09 or 2021-09-30.",
+    help=f"As the ecosystem stood on a date: {DATE_FORMS}.",
 )
 format_option = click.option(
     "--format",

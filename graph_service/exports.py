@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -15,10 +16,13 @@ from typing import Any, Literal
 from graph_service.ontology import Node, NodeKind, Relationship
 from graph_service.store import GraphStore
 
-__all__ = ["ExportFormat", "export_graph", "safe_cell", "write_csv"]
+__all__ = ["ExportFormat", "export_graph", "safe_cell", "unmarked_cell", "write_csv"]
 
 ExportFormat = Literal["graphml", "gexf", "json", "csv"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MARK_NEEDED = re.compile(r"'*[=+\-@\t\r]")
+"""Text a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return at
+the start), or that starts with quotes before one of those: the reader takes one quote off it, so
+such text gets one more, and every value comes back as it was."""
 
 
 def safe_cell(value: object) -> str:
@@ -34,8 +38,19 @@ def safe_cell(value: object) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
+    if _MARK_NEEDED.match(text):
         return "'" + text
+    return text
+
+
+def unmarked_cell(text: str) -> str:
+    """A cell read from a CSV file with the text marker :func:`safe_cell` adds taken off again.
+
+    >>> unmarked_cell("'=HYPERLINK(1)"), unmarked_cell("''=1"), unmarked_cell("'quoted'")
+    ('=HYPERLINK(1)', "'=1", "'quoted'")
+    """
+    if text[:1] == "'" and _MARK_NEEDED.match(text, 1):
+        return text[1:]
     return text
 
 
@@ -140,8 +155,9 @@ def _export_dataset(nodes: list[Node], rels: list[Relationship], out: Path) -> l
     path.write_text(write_csv(rel_rows, columns), encoding="utf-8")
     written.append(path)
     manifest = ['name = "export"', 'title = "Exported by innograph"', ""]
-    for key in sources:
-        manifest += [f"[sources.{json.dumps(key)}]", f"title = {json.dumps(key)}", ""]
+    for key in sources:  # a JSON string without \u escapes of non-ASCII is a TOML basic string
+        quoted = json.dumps(key, ensure_ascii=False)
+        manifest += [f"[sources.{quoted}]", f"title = {quoted}", ""]
     (out / "dataset.toml").write_text("\n".join(manifest), encoding="utf-8")
     written.append(out / "dataset.toml")
     return written

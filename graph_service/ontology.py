@@ -18,7 +18,6 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence, Set
-from datetime import date
 from enum import StrEnum
 from functools import cache, lru_cache
 from itertools import repeat
@@ -38,6 +37,7 @@ from pydantic import (
 )
 
 from graph_service.errors import InvalidRequest
+from graph_service.text import CANONICAL_ASCII, canonical_id, clean_text, partial_date
 
 __all__ = [
     "ALLOWED_PAIRS",
@@ -170,7 +170,6 @@ ID_PREFIX: dict[NodeKind, str] = {kind: kind.value.lower() for kind in NodeKind}
 _KIND_BY_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
 
 _ID_RE = re.compile(r"^[a-z]+:[^\s:][^\s]{0,199}\Z")
-_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
 def alive(fact: object, as_of: str | None) -> bool:
@@ -256,9 +255,10 @@ def normalize_name(text: str) -> str:
 def make_id(kind: NodeKind, *key_parts: str) -> str:
     """A stable id from a kind and a natural key (a code, an adcode or a name).
 
-    The key is NFKC-normalised and lower-cased; runs of characters other than
-    letters and digits (in any script) become one hyphen, so the same name always
-    gives the same id.
+    The key is NFKC-normalised and lower-cased, invisible characters (soft hyphens,
+    zero-width spaces and joiners, bidi controls) are dropped, and runs of characters
+    other than letters and digits (in any script) become one hyphen, so every visible
+    spelling of a name gives the same id.
 
     >>> make_id(NodeKind.INDUSTRY, "gbt4754", "C38")
     'industry:gbt4754:c38'
@@ -267,7 +267,8 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
     """
     parts = []
     for part in key_parts:
-        slug = re.sub(r"[\W_]+", "-", normalize_name(part)).strip("-")
+        visible = part if part.isascii() else "".join(ch for ch in part if unicodedata.category(ch) != "Cf")
+        slug = re.sub(r"[\W_]+", "-", normalize_name(visible)).strip("-")
         if not slug:
             raise InvalidRequest(f"cannot make an id for a {kind} from {part!r}")
         parts.append(slug)
@@ -279,23 +280,30 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
 # ---------------------------------------------------------------------------
 # value types
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+
+def _text_rule(value: object) -> object:
+    """:func:`graph_service.text.clean_text` on text as it comes in: before pydantic's own check
+    of a string, which refuses a lone surrogate without saying which character it is."""
+    if not isinstance(value, str) or value.isprintable():  # the common case, no control or format character
+        return value
+    return clean_text(value)
 
 
-def _real_date(value: str) -> str:
-    if len(value) == 10:
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date in the calendar") from None
-    return value
-
-
-PartialDate = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=_DATE_RE.pattern), AfterValidator(_real_date)
+Name = Annotated[  # a before-validator given last runs first, then the constrained string's own checks
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME),
+    BeforeValidator(_text_rule),
 ]
-"""A date as precise as the source is: ``2021``, ``2021-05`` or ``2021-05-31``."""
+"""A name, alias, key or code: no control characters but tab and line feed (:func:`graph_service.text.clean_text`)."""
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), BeforeValidator(_text_rule)
+]
+"""Free text (description, evidence, role …), under the same rule as names."""
+
+
+PartialDate = Annotated[str, AfterValidator(partial_date)]
+"""A date as precise as the source is: ``2021``, ``2021-05`` or ``2021-05-31``, in ASCII digits
+(full-width ones are read as such), in the calendar (see :func:`graph_service.text.partial_date`)."""
 
 
 class Provenance(BaseModel):
@@ -332,9 +340,12 @@ class Node(_Fact):
     aliases: tuple[Name, ...] = Field(default=(), description="Other names and abbreviations.")
     description: Text = ""
 
-    @field_validator("id")
+    @field_validator("id", mode="before")  # before pydantic's string check, to name a lone surrogate
     @classmethod
-    def _id_matches_kind(cls, value: str) -> str:
+    def _id_matches_kind(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = canonical_id(value)
         try:
             kind = kind_of_id(value)
         except InvalidRequest as exc:  # pydantic reports ValueErrors, with the field they belong to
@@ -475,7 +486,7 @@ class Program(Node):
     participants: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="Number of people or bodies taking part, as reported."
     )
-    targets: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    targets: dict[Name, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict,
         description="Numeric targets of a plan, keyed by the program kind they count "
         "(for example {'doctoral_station': 100}).",
@@ -516,9 +527,12 @@ class Relationship(_Fact):
     target: str = Field(description="Id of the node it points to.")
     role: Text = Field(default="", description="Free text qualifying the relationship.")
 
-    @field_validator("source", "target")
+    @field_validator("source", "target", mode="before")  # as Node's id
     @classmethod
-    def _valid_id(cls, value: str) -> str:
+    def _valid_id(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = canonical_id(value)
         try:
             kind_of_id(value)
         except InvalidRequest as exc:
@@ -750,8 +764,10 @@ def column_adapter(kind: NodeKind, name: str) -> TypeAdapter[list[Any]]:
 
 
 def ids_of_kind(kind: NodeKind, ids: list[Any]) -> bool:
-    """Whether every value is an id of this kind as the models' id check accepts it (see
-    :func:`kind_of_id`), checked by one regular expression over all of them joined by line breaks."""
+    """Whether every value is an id of this kind that the models' id check accepts unchanged: in
+    ASCII, already canonical (:func:`graph_service.text.canonical_id`) and well formed (see
+    :func:`kind_of_id`), checked by one regular expression over all of them joined by line breaks.
+    ``False`` says only that some id needs the model's own check, which may accept it changed."""
     try:
         whole = "\n".join(ids)
     except TypeError:
@@ -763,7 +779,7 @@ def ids_of_kind(kind: NodeKind, ids: list[Any]) -> bool:
 
 @cache
 def _id_column_pattern(kind: NodeKind) -> re.Pattern[str]:
-    one = re.escape(ID_PREFIX[kind]) + r":[^\s:][^\s]{0,199}"
+    one = re.escape(ID_PREFIX[kind]) + rf":(?!:){CANONICAL_ASCII}{{1,200}}"
     return re.compile(rf"{one}(?:\n{one})*")
 
 

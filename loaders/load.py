@@ -18,6 +18,7 @@ import difflib
 import itertools
 import json
 import operator
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from graph_service.ontology import (
     normalize_name,
 )
 from graph_service.store import GraphStore, WriteSummary
+from graph_service.text import canonical_id
 from loaders.manifest import FILE_STEMS, RELATIONSHIPS, Manifest, SourceDocument, read_manifest
 from loaders.records import (
     ALIAS_SEPARATOR,
@@ -532,10 +534,11 @@ class _Resolver:
         ids: set[str] = set()
         names: set[str] = set()
         for ref in itertools.filterfalse(self.nodes.__contains__, refs):
-            if _looks_like_id(ref):  # not an id of the dataset's own: ask the store
-                ids.add(ref)
-            else:
+            node_id = _as_id(ref)
+            if node_id is None:
                 names.add(ref)
+            elif node_id not in self.nodes:  # not an id of the dataset's own: ask the store
+                ids.add(node_id)
         if ids:
             self.store_ids = set(self.store.get_nodes(sorted(ids)))
         if names:
@@ -544,10 +547,13 @@ class _Resolver:
     def resolve(self, ref: str, kind: NodeKind | None, allowed: frozenset[NodeKind]) -> str:
         if ref in self.nodes or ref in self.store_ids:  # only well-formed ids are either
             return ref
-        if _looks_like_id(ref):
-            if ref in self.rejected_ids:
-                raise InvalidRequest(f"{ref!r} was rejected at {self.rejected_ids[ref]}")
-            raise InvalidRequest(f"no node has the id {ref!r}{self._hint(ref)}")
+        node_id = _as_id(ref)  # an id in another spelling (Society:CMES, full width) is the same id
+        if node_id is not None:
+            if node_id in self.nodes or node_id in self.store_ids:
+                return node_id
+            if node_id in self.rejected_ids:
+                raise InvalidRequest(f"{ref!r} was rejected at {self.rejected_ids[node_id]}")
+            raise InvalidRequest(f"no node has the id {ref!r}{self._hint(node_id)}")
         key = normalize_name(ref)
         candidates = set(self._name_index()[0].get(key, ()))
         for node_id in self.store_names.get(key, []):
@@ -570,6 +576,11 @@ class _Resolver:
             )
         if key in self.rejected_names:
             raise InvalidRequest(f"{ref!r} names the row rejected at {self.rejected_names[key]}")
+        try:  # an id with an invisible character in it: say which, rather than that no name matches
+            canonical_id(ref)
+        except ValueError as exc:
+            if _ID_FORM.match(ref):
+                raise InvalidRequest(str(exc)) from None
         raise InvalidRequest(f"no node is named {ref!r}{self._hint(ref)}")
 
     def _hint(self, ref: str) -> str:
@@ -578,7 +589,7 @@ class _Resolver:
             return ""  # a file of thousands of misspellings must not take minutes to refuse
         self._hints_given += 1
         store_ids, store_shown = self._store_hint_pool()
-        if _looks_like_id(ref):
+        if _as_id(ref) is not None:
             close = difflib.get_close_matches(ref, [*self.nodes, *store_ids], n=3, cutoff=0.75)
         else:
             shown = {**store_shown, **self._name_index()[1]}
@@ -787,19 +798,25 @@ def _remember_rejected(
         except GraphServiceError:
             node_id = None
     if node_id:
-        rejected_ids.setdefault(str(node_id), where)
+        rejected_ids.setdefault(_as_id(str(node_id)) or str(node_id), where)
     aliases = (cells.get("aliases") or "").split(ALIAS_SEPARATOR)
     for name in (cells.get("name"), cells.get("name_zh"), *aliases):
         if name and name.strip():
             rejected_names.setdefault(normalize_name(name), where)
 
 
-def _looks_like_id(ref: str) -> bool:
+def _as_id(ref: str) -> str | None:
+    """The id a relationship end spells, in its canonical form; ``None`` for a name."""
     try:
-        kind_of_id(ref)
-    except GraphServiceError:
-        return False
-    return True
+        node_id = canonical_id(ref)
+        kind_of_id(node_id)
+    except (ValueError, GraphServiceError):
+        return None
+    return node_id
+
+
+_ID_FORM = re.compile(r"[A-Za-z]+:\S")
+"""What a relationship end that is meant as an id starts with: a kind, a colon, a key."""
 
 
 def _open(path: Path, encoding: str | None, max_file_bytes: int | None) -> tuple[Manifest, dict[str, Table]]:

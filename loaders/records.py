@@ -159,8 +159,9 @@ def node_columns(
     from the checked columns (:func:`assemble_nodes`).
     A node model checks each field on its own (no model validators; a unit test holds it to
     that), so a row whose every cell passes gives the node that validating the row gives. A
-    row with a blank id (its id is derived) or any cell its field refuses is left to
-    :func:`node_from_row`, which says what is wrong with it.
+    row with a blank id (its id is derived), an id the model writes otherwise (an upper-case or
+    full-width spelling) or any cell its field refuses is left to :func:`node_from_row`, which
+    says what is wrong with it or gives the node with its canonical id.
 
     Returns:
         the nodes, the position of each one's row in the table, and the positions of the rows
@@ -182,9 +183,11 @@ def node_columns(
             distinct_ids = set(cells)
             distinct_ids.discard(None)
             ids = cast(list[str], list(distinct_ids))
-            if not ids_of_kind(kind, ids):  # some id is wrong: the model's own check finds which
-                _, wrong = _checked(column_adapter(kind, name), ids)
-                suspects.update(rows_holding(cells, {ids[at] for at in wrong}))
+            if not ids_of_kind(kind, ids):  # some id is wrong or not canonical: the model's own check says
+                checked, wrong = _checked(column_adapter(kind, name), ids)
+                good = [i for at, i in enumerate(ids) if at not in wrong]
+                changed = {i for i, c in zip(good, checked, strict=True) if i != c}  # Society:X → society:x
+                suspects.update(rows_holding(cells, {ids[at] for at in wrong} | changed))
             columns.append(cells)
             continue
         column, refused = _field_column(kind, name, cells)
@@ -369,8 +372,6 @@ def validation_errors(
             message = f"{error['input']!r} is not allowed; {message[0].lower()}{message[1:]}"
         elif error["type"] == "string_too_long":
             message = f"is {len(str(error['input'])):,} characters long; {message[0].lower()}{message[1:]}"
-        elif error["type"] == "string_pattern_mismatch" and column in ("since", "until"):
-            message = f"{error['input']!r} is not a date; write 2021, 2021-05 or 2021-05-31"
         elif error["type"] == "extra_forbidden":
             message = "is not a column of this kind"
         out.append(RowError(file, row_no, column, message))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import DataError, PayloadTooLarge, RowError
+from graph_service.exports import unmarked_cell
 
 __all__ = ["SUPPORTED_SUFFIXES", "Table", "decode_text", "read_table"]
 
@@ -528,8 +529,8 @@ def _header(cells: list[str], name: str) -> list[str]:
 
 def _cell(value: str) -> str | None:
     value = value.strip()
-    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
-        value = value[1:]  # a spreadsheet's text marker, as innograph's own CSV exports write it
+    if value[:1] == "'":
+        value = unmarked_cell(value)  # a spreadsheet's text marker, as innograph's own CSV exports write it
     return value or None
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from graph_service.api.deps import StoreDep
-from graph_service.api.params import AsOf, Kinds, Limit, Offset, Types
+from graph_service.api.params import AsOf, DateParam, Kinds, Limit, Offset, Types
 from queries.analytics import Brokers, Communities, brokers, communities
 from queries.explore import MAX_HOPS, Paths, paths_between
 from queries.gaps import CoverageMatrix, GapAnalysis, Scope, coverage_matrix, gap_analysis, gaps_csv
@@ -51,7 +51,6 @@ SocietyRef = Annotated[
         openapi_examples={"by id": {"value": "society:cmes"}, "by abbreviation": {"value": "CMES"}},
     ),
 ]
-_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
 @router.get("/industries/{industry:path}/societies", tags=["questions"], response_model=SocietiesServing)
@@ -289,8 +288,14 @@ def get_plan_progress(
 @router.get("/changes", tags=["questions"], response_model=Changes)
 def get_changes(
     store: StoreDep,
-    start: Annotated[str, Query(pattern=_DATE, openapi_examples={"2021": {"value": "2021-01"}})],
-    end: Annotated[str, Query(pattern=_DATE, openapi_examples={"2021": {"value": "2021-12"}})],
+    start: Annotated[
+        DateParam,
+        Query(max_length=40, description="From this date.", openapi_examples={"2021": {"value": "2021-01"}}),
+    ],
+    end: Annotated[
+        DateParam,
+        Query(max_length=40, description="Up to this date.", openapi_examples={"2021": {"value": "2021-12"}}),
+    ],
     limit: Annotated[
         int,
         Query(ge=1, le=5000, description="At most this many of each."),
