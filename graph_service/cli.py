@@ -163,34 +163,67 @@ def stats(as_json: bool, backend: str | None, data_dir: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["graphml", "gexf", "json", "csv"]),
+    type=click.Choice(["graphml", "gexf", "json", "nodelink", "cytoscape", "csv", "neo4j-import"]),
     default="graphml",
     show_default=True,
-    help="graphml/gexf open in Gephi; csv writes a re-loadable dataset directory.",
+    help="graphml/gexf open in Gephi; nodelink is networkx's JSON; cytoscape opens in Cytoscape "
+    "and Cytoscape.js; csv writes a re-loadable dataset directory; neo4j-import writes a directory "
+    "for neo4j-admin database import.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help="File to write (a directory for csv). Default: innograph.<format> here.",
+    help="File to write (a directory for csv and neo4j-import). Default: innograph.<format> here.",
+)
+@click.option("--force", is_flag=True, help="Replace a directory that already holds files.")
+@click.option(
+    "--bom/--no-bom",
+    default=True,
+    show_default=True,
+    help="Start csv files with a UTF-8 byte-order mark, so Excel shows Chinese correctly.",
 )
 @backend_options
-def export(fmt: str, output: Path | None, backend: str | None, data_dir: Path | None) -> None:
-    """Export the whole graph for Gephi, scripts or spreadsheets.
+def export(
+    fmt: str, output: Path | None, force: bool, bom: bool, backend: str | None, data_dir: Path | None
+) -> None:
+    """Export the whole graph for Gephi, Neo4j, Cytoscape, networkx, scripts or spreadsheets.
+
+    The export is written under a temporary name and renamed when complete: a failed one
+    leaves nothing behind. A directory that already holds files is replaced only with --force.
 
     \b
     Examples:
-      innograph export --format graphml -o wenzhou.graphml   # open in Gephi
-      innograph export --format csv -o wenzhou-csv/          # spreadsheets; loads back
+      innograph export --format gexf -o wenzhou.gexf            # Gephi: File > Open
+      innograph export --format neo4j-import -o wz-neo4j/       # then the command in wz-neo4j/README.md
+      innograph export --format cytoscape -o wenzhou.cyjs       # Cytoscape: Import > Network from File
+      innograph export --format nodelink -o wenzhou.json        # networkx.node_link_graph(json.load(f))
+      innograph export --format csv -o wenzhou-csv/             # spreadsheets; loads back
     """
-    from graph_service.exports import export_graph
+    from graph_service.interop import DIRECTORY_FORMATS, ExportTargetError, export_whole
 
-    out = output or Path("innograph-csv" if fmt == "csv" else f"innograph.{fmt}")
-    with open_store(backend, data_dir) as store:
-        files = export_graph(store, fmt, out)  # type: ignore[arg-type]
-    for file in files:
-        click.echo(f"wrote {file}")
+    default_names = {"nodelink": "innograph-nodelink.json", "cytoscape": "innograph.cyjs"}
+    out = output or Path(
+        f"innograph-{fmt}" if fmt in DIRECTORY_FORMATS else default_names.get(fmt, f"innograph.{fmt}")
+    )
+    try:
+        with open_store(backend, data_dir) as store:
+            files = export_whole(store, fmt, out, force=force, bom=bom)  # type: ignore[arg-type]
+    except ExportTargetError as exc:
+        raise UnusableOutput(exc.message) from None
+    if fmt in DIRECTORY_FORMATS:
+        click.echo(f"wrote {len(files)} file(s) to {out}")
+        if fmt == "neo4j-import":
+            click.echo(f"import them with the command in {out / 'README.md'}")
+    else:
+        click.echo(f"wrote {out}")
+
+
+class UnusableOutput(click.ClickException):
+    """An output path that cannot be used; exits 2 like any other bad argument."""
+
+    exit_code = 2
 
 
 @cli.command()
