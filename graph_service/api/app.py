@@ -135,6 +135,8 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
     """Describe the error body the app really sends (not FastAPI's default ``detail`` shape)."""
     from fastapi.openapi.utils import get_openapi
 
+    from graph_service.api.openapi import declare_error_responses
+
     def openapi() -> dict[str, object]:
         if app.openapi_schema:
             return app.openapi_schema
@@ -153,20 +155,7 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
             components[defs_name] = defs
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
-        ref = {"$ref": "#/components/schemas/ErrorResponse"}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                for code, response in operation.get("responses", {}).items():
-                    if code.startswith(("4", "5")):
-                        response["content"] = {"application/json": {"schema": ref}}
-                responses = operation.setdefault("responses", {})
-                responses.setdefault(
-                    "422",
-                    {
-                        "description": "Invalid request: the message says what to change.",
-                        "content": {"application/json": {"schema": ref}},
-                    },
-                )
+        declare_error_responses(schema, "#/components/schemas/ErrorResponse")
         app.openapi_schema = schema
         return schema
 

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, status_code_conformance
 
 from graph_service.api.app import create_app
 from graph_service.embedded import EmbeddedStore
@@ -110,7 +110,7 @@ def _check(case: schemathesis.Case, backend: str, **call: Any) -> None:
         SENT[(backend, route, 500)] += 1
         raise
     SENT[(backend, route, response.status_code)] += 1
-    case.validate_response(response, checks=[not_a_server_error], headers=headers, transport_kwargs=call)
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance], headers=headers, transport_kwargs=call)
     assert response.status_code < 500, response.text
     if case.path == "/api/health" and response.status_code == 200:
         assert response.json()["nodes"] == NODES, "the fuzzed app must serve the loaded graph"
