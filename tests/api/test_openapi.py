@@ -3,6 +3,7 @@ answers with the error body it sends, and each declared 404 and 422 really happe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,3 +148,16 @@ def test_an_upload_without_the_key_answers_the_declared_401(client: TestClient) 
     response = client.post("/api/datasets", files={"file": ("city.zip", b"PK", "application/zip")})
     assert response.status_code == 401
     assert ErrorResponse.model_validate(response.json()).error.type == "Unauthorized"
+
+
+def test_only_redoc_lets_a_blob_worker_run_and_its_script_fetches_nothing_outside(client: TestClient) -> None:
+    redoc = client.get("/redoc")
+    policy = redoc.headers["content-security-policy"]
+    assert "worker-src 'self' blob:" in policy
+    assert policy.count("script-src") == 1 and "'nonce-" in policy
+    for other in ("/docs", "/", "/gaps"):
+        assert "blob:" not in client.get(other).headers["content-security-policy"], other
+    (script,) = re.findall(r'<script src="([^"]+)"', redoc.text)
+    bundle = client.get(script)
+    assert bundle.status_code == 200 and len(bundle.content) > 500_000
+    assert "cdn.redoc.ly" not in bundle.text
