@@ -282,13 +282,33 @@ OutputFormat = click.Choice(["table", "json", "csv"])
 def emit(rows: Sequence[Sequence[object]], header: list[str], fmt: str, payload: Any) -> None:
     """Print a result: an aligned table, the full JSON result, or CSV for spreadsheets."""
     if fmt == "json":
-        click.echo(payload.model_dump_json(indent=2))
+        deliver(payload.model_dump_json(indent=2) + "\n")
     elif fmt == "csv":
         from graph_service.exports import write_csv
 
-        click.echo(write_csv(rows, header).removeprefix("\ufeff"), nl=False)
+        deliver(write_csv(rows, header))
     else:
-        click.echo(_table(rows, header))
+        deliver(_table(rows, header) + "\n")
+
+
+def deliver(text: str) -> None:
+    """Print a result, or write it to the ``-o`` file. Text starting with a byte-order mark (CSV)
+    keeps it in a file, for Excel, unless ``--no-bom``; printed, it never has one."""
+    meta = click.get_current_context().meta
+    output: Path | None = meta.get("innograph.output")
+    if output is None:
+        click.echo(text.removeprefix("\ufeff"), nl=False)
+        return
+    if not meta.get("innograph.bom", True):
+        text = text.removeprefix("\ufeff")
+    partial = output.with_name(f".partial-{output.name}")
+    try:
+        partial.write_text(text, encoding="utf-8", newline="")
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UnusableOutput(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
 
 
 def _table(rows: Sequence[Sequence[object]], header: list[str]) -> str:
@@ -325,7 +345,7 @@ as_of_option = click.option(
     callback=_check_date,
     help="As the ecosystem stood on a date: 2021, 2021-09 or 2021-09-30.",
 )
-format_option = click.option(
+_format_choice = click.option(
     "--format",
     "fmt",
     type=OutputFormat,
@@ -333,6 +353,37 @@ format_option = click.option(
     show_default=True,
     help="table for people, json or csv for scripts.",
 )
+
+
+def _keep(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return callback
+
+
+def format_option(func: F) -> F:
+    """``--format``, and ``-o``/``--bom`` to write the result to a file (read by :func:`deliver`)."""
+    func = click.option(
+        "--bom/--no-bom",
+        default=True,
+        show_default=True,
+        expose_value=False,
+        callback=_keep("innograph.bom"),
+        help="Start a csv file written with -o with a UTF-8 byte-order mark, so Excel shows Chinese "
+        "correctly. Printed output never has one.",
+    )(func)
+    func = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        expose_value=False,
+        callback=_keep("innograph.output"),
+        help="Write the result to this file instead of printing it.",
+    )(func)
+    return _format_choice(func)
 
 
 @cli.command()
@@ -414,7 +465,7 @@ def gaps(
     \b
     Examples:
       innograph gaps --taxonomy wenzhou-5+5
-      innograph gaps --taxonomy gbt4754 --level division --format csv > gaps.csv
+      innograph gaps --taxonomy gbt4754 --level division --format csv -o gaps.csv   # opens in Excel
     """
     from queries.gaps import Scope, gap_analysis, gaps_csv
 
@@ -424,7 +475,7 @@ def gaps(
     with open_store(backend, data_dir) as store:
         result = gap_analysis(store, scope, thin_below=thin_below, as_of=as_of)
     if fmt == "csv":
-        click.echo(gaps_csv(result).removeprefix("\ufeff"), nl=False)
+        deliver(gaps_csv(result))
         return
     rows = [
         [

@@ -274,6 +274,34 @@ def test_csv_export_carries_a_bom_unless_asked_not_to(wenzhou: Path, tmp_path: P
     assert "中国机械工程学会" in plain.decode("utf-8")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [("gaps", "--taxonomy", "wenzhou-5+5"), ("societies", "电气"), ("recommend", "泵阀", "--lang", "zh")],
+)
+def test_a_question_written_to_a_csv_file_opens_in_excel_and_printed_stays_plain(
+    wenzhou: Path, tmp_path: Path, question: tuple[str, ...]
+) -> None:
+    printed = innograph(*question, "--format", "csv", data_dir=wenzhou, cwd=tmp_path).stdout
+    assert not printed.startswith("\ufeff")
+    innograph(*question, "--format", "csv", "-o", "answer.csv", data_dir=wenzhou, cwd=tmp_path)
+    written = (tmp_path / "answer.csv").read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf"), "Excel reads UTF-8 only after a byte-order mark"
+    assert written.decode("utf-8-sig").replace("\r\n", "\n") == printed  # stdout is read as text
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in printed), "the answer holds Chinese names"
+    innograph(*question, "--format", "csv", "--no-bom", "-o", "plain.csv", data_dir=wenzhou, cwd=tmp_path)
+    assert (tmp_path / "plain.csv").read_text(encoding="utf-8") == printed
+
+
+def test_a_question_written_where_it_cannot_be_names_the_path(wenzhou: Path, tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "answer.csv"
+    result = innograph(
+        "societies", "电气", "--format", "csv", "-o", out, data_dir=wenzhou, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"Error: cannot write {out}: No such file or directory"
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- bad output paths: refused, named, and never half-written --------------------------------------
 
 
