@@ -168,13 +168,13 @@ def write_neo4j_import(nodes: Sequence[Node], rels: Sequence[Relationship], out:
 
 def neo4j_import_command(node_files: Sequence[str], rel_files: Sequence[str], database: str = "neo4j") -> str:
     """The ``neo4j-admin`` command that imports the files (named relative to its directory)."""
+    # The database comes first: after --relationships, a word would be read as one more file.
     lines = [
-        "neo4j-admin database import full",
+        f"neo4j-admin database import full {database}",
         f"--array-delimiter='{NEO4J_ARRAY_DELIMITER}'",
         "--multiline-fields=true",
         *(f"--nodes={f}" for f in node_files),
         *(f"--relationships={f}" for f in rel_files),
-        database,
     ]
     return " \\\n  ".join(lines)
 
