@@ -10,6 +10,7 @@ when complete, so an interrupted or failed export leaves nothing half-written be
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -241,10 +242,12 @@ def _move_into_place(partial: Path, out: Path, *, directory: bool, token: str) -
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink(missing_ok=True)
+    """Remove a file or directory if it is there; a failure here must not hide the first one."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _neo4j_type(annotation: Any) -> str:
