@@ -164,34 +164,67 @@ def stats(as_json: bool, backend: str | None, data_dir: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["graphml", "gexf", "json", "csv"]),
+    type=click.Choice(["graphml", "gexf", "json", "nodelink", "cytoscape", "csv", "neo4j-import"]),
     default="graphml",
     show_default=True,
-    help="graphml/gexf open in Gephi; csv writes a re-loadable dataset directory.",
+    help="graphml/gexf open in Gephi; nodelink is networkx's JSON; cytoscape opens in Cytoscape "
+    "and Cytoscape.js; csv writes a re-loadable dataset directory; neo4j-import writes a directory "
+    "for neo4j-admin database import.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help="File to write (a directory for csv). Default: innograph.<format> here.",
+    help="File to write (a directory for csv and neo4j-import). Default: innograph.<format> here.",
+)
+@click.option("--force", is_flag=True, help="Replace a directory that already holds files.")
+@click.option(
+    "--bom/--no-bom",
+    default=True,
+    show_default=True,
+    help="Start csv files with a UTF-8 byte-order mark, so Excel shows Chinese correctly.",
 )
 @backend_options
-def export(fmt: str, output: Path | None, backend: str | None, data_dir: Path | None) -> None:
-    """Export the whole graph for Gephi, scripts or spreadsheets.
+def export(
+    fmt: str, output: Path | None, force: bool, bom: bool, backend: str | None, data_dir: Path | None
+) -> None:
+    """Export the whole graph for Gephi, Neo4j, Cytoscape, networkx, scripts or spreadsheets.
+
+    The export is written under a temporary name and renamed when complete: a failed one
+    leaves nothing behind. A directory that already holds files is replaced only with --force.
 
     \b
     Examples:
-      innograph export --format graphml -o wenzhou.graphml   # open in Gephi
-      innograph export --format csv -o wenzhou-csv/          # spreadsheets; loads back
+      innograph export --format gexf -o wenzhou.gexf            # Gephi: File > Open
+      innograph export --format neo4j-import -o wz-neo4j/       # then the command in wz-neo4j/README.md
+      innograph export --format cytoscape -o wenzhou.cyjs       # Cytoscape: Import > Network from File
+      innograph export --format nodelink -o wenzhou.json        # networkx.node_link_graph(json.load(f))
+      innograph export --format csv -o wenzhou-csv/             # spreadsheets; loads back
     """
-    from graph_service.exports import export_graph
+    from graph_service.interop import DIRECTORY_FORMATS, ExportTargetError, export_whole
 
-    out = output or Path("innograph-csv" if fmt == "csv" else f"innograph.{fmt}")
-    with open_store(backend, data_dir) as store:
-        files = export_graph(store, fmt, out)  # type: ignore[arg-type]
-    for file in files:
-        click.echo(f"wrote {file}")
+    default_names = {"nodelink": "innograph-nodelink.json", "cytoscape": "innograph.cyjs"}
+    out = output or Path(
+        f"innograph-{fmt}" if fmt in DIRECTORY_FORMATS else default_names.get(fmt, f"innograph.{fmt}")
+    )
+    try:
+        with open_store(backend, data_dir) as store:
+            files = export_whole(store, fmt, out, force=force, bom=bom)  # type: ignore[arg-type]
+    except ExportTargetError as exc:
+        raise UnusableOutput(exc.message) from None
+    if fmt in DIRECTORY_FORMATS:
+        click.echo(f"wrote {len(files)} file(s) to {out}")
+        if fmt == "neo4j-import":
+            click.echo(f"import them with the command in {out / 'README.md'}")
+    else:
+        click.echo(f"wrote {out}")
+
+
+class UnusableOutput(click.ClickException):
+    """An output path that cannot be used; exits 2 like any other bad argument."""
+
+    exit_code = 2
 
 
 @cli.command()
@@ -250,13 +283,33 @@ OutputFormat = click.Choice(["table", "json", "csv"])
 def emit(rows: Sequence[Sequence[object]], header: list[str], fmt: str, payload: Any) -> None:
     """Print a result: an aligned table, the full JSON result, or CSV for spreadsheets."""
     if fmt == "json":
-        click.echo(payload.model_dump_json(indent=2))
+        deliver(payload.model_dump_json(indent=2) + "\n")
     elif fmt == "csv":
         from graph_service.exports import write_csv
 
-        click.echo(write_csv(rows, header).removeprefix("\ufeff"), nl=False)
+        deliver(write_csv(rows, header))
     else:
-        click.echo(_table(rows, header))
+        deliver(_table(rows, header) + "\n")
+
+
+def deliver(text: str) -> None:
+    """Print a result, or write it to the ``-o`` file. Text starting with a byte-order mark (CSV)
+    keeps it in a file, for Excel, unless ``--no-bom``; printed, it never has one."""
+    meta = click.get_current_context().meta
+    output: Path | None = meta.get("innograph.output")
+    if output is None:
+        click.echo(text.removeprefix("\ufeff"), nl=False)
+        return
+    if not meta.get("innograph.bom", True):
+        text = text.removeprefix("\ufeff")
+    partial = output.with_name(f".partial-{output.name}")
+    try:
+        partial.write_text(text, encoding="utf-8", newline="")
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UnusableOutput(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
 
 
 def _table(rows: Sequence[Sequence[object]], header: list[str]) -> str:
@@ -295,7 +348,7 @@ as_of_option = click.option(
     callback=_check_date,
     help=f"As the ecosystem stood on a date: {DATE_FORMS}.",
 )
-format_option = click.option(
+_format_choice = click.option(
     "--format",
     "fmt",
     type=OutputFormat,
@@ -303,6 +356,37 @@ format_option = click.option(
     show_default=True,
     help="table for people, json or csv for scripts.",
 )
+
+
+def _keep(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return callback
+
+
+def format_option(func: F) -> F:
+    """``--format``, and ``-o``/``--bom`` to write the result to a file (read by :func:`deliver`)."""
+    func = click.option(
+        "--bom/--no-bom",
+        default=True,
+        show_default=True,
+        expose_value=False,
+        callback=_keep("innograph.bom"),
+        help="Start a csv file written with -o with a UTF-8 byte-order mark, so Excel shows Chinese "
+        "correctly. Printed output never has one.",
+    )(func)
+    func = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        expose_value=False,
+        callback=_keep("innograph.output"),
+        help="Write the result to this file instead of printing it.",
+    )(func)
+    return _format_choice(func)
 
 
 @cli.command()
@@ -384,7 +468,7 @@ def gaps(
     \b
     Examples:
       innograph gaps --taxonomy wenzhou-5+5
-      innograph gaps --taxonomy gbt4754 --level division --format csv > gaps.csv
+      innograph gaps --taxonomy gbt4754 --level division --format csv -o gaps.csv   # opens in Excel
     """
     from queries.gaps import Scope, gap_analysis, gaps_csv
 
@@ -394,7 +478,7 @@ def gaps(
     with open_store(backend, data_dir) as store:
         result = gap_analysis(store, scope, thin_below=thin_below, as_of=as_of)
     if fmt == "csv":
-        click.echo(gaps_csv(result).removeprefix("\ufeff"), nl=False)
+        deliver(gaps_csv(result))
         return
     rows = [
         [

@@ -121,8 +121,21 @@ def _export_networkx(nodes: list[Node], rels: list[Relationship], fmt: ExportFor
     if fmt == "graphml":
         nx.write_graphml(graph, out, encoding="utf-8")
     else:
-        nx.write_gexf(graph, out, encoding="utf-8")
+        _write_gexf(graph, out)
     return out
+
+
+def _write_gexf(graph: Any, out: Path) -> None:
+    """networkx's GEXF, made valid against the GEXF 1.2 schema that strict readers check."""
+    from networkx.readwrite.gexf import GEXFWriter
+
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer.add_graph(graph)
+    # networkx always writes <graph name="…">, an attribute the schema does not allow there.
+    for element in writer.xml.iter("graph"):
+        element.attrib.pop("name", None)
+    with open(out, "wb") as fh:
+        writer.write(fh)
 
 
 def _export_dataset(nodes: list[Node], rels: list[Relationship], out: Path) -> list[Path]:

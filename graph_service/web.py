@@ -142,7 +142,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers["Content-Security-Policy"] = content_security_policy(nonce)
+                    if "content-security-policy" not in headers:  # a page may widen it (/redoc)
+                        headers["Content-Security-Policy"] = content_security_policy(nonce)
                     headers["X-Frame-Options"] = "SAMEORIGIN"
                     headers["Referrer-Policy"] = "same-origin"
             await send(message)

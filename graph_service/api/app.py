@@ -145,6 +145,8 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
     """Describe the error body the app really sends (not FastAPI's default ``detail`` shape)."""
     from fastapi.openapi.utils import get_openapi
 
+    from graph_service.api.openapi import declare_error_responses
+
     def openapi() -> dict[str, object]:
         if app.openapi_schema:
             return app.openapi_schema
@@ -163,20 +165,7 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
             components[defs_name] = defs
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
-        ref = {"$ref": "#/components/schemas/ErrorResponse"}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                for code, response in operation.get("responses", {}).items():
-                    if code.startswith(("4", "5")):
-                        response["content"] = {"application/json": {"schema": ref}}
-                responses = operation.setdefault("responses", {})
-                responses.setdefault(
-                    "422",
-                    {
-                        "description": "Invalid request: the message says what to change.",
-                        "content": {"application/json": {"schema": ref}},
-                    },
-                )
+        declare_error_responses(schema, "#/components/schemas/ErrorResponse")
         app.openapi_schema = schema
         return schema
 
@@ -235,13 +224,16 @@ def _offline_docs(app: FastAPI) -> None:
     """``/docs`` and ``/redoc`` served with their scripts from this server: intranets have no CDN."""
     from importlib.resources import files
 
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
+    from graph_service.api.redoc import mount_redoc
+
     static = Path(str(files("fastapi_offline") / "static"))
-    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
     favicon = "/docs-static/favicon.png" if (static / "favicon.png").exists() else "/static/favicon.svg"
+    mount_redoc(app, favicon)  # before the mount, which would answer for its script's address
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
 
     def with_nonce(request: Request, html: str) -> HTMLResponse:
         nonce = getattr(request.state, "csp_nonce", "")
@@ -255,17 +247,6 @@ def _offline_docs(app: FastAPI) -> None:
             swagger_js_url="/docs-static/swagger-ui-bundle.js",
             swagger_css_url="/docs-static/swagger-ui.css",
             swagger_favicon_url=favicon,
-        )
-        return with_nonce(request, bytes(page.body).decode())
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        page = get_redoc_html(
-            openapi_url="/openapi.json",
-            title="innograph API",
-            redoc_js_url="/docs-static/redoc.standalone.js",
-            redoc_favicon_url=favicon,
-            with_google_fonts=False,
         )
         return with_nonce(request, bytes(page.body).decode())
 

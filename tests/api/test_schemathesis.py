@@ -1,5 +1,7 @@
 """Property-based fuzzing of every route against the app's own OpenAPI schema: no input may give a 5xx.
 
+Every status a route answers must be one the schema declares for it.
+
 The app serves the bundled Wenzhou dataset (the one the schema's examples name, so the
 example phase reaches real answers), from an embedded store and from a real Neo4j. It opens
 its store from its settings, as a deployed server does: the fuzzer ends the app's
@@ -32,7 +34,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, status_code_conformance
 
 from graph_service.api.app import create_app
 from graph_service.embedded import EmbeddedStore
@@ -110,7 +112,9 @@ def _check(case: schemathesis.Case, backend: str, **call: Any) -> None:
         SENT[(backend, route, 500)] += 1
         raise
     SENT[(backend, route, response.status_code)] += 1
-    case.validate_response(response, checks=[not_a_server_error], headers=headers, transport_kwargs=call)
+    case.validate_response(
+        response, checks=[not_a_server_error, status_code_conformance], headers=headers, transport_kwargs=call
+    )
     assert response.status_code < 500, response.text
     if case.path == "/api/health" and response.status_code == 200:
         assert response.json()["nodes"] == NODES, "the fuzzed app must serve the loaded graph"
