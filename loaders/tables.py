@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import repeat
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from graph_service.errors import DataError, PayloadTooLarge, RowError
 
-__all__ = ["SUPPORTED_SUFFIXES", "Table", "decode_text", "read_table"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "ReadBudget",
+    "Table",
+    "Workbook",
+    "decode_text",
+    "read_table",
+    "reading_budget",
+]
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 MAX_CELL = 100_000
@@ -142,10 +155,13 @@ def read_table(
         )
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        budget().check_time(name)
         return _read_csv(path.read_bytes(), name, encoding)
     if suffix == ".xlsx":
-        return _read_xlsx(path, name, sheet)
+        with Workbook(path, name) as book:
+            return book.table(sheet)
     if suffix == ".json":
+        budget().check_time(name)
         return _read_json(path.read_bytes(), name)
     raise DataError(
         [RowError(name, None, None, f"unsupported file type {suffix!r}; use .csv, .xlsx or .json")]
@@ -341,20 +357,109 @@ def _csv_problem(exc: csv.Error) -> str:
     return problem
 
 
-def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
-    from openpyxl import load_workbook  # heavy; only for workbooks
+class ReadBudget:
+    """What one load may spend reading its files: workbook cells (rows count as cells) and time.
 
+    A workbook is read by the cells it really holds, never by the size its ``<dimension>``
+    claims; each cell read is paid for here, so a sheet of a million empty rows or cells is
+    refused as soon as it has cost its budget, wherever the workbook sits (an upload, inside a
+    zipped dataset, in a directory).
+    """
+
+    def __init__(self, cells: int | None = None, seconds: float | None = None) -> None:
+        self.cells = cells
+        self.seconds = seconds
+        self.spent = 0
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def spend(self, cells: int, name: str) -> None:
+        """Pay for ``cells`` cells of ``name``; refuse the load once the budget is gone."""
+        self.spent += cells
+        if self.cells is not None and self.spent > self.cells:
+            raise PayloadTooLarge(
+                f"{name}: the upload holds more than {self.cells:,} workbook cells (empty ones and rows "
+                "included), the limit of INNOGRAPH_MAX_CELLS; delete unused rows and columns, or split it"
+            )
+        if self.spent & 0x3FFF == 0 or cells > 0x3FFF:
+            self.check_time(name)
+
+    def check_time(self, name: str) -> None:
+        """Refuse the load once it has run past its time limit."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise PayloadTooLarge(
+                f"{name}: the load took longer than its limit of {self.seconds:g} s "
+                "(INNOGRAPH_LOAD_TIMEOUT) and was cancelled; nothing was written. Split the data "
+                "into smaller uploads, or load it with `innograph load`"
+            )
+
+
+_BUDGET: ContextVar[ReadBudget | None] = ContextVar("innograph_read_budget", default=None)
+
+
+def budget() -> ReadBudget:
+    """The budget of the load running in this context (unlimited outside :func:`reading_budget`)."""
+    return _BUDGET.get() or ReadBudget()
+
+
+@contextmanager
+def reading_budget(limits: ReadBudget) -> Iterator[ReadBudget]:
+    """Read every file inside the block under one budget."""
+    token = _BUDGET.set(limits)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise DataError(
-            [RowError(name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
-        ) from None
-    try:
+        yield limits
+    finally:
+        _BUDGET.reset(token)
+
+
+class Workbook:
+    """An ``.xlsx`` workbook opened once: its archive checked, then each sheet read by its real cells.
+
+    Raises (on opening):
+        DataError: not a workbook, or a damaged one.
+        PayloadTooLarge: a workbook whose parts expand like a bomb or past their limits.
+    """
+
+    def __init__(self, path: Path, name: str | None = None, *, max_bytes: int | None = None) -> None:
+        from openpyxl import load_workbook  # heavy; only for workbooks
+
+        from loaders.archive import check_workbook
+
+        self.name = name or path.name
+        check_workbook(path, name=self.name, **({"max_bytes": max_bytes} if max_bytes else {}))
+        budget().check_time(self.name)
+        try:
+            self._book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise DataError(
+                [RowError(self.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
+            ) from None
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the workbook's file."""
+        self._book.close()
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """The sheet names, in order."""
+        return list(self._book.sheetnames)
+
+    def table(self, sheet: str | None = None) -> Table:
+        """One sheet (default: the first) as a table; blank rows skipped, row numbers as the sheet's."""
+        book = self._book
         if sheet is not None and sheet not in book.sheetnames:
-            raise DataError([RowError(name, None, None, f"has no sheet {sheet!r}")])
+            raise DataError([RowError(self.name, None, None, f"has no sheet {sheet!r}")])
+        if not book.sheetnames:
+            raise DataError([RowError(self.name, None, None, "holds no sheets")])
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        shown = f"{name}[{ws.title}]" if sheet else name
+        shown = f"{self.name}[{ws.title}]" if sheet else self.name
         if ws.sheet_state != "visible":  # data nobody reviewing the workbook can see is not loaded
             raise DataError(
                 [
@@ -363,73 +468,99 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
                     )
                 ]
             )
-        formulas = load_workbook(path, read_only=True, data_only=False)
-        values = ws.iter_rows(values_only=True)
-        texts = formulas[ws.title].iter_rows(values_only=True)
         try:
-            return _rows_to_table(shown, _saved_results(shown, values, texts))
-        finally:  # close the row readers first: each holds the file open until it ends
-            values.close()
-            texts.close()
-            formulas.close()
-    finally:
-        book.close()
+            return _cells_to_table(shown, self._rows(ws, shown))
+        except DataError:
+            raise
+        except PayloadTooLarge:
+            raise
+        except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many kinds
+            raise DataError(
+                [RowError(shown, None, None, f"not a readable XLSX sheet ({type(exc).__name__})")]
+            ) from None
+
+    def _rows(self, ws: Any, shown: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """The sheet's rows as its XML holds them (number, cells), each paid for in the budget.
+
+        The cells come straight from the sheet's parser, not from ``iter_rows``: openpyxl's
+        read-only sheet walks the range its ``<dimension>`` claims (a 5 kB sheet can claim
+        A1:XFD1048576) and drops rows past a dimension that claims too little.
+        """
+        limits = budget()
+        book = self._book
+        with book._archive.open(ws._worksheet_path) as source:
+            parser = _cell_reader()(
+                source,
+                book.shared_strings,
+                data_only=True,
+                epoch=book.epoch,
+                date_formats=book._date_formats,
+                timedelta_formats=book._timedelta_formats,
+            )
+            for number, cells in parser.parse():
+                limits.spend(len(cells) + 1, shown)
+                yield number, cells
 
 
-def _saved_results(
-    name: str, values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[Any, ...]]
-) -> Iterator[tuple[Any, ...]]:
-    """A formula's saved result is read as its value; a formula never calculated is refused, not read as blank."""
-    for row_no, (row, texts) in enumerate(zip(values, formulas, strict=False), start=1):
-        for position, (value, text) in enumerate(zip(row, texts, strict=False), start=1):
-            if value is None and isinstance(text, str) and text.startswith("="):
+@functools.cache
+def _cell_reader() -> Any:
+    """openpyxl's sheet parser, reading a formula's saved result and marking a formula never calculated."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class CellReader(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["data_type"] = "f"
+            return cell
+
+    return CellReader
+
+
+def _cells_to_table(name: str, rows: Iterator[tuple[int, list[dict[str, Any]]]]) -> Table:
+    """A table from a sheet's rows: the header is row 1; a formula never calculated is refused."""
+    table = Table(name=name, columns=[])
+    width = 0
+    for row_no, cells in rows:
+        for cell in cells:
+            if cell["data_type"] == "f" and cell["value"] is None:
                 raise DataError(
                     [
                         RowError(
                             name,
                             row_no,
                             None,
-                            f"cell {position} holds a formula with no saved result; open and save the "
+                            f"cell {cell['column']} holds a formula with no saved result; open and save the "
                             "workbook in a spreadsheet program, or paste the values",
                         )
                     ]
                 )
-        yield row
-
-
-def sheet_names(path: Path) -> list[str]:
-    """The sheet names of a workbook, in order."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise DataError(
-            [RowError(path.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
-        ) from None
-    try:
-        return list(book.sheetnames)
-    finally:
-        book.close()
-
-
-def _rows_to_table(name: str, rows: Iterator[tuple[Any, ...]]) -> Table:
-    table = Table(name=name, columns=[])
-    for row_no, values in enumerate(rows, start=1):
         if row_no == 1:
-            table.columns = _header(["" if v is None else str(v) for v in values], name)
+            header = [""] * (max((c["column"] for c in cells), default=0))
+            for cell in cells:
+                header[cell["column"] - 1] = "" if cell["value"] is None else str(cell["value"])
+            table.columns = _header(header, name)
+            width = len(table.columns)
             continue
-        cells = ["" if v is None else _excel_text(v) for v in values]
-        cells += [""] * (len(table.columns) - len(cells))
-        if not any(c.strip() for c in cells):
-            continue
-        extra = [c for c in cells[len(table.columns) :] if c.strip()]
+        texts = [""] * width
+        extra = 0
+        for cell in cells:
+            value = cell["value"]
+            if value is None:
+                continue
+            text = _excel_text(value)
+            if cell["column"] <= width:
+                texts[cell["column"] - 1] = text
+            elif text.strip():
+                extra += 1
         if extra:
             table.errors.append(
-                RowError(name, row_no, None, f"has {len(extra)} value(s) right of the last header column")
+                RowError(name, row_no, None, f"has {extra} value(s) right of the last header column")
             )
             continue
-        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, cells, strict=False)}))
+        if not any(t.strip() for t in texts):
+            continue
+        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, texts, strict=True)}))
     if not table.columns:
         raise DataError([RowError(name, None, None, "is empty: it needs a header row")])
     return table
