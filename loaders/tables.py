@@ -468,16 +468,17 @@ class Workbook:
                     )
                 ]
             )
+        rows = self._rows(ws, shown)
         try:
-            return _cells_to_table(shown, self._rows(ws, shown))
-        except DataError:
-            raise
-        except PayloadTooLarge:
+            return _cells_to_table(shown, rows)
+        except (DataError, PayloadTooLarge):
             raise
         except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many kinds
             raise DataError(
                 [RowError(shown, None, None, f"not a readable XLSX sheet ({type(exc).__name__})")]
             ) from None
+        finally:  # the sheet's part stays open, and with it the file, until its reader is closed
+            rows.close()
 
     def _rows(self, ws: Any, shown: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """The sheet's rows as its XML holds them (number, cells), each paid for in the budget.
