@@ -594,6 +594,14 @@ def _read_json(data: bytes, name: str) -> Table:
         raise DataError(
             [RowError(name, None, None, f"not valid JSON at line {exc.lineno}: {exc.msg}")]
         ) from None
+    except ValueError as exc:  # a number of thousands of digits: Python refuses to convert it
+        raise DataError(
+            [
+                RowError(
+                    name, None, None, f"holds a number too long to read ({str(exc)[:120]}); write it as text"
+                )
+            ]
+        ) from None
     if not isinstance(doc, list):
         raise DataError([RowError(name, None, None, "must hold a JSON list of objects")])
     columns: list[str] = []
