@@ -7,7 +7,7 @@ import functools
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import repeat
@@ -480,7 +480,7 @@ class Workbook:
         finally:  # the sheet's part stays open, and with it the file, until its reader is closed
             rows.close()
 
-    def _rows(self, ws: Any, shown: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    def _rows(self, ws: Any, shown: str) -> Generator[tuple[int, list[dict[str, Any]]]]:
         """The sheet's rows as its XML holds them (number, cells), each paid for in the budget.
 
         The cells come straight from the sheet's parser, not from ``iter_rows``: openpyxl's
@@ -488,7 +488,7 @@ class Workbook:
         A1:XFD1048576) and drops rows past a dimension that claims too little.
         """
         limits = budget()
-        book = self._book
+        book: Any = self._book  # the parts of it a sheet's parser needs are private to openpyxl
         with book._archive.open(ws._worksheet_path) as source:
             parser = _cell_reader()(
                 source,
@@ -508,7 +508,7 @@ def _cell_reader() -> Any:
     """openpyxl's sheet parser, reading a formula's saved result and marking a formula never calculated."""
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    class CellReader(WorkSheetParser):  # type: ignore[misc]
+    class CellReader(WorkSheetParser):
         def parse_cell(self, element: Any) -> dict[str, Any]:
             cell: dict[str, Any] = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:

@@ -174,7 +174,14 @@ async def load_dataset_upload(
     name="download_rejects",
 )
 def download_rejects(
-    settings: SettingsDep, token: Annotated[str, Path_(description="The token of a partial load's answer.")]
+    settings: SettingsDep,
+    token: Annotated[
+        str,
+        Path_(
+            description="The token in a partial load's `rejects_url`.",
+            openapi_examples={"a token": {"value": "3q2-7wEAAAB4mJ9k1n2xZP0tLr8uA5Qv"}},
+        ),
+    ],
 ) -> FileResponse:
     """Every row a partial load rejected, as CSV (file, row, column, problem, cells); the link is
     the one the load's answer gave, and works for 24 hours."""
@@ -201,7 +208,9 @@ async def _receive(request: Request, directory: Path, limit: int) -> Path:
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise InvalidRequest("send the file as multipart/form-data, in a form field named 'file'")
+        raise InvalidRequest(
+            "file: Field required; send the dataset as multipart/form-data, in a form field named 'file'"
+        )
     state = _Parts(directory, limit)
     parser = MultipartParser(
         boundary,

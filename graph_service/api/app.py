@@ -238,6 +238,8 @@ class TimeLimit:
 
 
 UPLOAD_PATH = "/api/datasets"
+
+
 class UploadGate:
     """ASGI middleware: what can be refused about a request before any of its body is read, is.
 
