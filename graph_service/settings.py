@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         description="Seconds an upload's load may take; past it the load is cancelled and the graph is unchanged.",
     )
     max_cells: int = Field(
-        default=5_000_000,
+        default=2_000_000,
         ge=1,
         description="Most workbook cells (and rows) one upload may hold, counted as they are read.",
     )

@@ -43,6 +43,7 @@ MAX_FIELD_BYTES = 4096
 """Largest form field beside the file."""
 MULTIPART_SLACK = 64 * 1024
 """Bytes a multipart body may hold beyond the file itself (its boundaries and part headers)."""
+_SAFE_STEM = re.compile(r"^[\w][\w .()\-]{0,99}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 router = APIRouter(tags=["service"])
@@ -306,7 +307,10 @@ class _Parts:
                     )
                 ]
             )
-        self.path = self.directory / f"upload{suffix}"
+        stem = PurePath(filename.replace("\\", "/")).stem
+        if not _SAFE_STEM.match(stem):  # errors name the file as the planner sent it, when that is safe
+            stem = "upload"
+        self.path = self.directory / f"{stem}{suffix}"
         self._out = open(self.path, "wb")  # noqa: SIM115 - closed in end() or close()
 
     def data(self, data: bytes, start: int, end: int) -> None:
