@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import json
+import math
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ MAX_CELL = 100_000
 """Longest cell a reader accepts at all; the ontology's own limits are tighter per field."""
 MAX_JSON_DEPTH = 3
 """A data file is a list of flat objects; anything deeper is refused before parsing."""
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+"""A sheet's grid (A1:XFD1048576), as every spreadsheet program has it."""
 LIST_SEPARATOR = "|"
 """What separates the items of a list (aliases) in one cell."""
 
@@ -420,7 +424,7 @@ class Workbook:
     """
 
     def __init__(self, path: Path, name: str | None = None, *, max_bytes: int | None = None) -> None:
-        from openpyxl import load_workbook  # heavy; only for workbooks
+        from openpyxl.reader.excel import ExcelReader  # heavy; only for workbooks
 
         from loaders.archive import check_workbook
 
@@ -428,11 +432,31 @@ class Workbook:
         check_workbook(path, name=self.name, **({"max_bytes": max_bytes} if max_bytes else {}))
         budget().check_time(self.name)
         try:
-            self._book = load_workbook(path, read_only=True, data_only=True)
+            reader = ExcelReader(path, read_only=True, data_only=True)
+            reader.read()
+            missing = [
+                sheet.name
+                for sheet, rel in reader.parser.find_sheets()
+                if rel.target not in reader.valid_files
+            ]
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise DataError(
                 [RowError(self.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
             ) from None
+        self._book = reader.wb
+        if missing:  # openpyxl would leave such a sheet out without a word
+            self.close()
+            raise DataError(
+                [
+                    RowError(
+                        self.name,
+                        None,
+                        None,
+                        f"not a readable XLSX workbook: sheet {missing[0]!r} has no content in the file; "
+                        "open and save it again in a spreadsheet program",
+                    )
+                ]
+            )
 
     def __enter__(self) -> Workbook:
         return self
@@ -549,6 +573,18 @@ def _cells_to_table(name: str, rows: Iterator[tuple[int, list[dict[str, Any]]]])
     width = 0
     for row_no, cells in rows:
         for cell in cells:
+            if not (0 < cell["row"] <= MAX_ROWS and 0 < cell["column"] <= MAX_COLUMNS):
+                raise DataError(
+                    [
+                        RowError(
+                            name,
+                            None,
+                            None,
+                            f"a cell lies outside a sheet's grid ({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns); "
+                            "the workbook is damaged: open and save it again in a spreadsheet program",
+                        )
+                    ]
+                )
             if cell["data_type"] == "f" and cell["value"] is None:
                 raise DataError(
                     [
@@ -614,19 +650,14 @@ def _read_json(data: bytes, name: str) -> Table:
         elif ch in "]}":
             depth -= 1
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise DataError(
             [RowError(name, None, None, f"not valid JSON at line {exc.lineno}: {exc.msg}")]
         ) from None
-    except ValueError as exc:  # a number of thousands of digits: Python refuses to convert it
-        raise DataError(
-            [
-                RowError(
-                    name, None, None, f"holds a number too long to read ({str(exc)[:120]}); write it as text"
-                )
-            ]
-        ) from None
+    except ValueError as exc:  # a number of thousands of digits, or one past a float's range
+        problem = f"holds a number that cannot be read ({str(exc)[:120]}); write it as text"
+        raise DataError([RowError(name, None, None, problem)]) from None
     if not isinstance(doc, list):
         raise DataError([RowError(name, None, None, "must hold a JSON list of objects")])
     columns: list[str] = []
@@ -672,6 +703,17 @@ def _read_json(data: bytes, name: str) -> Table:
         if not bad:
             table.rows.append((index, cells))
     return table
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a JSON number")
 
 
 def _header(cells: list[str], name: str) -> list[str]:
