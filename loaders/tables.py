@@ -8,6 +8,7 @@ import io
 import json
 import math
 import time
+import zipfile
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -431,6 +432,7 @@ class Workbook:
         self.name = name or path.name
         check_workbook(path, name=self.name, **({"max_bytes": max_bytes} if max_bytes else {}))
         budget().check_time(self.name)
+        reader = None
         try:
             reader = ExcelReader(path, read_only=True, data_only=True)
             reader.read()
@@ -440,6 +442,8 @@ class Workbook:
                 if rel.target not in reader.valid_files
             ]
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            if reader is not None:
+                _close_archive(reader.archive)
             raise DataError(
                 [RowError(self.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
             ) from None
@@ -468,7 +472,7 @@ class Workbook:
 
     def close(self) -> None:
         """Close the workbook's file."""
-        self._book.close()
+        _close_archive(self._book._archive)  # type: ignore[attr-defined]
 
     @property
     def sheet_names(self) -> list[str]:
@@ -533,6 +537,15 @@ class Workbook:
                 elif seen & 0xFFF < len(cells) + 1:
                     limits.check_time(shown)
                 yield number, cells
+
+
+def _close_archive(archive: zipfile.ZipFile) -> None:
+    """Close a workbook's archive and its file, even when openpyxl left a part of it open (it does
+    when a sheet's XML fails to parse as the workbook is opened), which would hold the file open."""
+    fp = archive.fp
+    archive.close()
+    if fp is not None:
+        fp.close()
 
 
 _CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b"<row ", b"<row>", b"<row/>")
