@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -84,7 +84,15 @@ class Loads:
 
     def __init__(self) -> None:
         self._busy = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="innograph-load")
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``work`` on the loads' thread (started on first use, and again after :meth:`close`)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="innograph-load")
+            return self._pool.submit(work, *args)
 
     def claim(self) -> LoadClaim | None:
         """The right to run the next load, or ``None`` while another upload holds it."""
@@ -96,8 +104,11 @@ class Loads:
         return self._busy.locked()
 
     def close(self) -> None:
-        """Stop taking loads (the one running finishes on its own)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Let the loads' thread end once the load running (if any) has finished."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class LoadClaim:
@@ -112,7 +123,7 @@ class LoadClaim:
     async def run(self, loads: Loads, work: Callable[..., T], *args: Any) -> T:
         """Run ``work`` on the loads' thread; the claim is released when it finishes, even if the
         request waiting for it has gone."""
-        future = loads._pool.submit(work, *args)
+        future = loads.submit(work, *args)
         self._started = True
         future.add_done_callback(lambda _: self.release())
         return await asyncio.wrap_future(future)

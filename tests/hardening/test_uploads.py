@@ -683,3 +683,20 @@ def test_a_zip_route_name_without_dataset_cannot_escape(client: tuple[TestClient
     response = post(test_client, "d.zip", zipped({"d/dataset.toml": 'name = "d"\n'}))
     assert response.status_code == 422
     assert "holds no data files" in response.json()["error"]["message"]
+
+
+def test_a_load_cancelled_while_writing_leaves_the_graph_as_it_was(store: Any, tmp_path: Path) -> None:
+    """On both backends: the time limit checked after each write batch cancels the load, and what the
+    batches before wrote is not kept (the embedded store's clone is dropped; Neo4j's one transaction
+    is rolled back)."""
+    load_dataset(MINI, store)
+    before = graph_state(store)
+    rows = "".join(f"society:w{i},Writer {i},national,corpus,stated\n" for i in range(60_000))
+    body = zipped_dataset(
+        write_dataset(tmp_path / "big", {"societies.csv": "id,name,level,source,basis\n" + rows})
+    )
+    app = create_app(Settings(data_dir=tmp_path / "data", api_key=KEY, load_timeout=0.2), store)
+    response = post(TestClient(app), "big.zip", body)  # no lifespan: the store stays the fixture's to close
+    assert response.status_code == 413, response.text[:500]
+    assert "INNOGRAPH_LOAD_TIMEOUT" in response.json()["error"]["message"]
+    assert graph_state(app.state.holder.get()) == before
