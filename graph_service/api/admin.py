@@ -159,10 +159,15 @@ async def load_dataset_upload(
         claim = loads.claim()
         if claim is None:
             raise Busy("another upload is being loaded; loads run one at a time: try again shortly")
-    with tempfile.TemporaryDirectory(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-") as tmp:
-        upload = await _receive(request, Path(tmp), settings.max_upload_bytes)
-        rejects = _rejects_dir(settings) / f"{secrets.token_urlsafe(24)}.csv" if partial else None
-        result = await claim.run(loads, _load, holder, settings, upload, Path(tmp), partial, rejects)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-"))
+    try:
+        upload = await _receive(request, tmp, settings.max_upload_bytes)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    rejects = _rejects_dir(settings) / f"{secrets.token_urlsafe(24)}.csv" if partial else None
+    # the loads' thread removes the folder (an unpacked dataset may be large): not the event loop
+    result = await claim.run(loads, _load, holder, settings, upload, tmp, partial, rejects)
     if rejects is not None and rejects.exists():
         result.rejects_url = str(request.url_for("download_rejects", token=rejects.stem).path)
     return result
@@ -341,7 +346,17 @@ class _Parts:
 def _load(
     holder: Any, settings: Any, upload: Path, tmp: Path, partial: bool, rejects: Path | None
 ) -> LoadResult:
-    """Unpack and load one upload, under its cell and time budget (on the loads' thread)."""
+    """Unpack and load one upload, under its cell and time budget (on the loads' thread); then remove
+    its temporary folder ``tmp``."""
+    try:
+        return _load_in(holder, settings, upload, tmp, partial, rejects)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_in(
+    holder: Any, settings: Any, upload: Path, tmp: Path, partial: bool, rejects: Path | None
+) -> LoadResult:
     from graph_service.embedded import EmbeddedStore
     from loaders.archive import unpack_dataset
     from loaders.load import load_dataset
