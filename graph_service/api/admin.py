@@ -409,10 +409,11 @@ def sweep_stale_uploads(settings: Any) -> None:
     mid-upload), and rejects files past their 24 hours."""
     now = time.time()
     for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
-        pid = folder.name.removeprefix(UPLOAD_PREFIX).split("-", 1)[0]
+        pid, dash, _ = folder.name.removeprefix(UPLOAD_PREFIX).partition("-")
+        owned = bool(dash) and pid.isdigit()  # "<pid>-<random>"; other names are older servers'
         try:
-            alive = pid.isdigit() and _alive(int(pid))
-            if not alive and (pid.isdigit() or now - folder.stat().st_mtime > 3600):
+            stale = not _alive(int(pid)) if owned else now - folder.stat().st_mtime > 3600
+            if stale:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
