@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from python_multipart.exceptions import MultipartParseError
 from starlette.requests import ClientDisconnect
 
-from graph_service.api.deps import ApiKeyDep, HolderDep, LoadClaim, Loads, SettingsDep, StoreDep
+from graph_service.api.deps import (
+    ApiKeyDep,
+    HolderDep,
+    LoadClaim,
+    Loads,
+    SettingsDep,
+    StoreDep,
+    StoreHolder,
+)
 from graph_service.errors import (
     BackendUnavailable,
     Busy,
@@ -28,6 +36,7 @@ from graph_service.errors import (
     PayloadTooLarge,
     RowError,
 )
+from graph_service.settings import Settings
 from graph_service.store import GraphCounts
 
 __all__ = ["router", "sweep_stale_uploads", "write_router"]
@@ -344,7 +353,7 @@ class _Parts:
 
 
 def _load(
-    holder: Any, settings: Any, upload: Path, tmp: Path, partial: bool, rejects: Path | None
+    holder: StoreHolder, settings: Settings, upload: Path, tmp: Path, partial: bool, rejects: Path | None
 ) -> LoadResult:
     """Unpack and load one upload, under its cell and time budget (on the loads' thread); then remove
     its temporary folder ``tmp``."""
@@ -355,7 +364,7 @@ def _load(
 
 
 def _load_in(
-    holder: Any, settings: Any, upload: Path, tmp: Path, partial: bool, rejects: Path | None
+    holder: StoreHolder, settings: Settings, upload: Path, tmp: Path, partial: bool, rejects: Path | None
 ) -> LoadResult:
     from graph_service.embedded import EmbeddedStore
     from loaders.archive import unpack_dataset
@@ -399,12 +408,12 @@ def _load_in(
     )
 
 
-def _rejects_dir(settings: Any) -> Path:
+def _rejects_dir(settings: Settings) -> Path:
     directory: Path = settings.data_dir / "rejects"
     return directory
 
 
-def sweep_stale_uploads(settings: Any) -> None:
+def sweep_stale_uploads(settings: Settings) -> None:
     """Remove what uploads left behind: temporary folders of processes that are gone (killed
     mid-upload), and rejects files past their 24 hours."""
     now = time.time()
