@@ -369,15 +369,16 @@ def _load_in(
     from graph_service.embedded import EmbeddedStore
     from loaders.archive import unpack_dataset
     from loaders.load import load_dataset
-    from loaders.tables import ReadBudget, Workbook, reading_budget
+    from loaders.tables import ReadBudget, reading_budget
 
     limits = ReadBudget(cells=settings.max_cells, seconds=settings.load_timeout)
     with reading_budget(limits):
-        if upload.suffix == ".zip":
-            source = unpack_dataset(upload, tmp / "dataset", max_bytes=settings.max_file_bytes)
-        else:
-            Workbook(upload, max_bytes=settings.max_file_bytes).close()  # the archive checks, once, early
-            source = upload
+        # a workbook gets the archive checks as the load opens it (once), as it would inside a zip
+        source = (
+            unpack_dataset(upload, tmp / "dataset", max_bytes=settings.max_file_bytes)
+            if upload.suffix == ".zip"
+            else upload
+        )
         with holder.write_lock:
             current = holder.get()
             target = current.clone() if isinstance(current, EmbeddedStore) else current

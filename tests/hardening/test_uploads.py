@@ -546,6 +546,15 @@ def test_a_workbook_over_the_cell_budget_is_refused_wherever_it_sits(
     assert graph_state(app.state.holder.get()) == before
 
 
+def test_a_workbook_within_the_cell_budget_is_paid_for_once(client: tuple[TestClient, Any]) -> None:
+    test_client, _ = client
+    # 20,000 rows of 5 empty cells: 120,000 of the fixture's 200,000, which a second charge would pass
+    data = with_cells(workbook_bytes(societies(3, "once")), 20_000)
+    response = post(test_client, "once.xlsx", data)
+    assert response.status_code == 200, response.text
+    assert response.json()["rows_read"] == 3
+
+
 @pytest.mark.parametrize("where", ["workbook", "zip", "directory"])
 def test_a_shared_strings_bomb_is_refused_wherever_it_sits(
     client: tuple[TestClient, Any], tmp_path: Path, where: str
