@@ -703,6 +703,12 @@ def serve(
     import uvicorn
 
     settings = settings_from(backend, data_dir)
+    from graph_service.api.deps import key_problem
+
+    problem = key_problem(settings)
+    if problem:  # a key that can never match would leave the write routes silently unusable
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     if not no_load:
         with open_store(backend, data_dir) as store:
             if store.counts().total_nodes == 0:

@@ -3,13 +3,15 @@
 ::
 
     GraphServiceError                  500  (never raised bare)
+    ├── BadRequest                     400  a request malformed as HTTP (a header sent twice)
     ├── NotFound                       404  an id or name that the graph does not hold
     │   └── Ambiguous                  404  a name several entities answer to, as well as each other
     ├── InvalidRequest                 422  a value the ontology or a limit refuses
     │   └── DataError                  422  a source file with bad rows (file, row, column)
     ├── Conflict                       409  a write that contradicts the graph
     ├── Unauthorized                   401  a write without the right API key
-    ├── PayloadTooLarge                413  an upload or a file over its size limit
+    ├── PayloadTooLarge                413  an upload or a file over its size, cell or time limit
+    ├── Busy                           429  another upload is being loaded; try again shortly
     └── BackendUnavailable             503  the store cannot be reached or timed out
 
 Messages are written for the person reading them: what is wrong and what to do.
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 __all__ = [
     "Ambiguous",
     "BackendUnavailable",
+    "BadRequest",
+    "Busy",
     "Conflict",
     "DataError",
     "GraphServiceError",
@@ -42,6 +46,12 @@ class GraphServiceError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class BadRequest(GraphServiceError):
+    """A request malformed as HTTP, such as a header that must appear once sent twice."""
+
+    status_code = 400
 
 
 class NotFound(GraphServiceError):
@@ -112,6 +122,12 @@ class PayloadTooLarge(GraphServiceError):
     """An upload or a source file over its size limit."""
 
     status_code = 413
+
+
+class Busy(GraphServiceError):
+    """Another upload is being loaded: loads run one at a time and are not queued."""
+
+    status_code = 429
 
 
 class BackendUnavailable(GraphServiceError):

@@ -63,7 +63,22 @@ class Settings(BaseSettings):
         default=None,
         description="Key for write routes (header X-API-Key); write routes are off without it.",
     )
-    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        description="Largest upload accepted; a larger declared or sent body is refused with 413 at once.",
+    )
+    load_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=86_400,
+        description="Seconds an upload's load may take; past it the load is cancelled and the graph is unchanged.",
+    )
+    max_cells: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="Most workbook cells (and rows) one upload may hold, counted as they are read.",
+    )
     request_timeout: float = Field(
         default=30.0, gt=0, le=3600, description="Seconds a question may take before the API answers 503."
     )

@@ -66,7 +66,7 @@ from loaders.records import (
     unknown_columns,
     validation_errors,
 )
-from loaders.tables import Table, read_table, sheet_names
+from loaders.tables import Table, Workbook, read_table
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -839,34 +839,35 @@ def _open(path: Path, encoding: str | None, max_file_bytes: int | None) -> tuple
 def _open_workbook(path: Path, max_file_bytes: int | None) -> tuple[Manifest, dict[str, Table]]:
     if max_file_bytes is not None and path.stat().st_size > max_file_bytes:
         read_table(path, max_bytes=max_file_bytes)  # raises the size error
-    names = sheet_names(path)
-    if "sources" not in names:
-        raise DataError(
-            [RowError(path.name, None, None, "has no 'sources' sheet; start from `innograph template`")]
-        )
-    sources_table = read_table(path, sheet="sources", display_name=path.name)
-    sources: dict[str, SourceDocument] = {}
-    problems = list(sources_table.errors)
-    for row_no, cells in sources_table.rows:
-        key = cells.get("key")
-        if not key:
-            problems.append(RowError(sources_table.name, row_no, "key", "is required"))
-            continue
-        try:
-            sources[key] = SourceDocument.model_validate(
-                {k: v for k, v in cells.items() if k != "key" and v is not None}
+    with Workbook(path) as book:  # opened once for all its sheets
+        names = book.sheet_names
+        if "sources" not in names:
+            raise DataError(
+                [RowError(path.name, None, None, "has no 'sources' sheet; start from `innograph template`")]
             )
-        except ValidationError as exc:
-            problems.extend(validation_errors(exc, sources_table.name, row_no))
-    if problems:
-        raise DataError(problems)
-    tables: dict[str, Table] = {}
-    by_stem = {stem: key for key, stem in FILE_STEMS.items()}
-    sheets = _data_sheets(path.name, names, by_stem)
-    for sheet, key in sheets.items():
-        table = read_table(path, sheet=sheet, display_name=path.name)
-        if table.rows or table.errors:
-            tables[str(key)] = table
+        sources_table = book.table("sources")
+        sources: dict[str, SourceDocument] = {}
+        problems = list(sources_table.errors)
+        for row_no, cells in sources_table.rows:
+            key = cells.get("key")
+            if not key:
+                problems.append(RowError(sources_table.name, row_no, "key", "is required"))
+                continue
+            try:
+                sources[key] = SourceDocument.model_validate(
+                    {k: v for k, v in cells.items() if k != "key" and v is not None}
+                )
+            except ValidationError as exc:
+                problems.extend(validation_errors(exc, sources_table.name, row_no))
+        if problems:
+            raise DataError(problems)
+        tables: dict[str, Table] = {}
+        by_stem = {stem: key for key, stem in FILE_STEMS.items()}
+        sheets = _data_sheets(path.name, names, by_stem)
+        for sheet, key in sheets.items():
+            table = book.table(sheet)
+            if table.rows or table.errors:
+                tables[str(key)] = table
     manifest = Manifest(name=path.stem, sources=sources, files={})
     return manifest, tables
 

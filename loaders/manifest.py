@@ -84,6 +84,10 @@ def read_manifest(directory: Path) -> tuple[Manifest, dict[str, Path]]:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError([RowError(MANIFEST_NAME, None, None, f"is not valid TOML: {exc}")]) from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise DataError(
+            [RowError(MANIFEST_NAME, None, None, "nests arrays or tables too deeply; a manifest is flat")]
+        ) from None
     try:
         manifest = Manifest.model_validate(raw)
     except ValidationError as exc:
@@ -114,6 +118,21 @@ def read_manifest(directory: Path) -> tuple[Manifest, dict[str, Path]]:
                         None,
                         f"files.{key}",
                         f"unknown kind; known: {', '.join(sorted(known))}",
+                    )
+                )
+                continue
+            if (
+                not filename.strip()
+                or any(ord(c) < 32 or c == "\x7f" for c in filename)
+                or any(len(part.encode("utf-8")) > 255 for part in filename.replace("\\", "/").split("/"))
+            ):
+                problems.append(
+                    RowError(
+                        MANIFEST_NAME,
+                        None,
+                        f"files.{key}",
+                        "must be a file name: not empty, no control characters (such as NUL), "
+                        "at most 255 bytes per name",
                     )
                 )
                 continue

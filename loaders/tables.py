@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
-from collections.abc import Iterator
+import math
+import re
+import time
+import zipfile
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import repeat
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from graph_service.errors import DataError, PayloadTooLarge, RowError
 from graph_service.exports import unmarked_cell
 
-__all__ = ["SUPPORTED_SUFFIXES", "Table", "decode_text", "read_table"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "ReadBudget",
+    "Table",
+    "Workbook",
+    "decode_text",
+    "read_table",
+    "reading_budget",
+]
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 MAX_CELL = 100_000
 """Longest cell a reader accepts at all; the ontology's own limits are tighter per field."""
 MAX_JSON_DEPTH = 3
 """A data file is a list of flat objects; anything deeper is refused before parsing."""
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+"""A sheet's grid (A1:XFD1048576), as every spreadsheet program has it."""
 LIST_SEPARATOR = "|"
 """What separates the items of a list (aliases) in one cell."""
 
@@ -143,10 +162,13 @@ def read_table(
         )
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        budget().check_time(name)
         return _read_csv(path.read_bytes(), name, encoding)
     if suffix == ".xlsx":
-        return _read_xlsx(path, name, sheet)
+        with Workbook(path, name) as book:
+            return book.table(sheet)
     if suffix == ".json":
+        budget().check_time(name)
         return _read_json(path.read_bytes(), name)
     raise DataError(
         [RowError(name, None, None, f"unsupported file type {suffix!r}; use .csv, .xlsx or .json")]
@@ -342,20 +364,149 @@ def _csv_problem(exc: csv.Error) -> str:
     return problem
 
 
-def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
-    from openpyxl import load_workbook  # heavy; only for workbooks
+class ReadBudget:
+    """What one load may spend reading its files: workbook cells (rows count as cells) and time.
 
+    A workbook is read by the cells it really holds, never by the size its ``<dimension>``
+    claims; each cell read is paid for here, so a sheet of a million empty rows or cells is
+    refused as soon as it has cost its budget, wherever the workbook sits (an upload, inside a
+    zipped dataset, in a directory).
+    """
+
+    def __init__(self, cells: int | None = None, seconds: float | None = None) -> None:
+        self.cells = cells
+        self.seconds = seconds
+        self.spent = 0
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    @property
+    def left(self) -> int | None:
+        """Cells still to spend (``None``: no limit)."""
+        return None if self.cells is None else max(self.cells - self.spent, 0)
+
+    def spend(self, cells: int, name: str) -> None:
+        """Pay for ``cells`` cells of ``name``; refuse the load once the budget is gone."""
+        self.spent += cells
+        if self.cells is not None and self.spent > self.cells:
+            raise PayloadTooLarge(
+                f"{name}: the upload holds more than {self.cells:,} workbook cells (empty ones and rows "
+                "included), the limit of INNOGRAPH_MAX_CELLS; delete unused rows and columns, or split it"
+            )
+        if self.spent & 0x3FFF == 0 or cells > 0x3FFF:
+            self.check_time(name)
+
+    def check_time(self, name: str) -> None:
+        """Refuse the load once it has run past its time limit."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise PayloadTooLarge(
+                f"{name}: the load took longer than its limit of {self.seconds:g} s "
+                "(INNOGRAPH_LOAD_TIMEOUT) and was cancelled; nothing was written. Split the data "
+                "into smaller uploads, or load it with `innograph load`"
+            )
+
+
+_BUDGET: ContextVar[ReadBudget | None] = ContextVar("innograph_read_budget", default=None)
+
+
+def budget() -> ReadBudget:
+    """The budget of the load running in this context (unlimited outside :func:`reading_budget`)."""
+    return _BUDGET.get() or ReadBudget()
+
+
+@contextmanager
+def reading_budget(limits: ReadBudget) -> Iterator[ReadBudget]:
+    """Read every file inside the block under one budget."""
+    token = _BUDGET.set(limits)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise DataError(
-            [RowError(name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
-        ) from None
-    try:
+        yield limits
+    finally:
+        _BUDGET.reset(token)
+
+
+class Workbook:
+    """An ``.xlsx`` workbook opened once: its archive checked, then each sheet read by its real cells.
+
+    Raises (on opening):
+        DataError: not a workbook, or a damaged one.
+        PayloadTooLarge: a workbook whose parts expand like a bomb or past their limits.
+    """
+
+    def __init__(self, path: Path, name: str | None = None, *, max_bytes: int | None = None) -> None:
+        from openpyxl.reader.excel import ExcelReader  # heavy; only for workbooks
+
+        from loaders.archive import check_workbook
+
+        self.name = name or path.name
+        check_workbook(path, name=self.name, **({"max_bytes": max_bytes} if max_bytes else {}))
+        budget().check_time(self.name)
+        reader = None
+        self._counted: dict[str, int] = {}
+        try:
+            reader = ExcelReader(path, read_only=True, data_only=True)
+            # every sheet's cells are paid for before openpyxl opens it: opening a sheet whose
+            # <dimension> is missing (or comes late) parses all of it
+            limits = budget()
+            for part in reader.archive.namelist():
+                if "worksheets/" in part and part.endswith(".xml"):
+                    self._counted[part] = _count_cells(reader.archive, part, limits.left)
+                    limits.spend(self._counted[part], self.name)
+            reader.read()
+            missing = [
+                sheet.name
+                for sheet, rel in reader.parser.find_sheets()
+                if rel.target not in reader.valid_files
+            ]
+        except PayloadTooLarge:
+            if reader is not None:
+                _close_archive(reader.archive)
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            if reader is not None:
+                _close_archive(reader.archive)
+            raise DataError(
+                [RowError(self.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
+            ) from None
+        self._book = reader.wb
+        if missing:  # openpyxl would leave such a sheet out without a word
+            self.close()
+            raise DataError(
+                [
+                    RowError(
+                        self.name,
+                        None,
+                        None,
+                        f"not a readable XLSX workbook: sheet {missing[0]!r} has no content in the file; "
+                        "open and save it again in a spreadsheet program",
+                    )
+                ]
+            )
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the workbook's file."""
+        _close_archive(self._book._archive)  # type: ignore[attr-defined]
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """The sheet names, in order."""
+        return list(self._book.sheetnames)
+
+    def table(self, sheet: str | None = None) -> Table:
+        """One sheet (default: the first) as a table; blank rows skipped, row numbers as the sheet's."""
+        book = self._book
         if sheet is not None and sheet not in book.sheetnames:
-            raise DataError([RowError(name, None, None, f"has no sheet {sheet!r}")])
+            raise DataError([RowError(self.name, None, None, f"has no sheet {sheet!r}")])
+        if not book.sheetnames:
+            raise DataError([RowError(self.name, None, None, "holds no sheets")])
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        shown = f"{name}[{ws.title}]" if sheet else name
+        shown = f"{self.name}[{ws.title}]" if sheet else self.name
         if ws.sheet_state != "visible":  # data nobody reviewing the workbook can see is not loaded
             raise DataError(
                 [
@@ -364,73 +515,179 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
                     )
                 ]
             )
-        formulas = load_workbook(path, read_only=True, data_only=False)
-        values = ws.iter_rows(values_only=True)
-        texts = formulas[ws.title].iter_rows(values_only=True)
+        rows = self._rows(ws, shown)
         try:
-            return _rows_to_table(shown, _saved_results(shown, values, texts))
-        finally:  # close the row readers first: each holds the file open until it ends
-            values.close()
-            texts.close()
-            formulas.close()
-    finally:
-        book.close()
+            return _cells_to_table(shown, rows)
+        except (DataError, PayloadTooLarge):
+            raise
+        except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many kinds
+            raise DataError(
+                [RowError(shown, None, None, f"not a readable XLSX sheet ({type(exc).__name__})")]
+            ) from None
+        finally:  # the sheet's part stays open, and with it the file, until its reader is closed
+            rows.close()
+
+    def _rows(self, ws: Any, shown: str) -> Generator[tuple[int, list[dict[str, Any]]]]:
+        """The sheet's rows as its XML holds them (number, cells), each paid for in the budget.
+
+        The cells come straight from the sheet's parser, not from ``iter_rows``: openpyxl's
+        read-only sheet walks the range its ``<dimension>`` claims (a 5 kB sheet can claim
+        A1:XFD1048576) and drops rows past a dimension that claims too little.
+        """
+        limits = budget()
+        book: Any = self._book  # the parts of it a sheet's parser needs are private to openpyxl
+        paid = self._counted.get(ws._worksheet_path)
+        if paid is None:  # a part outside worksheets/: counted now
+            paid = _count_cells(book._archive, ws._worksheet_path, limits.left)
+            limits.spend(paid, shown)  # a sheet of too many cells is refused before it is parsed
+        seen = 0
+        with book._archive.open(ws._worksheet_path) as source:
+            parser = _cell_reader()(
+                source,
+                book.shared_strings,
+                data_only=True,
+                epoch=book.epoch,
+                date_formats=book._date_formats,
+                timedelta_formats=book._timedelta_formats,
+            )
+            for number, cells in parser.parse():
+                seen += len(cells) + 1
+                if seen > paid:  # cells the count missed (it cannot, but the budget does not rest on it)
+                    limits.spend(seen - paid, shown)
+                    paid = seen
+                elif seen & 0xFFF < len(cells) + 1:
+                    limits.check_time(shown)
+                yield number, cells
 
 
-def _saved_results(
-    name: str, values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[Any, ...]]
-) -> Iterator[tuple[Any, ...]]:
-    """A formula's saved result is read as its value; a formula never calculated is refused, not read as blank."""
-    for row_no, (row, texts) in enumerate(zip(values, formulas, strict=False), start=1):
-        for position, (value, text) in enumerate(zip(row, texts, strict=False), start=1):
-            if value is None and isinstance(text, str) and text.startswith("="):
+def _close_archive(archive: zipfile.ZipFile) -> None:
+    """Close a workbook's archive and its file, even when openpyxl left a part of it open (it does
+    when a sheet's XML fails to parse as the workbook is opened), which would hold the file open."""
+    fp = archive.fp
+    archive.close()
+    if fp is not None:
+        fp.close()
+
+
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,40}:)?(?:c|row)[\s/>]")
+"""The start of a cell or a row, with or without a namespace prefix (``<c ``, ``<x:row>``)."""
+
+
+def _count_cells(archive: Any, part: str, enough: int | None) -> int:
+    """The cells and rows a sheet's XML holds, counted by their tags as the part is unpacked (some
+    ten times faster than parsing them), stopping once past ``enough``: a sheet of millions of cells
+    is refused in a fraction of its parse time."""
+    count = 0
+    tail = b""
+    with archive.open(part) as source:
+        while chunk := source.read(1 << 20):
+            text = tail + chunk
+            cut = text.rfind(b"<")  # every tag before the last '<' is whole ('<' never occurs inside one)
+            cut = len(text) if cut <= 0 else cut
+            count += len(_CELL_TAG.findall(text, 0, cut))
+            tail = text[cut:]
+            if enough is not None and count > enough:
+                return count
+    return count + len(_CELL_TAG.findall(tail))
+
+
+@functools.cache
+def _cell_reader() -> Any:
+    """openpyxl's sheet parser, reading a formula's saved result and marking a formula never calculated."""
+    from openpyxl.utils import coordinate_to_tuple
+    from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    text_tag = f"{{{SHEET_MAIN_NS}}}t"
+    run_tag = f"{{{SHEET_MAIN_NS}}}r"
+
+    class CellReader(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            if element.get("t") == "inlineStr":  # openpyxl builds a rich-text object for each: 3x slower
+                return self._inline(element)
+            cell: dict[str, Any] = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["data_type"] = "f"
+            return cell
+
+        def _inline(self, element: Any) -> dict[str, Any]:
+            """An inline string cell: its plain text and its runs' text (as openpyxl's ``Text.content``,
+            phonetic guides left out)."""
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            value = None
+            child = element.find(INLINE_STRING)
+            if child is not None:
+                parts = [child.findtext(text_tag)] + [
+                    run.findtext(text_tag) for run in child.findall(run_tag)
+                ]
+                value = "".join(part for part in parts if part is not None)
+            return {"row": row, "column": column, "value": value, "data_type": "s", "style_id": 0}
+
+    return CellReader
+
+
+def _cells_to_table(name: str, rows: Iterator[tuple[int, list[dict[str, Any]]]]) -> Table:
+    """A table from a sheet's rows: the header is row 1; a formula never calculated is refused."""
+    table = Table(name=name, columns=[])
+    width = 0
+    for row_no, cells in rows:
+        for cell in cells:
+            if not (0 < cell["row"] <= MAX_ROWS and 0 < cell["column"] <= MAX_COLUMNS):
+                raise DataError(
+                    [
+                        RowError(
+                            name,
+                            None,
+                            None,
+                            f"a cell lies outside a sheet's grid ({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns); "
+                            "the workbook is damaged: open and save it again in a spreadsheet program",
+                        )
+                    ]
+                )
+            if cell["data_type"] == "f" and cell["value"] is None:
                 raise DataError(
                     [
                         RowError(
                             name,
                             row_no,
                             None,
-                            f"cell {position} holds a formula with no saved result; open and save the "
+                            f"cell {cell['column']} holds a formula with no saved result; open and save the "
                             "workbook in a spreadsheet program, or paste the values",
                         )
                     ]
                 )
-        yield row
-
-
-def sheet_names(path: Path) -> list[str]:
-    """The sheet names of a workbook, in order."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise DataError(
-            [RowError(path.name, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")]
-        ) from None
-    try:
-        return list(book.sheetnames)
-    finally:
-        book.close()
-
-
-def _rows_to_table(name: str, rows: Iterator[tuple[Any, ...]]) -> Table:
-    table = Table(name=name, columns=[])
-    for row_no, values in enumerate(rows, start=1):
         if row_no == 1:
-            table.columns = _header(["" if v is None else str(v) for v in values], name)
+            header = [""] * (max((c["column"] for c in cells), default=0))
+            for cell in cells:
+                header[cell["column"] - 1] = "" if cell["value"] is None else str(cell["value"])
+            table.columns = _header(header, name)
+            width = len(table.columns)
             continue
-        cells = ["" if v is None else _excel_text(v) for v in values]
-        cells += [""] * (len(table.columns) - len(cells))
-        if not any(c.strip() for c in cells):
-            continue
-        extra = [c for c in cells[len(table.columns) :] if c.strip()]
+        texts = [""] * width
+        extra = 0
+        for cell in cells:
+            value = cell["value"]
+            if value is None:
+                continue
+            text = _excel_text(value)
+            if cell["column"] <= width:
+                texts[cell["column"] - 1] = text
+            elif text.strip():
+                extra += 1
         if extra:
             table.errors.append(
-                RowError(name, row_no, None, f"has {len(extra)} value(s) right of the last header column")
+                RowError(name, row_no, None, f"has {extra} value(s) right of the last header column")
             )
             continue
-        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, cells, strict=False)}))
+        if not any(t.strip() for t in texts):
+            continue
+        table.rows.append((row_no, {c: _cell(v) for c, v in zip(table.columns, texts, strict=True)}))
     if not table.columns:
         raise DataError([RowError(name, None, None, "is empty: it needs a header row")])
     return table
@@ -458,11 +715,14 @@ def _read_json(data: bytes, name: str) -> Table:
         elif ch in "]}":
             depth -= 1
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise DataError(
             [RowError(name, None, None, f"not valid JSON at line {exc.lineno}: {exc.msg}")]
         ) from None
+    except ValueError as exc:  # a number of thousands of digits, or one past a float's range
+        problem = f"holds a number that cannot be read ({str(exc)[:120]}); write it as text"
+        raise DataError([RowError(name, None, None, problem)]) from None
     if not isinstance(doc, list):
         raise DataError([RowError(name, None, None, "must hold a JSON list of objects")])
     columns: list[str] = []
@@ -508,6 +768,17 @@ def _read_json(data: bytes, name: str) -> Table:
         if not bad:
             table.rows.append((index, cells))
     return table
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a JSON number")
 
 
 def _header(cells: list[str], name: str) -> list[str]:

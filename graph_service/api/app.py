@@ -15,9 +15,18 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph_service.api.admin import MULTIPART_SLACK, sweep_stale_uploads
 from graph_service.api.answers import CachedAnswers
-from graph_service.api.deps import StoreHolder, writes_enabled
-from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
+from graph_service.api.deps import Loads, StoreHolder, has_key, key_problem, writes_enabled
+from graph_service.errors import (
+    BadRequest,
+    Busy,
+    GraphServiceError,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from graph_service.settings import Settings, get_settings
 from graph_service.store import GraphStore
 from visualizations.i18n import (
@@ -63,10 +72,16 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     settings = settings or get_settings()
     holder = StoreHolder(settings, store)
+    loads = Loads()
+    problem = key_problem(settings)
+    if problem:  # `innograph serve` refuses to start; an app built otherwise says so in its log
+        log.error("%s", problem)
+    sweep_stale_uploads(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        loads.close()
         holder.close()
 
     app = FastAPI(
@@ -80,6 +95,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     app.state.settings = settings
     app.state.holder = holder
+    app.state.loads = loads
     strict = [Depends(reject_unknown_query)]
     app.include_router(questions.router, prefix="/api", dependencies=strict)
     app.include_router(entities.router, prefix="/api", dependencies=strict)
@@ -95,6 +111,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             max_bytes=settings.answer_cache_bytes,
             max_entries=settings.answer_cache_entries,
         )
+    app.add_middleware(UploadGate, settings=settings, loads=loads)  # outermost: before any body is read
     _openapi_with_our_errors(app)
     _offline_docs(app)
     from graph_service import web
@@ -220,6 +237,99 @@ class TimeLimit:
         await response(scope, receive, send)
 
 
+UPLOAD_PATH = "/api/datasets"
+
+
+class UploadGate:
+    """ASGI middleware: what can be refused about a request before any of its body is read, is.
+
+    Every request: an ``X-API-Key`` header sent more than once is a 400 (which one counts would be
+    a guess). An upload (``POST /api/datasets``, when writes are on): no or a wrong key is a 401,
+    a declared ``Content-Length`` over the limit a 413, and an upload arriving while another is
+    being loaded a 429 with ``Retry-After`` — each answered while the client is still sending,
+    without reading the body. An upload let through holds the right to load (``scope
+    ["innograph.load"]``) until its load ends; the route streams its body to disk under the
+    same limit, so a chunked body is cut off at it too.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, loads: Loads) -> None:
+        self.app = app
+        self.settings = settings
+        self.loads = loads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse what the headers already condemn; pass the rest on."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        keys = [value for name, value in scope["headers"] if name == b"x-api-key"]
+        refusal: GraphServiceError | None = None
+        if len(keys) > 1:
+            refusal = BadRequest(f"the X-API-Key header is sent {len(keys)} times; send it once")
+        elif (
+            scope["method"] == "POST"
+            and scope["path"].rstrip("/") == UPLOAD_PATH
+            and writes_enabled(self.settings)
+        ):
+            refusal = self._upload_refusal(scope, keys[0].decode("latin-1") if keys else None)
+            if refusal is None:
+                claim = self.loads.claim()
+                if claim is None:
+                    refusal = Busy(
+                        "another upload is being loaded; loads run one at a time: "
+                        f"try again in {BUSY_RETRY_SECONDS} s"
+                    )
+                else:
+                    scope["innograph.load"] = claim
+                    try:
+                        await self.app(scope, receive, send)
+                    finally:
+                        claim.end_of_request()
+                    return
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+        await error_of(refusal, lang_from_accept(accept))(scope, receive, send)
+
+    def _upload_refusal(self, scope: Scope, key: str | None) -> GraphServiceError | None:
+        if not has_key(self.settings, key):
+            return Unauthorized("missing or wrong X-API-Key header")
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        limit = self.settings.max_upload_bytes
+        if declared is not None:
+            if not declared.isdigit():
+                return BadRequest("the Content-Length header is not a number of bytes")
+            if int(declared) > limit + MULTIPART_SLACK:
+                return PayloadTooLarge(
+                    f"the upload is over the limit of {limit:,} bytes (it declares {int(declared):,}); "
+                    "split the dataset, or raise INNOGRAPH_MAX_UPLOAD_BYTES"
+                )
+        return None
+
+
+BUSY_RETRY_SECONDS = 10
+"""``Retry-After`` of an upload refused because another is being loaded."""
+
+
+def error_of(exc: GraphServiceError, lang: Lang, request: Request | None = None) -> JSONResponse:
+    """The JSON answer to one of the project's errors, in a language: its type, message,
+    suggestions (named in that language when a request gives the open store), and
+    ``Retry-After`` when trying again later may work (503, 429)."""
+    suggestions = None
+    if isinstance(exc, NotFound):
+        suggestions = suggestions_in(request, exc.suggestions, lang) if request is not None else exc.suggestions
+    retry = {503: "5", 429: str(BUSY_RETRY_SECONDS)}.get(exc.status_code)
+    return error_response(
+        type(exc).__name__,
+        exc.message,
+        lang,
+        exc.status_code,
+        suggestions,
+        headers={"Retry-After": retry} if retry else None,
+    )
+
+
 def _offline_docs(app: FastAPI) -> None:
     """``/docs`` and ``/redoc`` served with their scripts from this server: intranets have no CDN."""
     from importlib.resources import files
@@ -308,18 +418,9 @@ def request_lang(request: Request) -> Lang:
 def _register_errors(app: FastAPI) -> None:
     @app.exception_handler(GraphServiceError)
     async def graph_error(request: Request, exc: GraphServiceError) -> JSONResponse:
-        lang = request_lang(request)
-        suggestions = suggestions_in(request, exc.suggestions, lang) if isinstance(exc, NotFound) else None
         if exc.status_code >= 500:
             log.warning("%s on %s: %s", type(exc).__name__, request.url.path, exc.message)
-        return error_response(
-            type(exc).__name__,
-            exc.message,
-            lang,
-            exc.status_code,
-            suggestions,
-            headers={"Retry-After": "5"} if exc.status_code == 503 else None,
-        )
+        return error_of(exc, request_lang(request), request)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

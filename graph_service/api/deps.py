@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 
@@ -15,7 +18,19 @@ from graph_service.memory import keep_out_of_collections
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 
-__all__ = ["ApiKeyDep", "SettingsDep", "StoreDep", "StoreHolder", "has_key", "writes_enabled"]
+__all__ = [
+    "ApiKeyDep",
+    "LoadClaim",
+    "Loads",
+    "SettingsDep",
+    "StoreDep",
+    "StoreHolder",
+    "has_key",
+    "key_problem",
+    "writes_enabled",
+]
+
+T = TypeVar("T")
 
 
 class StoreHolder:
@@ -60,6 +75,72 @@ class StoreHolder:
                 self._store = None
 
 
+class Loads:
+    """Runs uploads' loads one at a time, on a thread of their own.
+
+    Request workers never run a load, so reads go on while one runs; an upload arriving while
+    one is claimed is refused at once (:meth:`claim` gives ``None``), never queued.
+    """
+
+    def __init__(self) -> None:
+        self._busy = threading.Lock()
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``work`` on the loads' thread (started on first use, and again after :meth:`close`)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="innograph-load")
+            return self._pool.submit(work, *args)
+
+    def claim(self) -> LoadClaim | None:
+        """The right to run the next load, or ``None`` while another upload holds it."""
+        return LoadClaim(self._busy) if self._busy.acquire(blocking=False) else None
+
+    @property
+    def busy(self) -> bool:
+        """Whether an upload holds the right to load now."""
+        return self._busy.locked()
+
+    def close(self) -> None:
+        """Let the loads' thread end once the load running (if any) has finished."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+class LoadClaim:
+    """One upload's right to load: released when its load ends, or when its request ends without one."""
+
+    def __init__(self, busy: threading.Lock) -> None:
+        self._busy = busy
+        self._lock = threading.Lock()
+        self._released = False
+        self._started = False
+
+    async def run(self, loads: Loads, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work`` on the loads' thread; the claim is released when it finishes, even if the
+        request waiting for it has gone."""
+        future = loads.submit(work, *args)
+        self._started = True
+        future.add_done_callback(lambda _: self.release())
+        return await asyncio.wrap_future(future)
+
+    def end_of_request(self) -> None:
+        """The request is answered: release the claim unless a load it started still runs."""
+        if not self._started:
+            self.release()
+
+    def release(self) -> None:
+        """Give the right to load back (once)."""
+        with self._lock:
+            if not self._released:
+                self._released = True
+                self._busy.release()
+
+
 def get_holder(request: Request) -> StoreHolder:
     """The app's store holder."""
     holder: StoreHolder = request.app.state.holder
@@ -85,6 +166,29 @@ HolderDep = Annotated[StoreHolder, Depends(get_holder)]
 def writes_enabled(settings: Settings) -> bool:
     """Whether a key is configured: without one the write routes are not registered at all."""
     return settings.api_key is not None and bool(settings.api_key.get_secret_value())
+
+
+def key_problem(settings: Settings) -> str | None:
+    """What is wrong with the configured key for serving writes, or ``None`` when it is usable (or unset).
+
+    A request header arrives as ASCII, so a key with other characters could never match; an
+    empty key (or one of spaces) would leave the writes off without saying so.
+    """
+    if settings.api_key is None:
+        return None
+    key = settings.api_key.get_secret_value()
+    if not key.strip():
+        return (
+            "INNOGRAPH_API_KEY is set but empty: unset it to serve without the write routes, "
+            "or set it to a key of printable ASCII characters (letters, digits, punctuation)"
+        )
+    if not all(" " < c < "\x7f" for c in key):
+        return (
+            "INNOGRAPH_API_KEY holds characters no X-API-Key header can carry (non-ASCII, spaces or "
+            "control characters), so no request could ever match it; use printable ASCII only "
+            "(for example the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return None
 
 
 def has_key(settings: Settings, key: str | None) -> bool:

@@ -731,7 +731,10 @@ def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_route_is_described_with_examples(client: TestClient, keyed: TestClient) -> None:
     without_key = {f"{m} {p}" for m, p, _ in _operations(client)}
     operations = _operations(keyed)
-    assert {f"{m} {p}" for m, p, _ in operations} - without_key == {"POST /api/datasets"}
+    assert {f"{m} {p}" for m, p, _ in operations} - without_key == {
+        "POST /api/datasets",
+        "GET /api/datasets/rejects/{token}",
+    }
     assert {f"{m} {p}" for m, p, _ in operations} == {
         "GET /api/industries/{industry}/societies",
         "GET /api/societies/{society}/industries",
@@ -750,6 +753,7 @@ def test_every_route_is_described_with_examples(client: TestClient, keyed: TestC
         "GET /api/health",
         "GET /api/stats",
         "POST /api/datasets",
+        "GET /api/datasets/rejects/{token}",
     }
     undescribed = [f"{m} {p}" for m, p, op in operations if len(op.get("description", "")) < 20]
     assert undescribed == []

@@ -471,7 +471,7 @@ UPLOADS: list[tuple[str, str, Callable[[Path], bytes], int, str]] = [
     ("xlsx-bomb", "d.xlsx", lambda t: _bomb(), 413, "zip bomb"),
     ("too-many-entries", "d.zip", lambda t: zipped({f"d/{i}.csv": "" for i in range(201)}), 413, "entries"),
     ("not-a-zip", "d.zip", lambda t: b"just text", 422, "is not a readable zip archive"),
-    ("not-a-workbook", "d.xlsx", lambda t: b"just text", 422, "is not a valid .xlsx workbook"),
+    ("not-a-workbook", "d.xlsx", lambda t: b"just text", 422, "not a readable XLSX workbook"),
     (
         "wrong-suffix",
         "d.csv",
