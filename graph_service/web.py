@@ -44,8 +44,8 @@ from graph_service.ontology import NodeKind, kind_of_id
 from graph_service.store import GraphStore
 from queries.common import resolve_entity
 from queries.explore import MAX_DEPTH, MAX_HOPS, GraphEdge, GraphNode, neighborhood, paths_between
+from queries.gaps import GapAnalysis, coverage_matrix, gap_analysis
 from queries.gaps import Scope as GapScope
-from queries.gaps import coverage_matrix, gap_analysis
 from queries.models import EvidenceStep, NodeRef
 from queries.recommend import recommendations
 from queries.search import search
@@ -246,8 +246,19 @@ def home(
     taxonomy: TaxonomyParam = DEFAULT_TAXONOMY,
     thin_below: Annotated[int, Query(ge=1, le=100)] = 2,
 ) -> HTMLResponse:
-    """Search, the priority industries with coverage badges, and what the graph holds."""
-    analysis = gap_analysis(store, GapScope(taxonomy=taxonomy), thin_below=thin_below)
+    """Search, the priority industries with coverage badges, and what the graph holds.
+
+    A taxonomy asked for by name must exist (else the 404 page names those there are); the
+    default one may be missing, in an empty store or a city without it, and the page then says so.
+    """
+    try:
+        analysis = gap_analysis(store, GapScope(taxonomy=taxonomy), thin_below=thin_below)
+    except NotFound:
+        if "taxonomy" in request.query_params:
+            raise
+        analysis = GapAnalysis(
+            scope=GapScope(taxonomy=taxonomy), thin_below=thin_below, count=0, summary={}, rows=[]
+        )
     counts = store.counts()
     kinds = [
         (kind_label(kind, lang), counts.nodes.get(kind.value, 0))

@@ -150,8 +150,8 @@ async def load_dataset_upload(
     partial: Annotated[
         bool,
         Query(
-            description="Write the good rows and report the rejected ones.",
-            openapi_examples={"all or nothing": {"value": False}},
+            description="Write the good rows and report the rejected ones (`true`); all or nothing "
+            "when left out.",
         ),
     ] = False,
 ) -> LoadResult:
@@ -202,7 +202,9 @@ def download_rejects(
     the one the load's answer gave, and works for 24 hours."""
     path = _rejects_dir(settings) / f"{token}.csv"
     if not _TOKEN.match(token) or not path.is_file():
-        raise NotFound("no such rejects file; rejects files are kept for 24 hours after their load")
+        raise NotFound(
+            f"no rejects file {token[:64]!r}; rejects files are kept for 24 hours after their load"
+        )
     return FileResponse(
         path,
         media_type="text/csv; charset=utf-8",

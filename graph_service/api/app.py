@@ -318,7 +318,9 @@ def error_of(exc: GraphServiceError, lang: Lang, request: Request | None = None)
     ``Retry-After`` when trying again later may work (503, 429)."""
     suggestions = None
     if isinstance(exc, NotFound):
-        suggestions = suggestions_in(request, exc.suggestions, lang) if request is not None else exc.suggestions
+        suggestions = (
+            suggestions_in(request, exc.suggestions, lang) if request is not None else exc.suggestions
+        )
     retry = {503: "5", 429: str(BUSY_RETRY_SECONDS)}.get(exc.status_code)
     return error_response(
         type(exc).__name__,

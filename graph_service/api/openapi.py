@@ -60,6 +60,13 @@ _ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
         "Invalid request: the message says what to change.",
         {"type": "InvalidRequest", "message": "limit: Input should be less than or equal to 500"},
     ),
+    "429": (
+        "Another upload is being loaded; loads run one at a time: try again after `Retry-After`.",
+        {
+            "type": "Busy",
+            "message": "another upload is being loaded; loads run one at a time: try again in 10 s",
+        },
+    ),
     "500": (
         "A fault of the server; it is logged.",
         {"type": "InternalError", "message": "the server met an unexpected problem; it has been logged"},

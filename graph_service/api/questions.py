@@ -218,13 +218,20 @@ def get_coverage(
 def get_paths(
     store: StoreDep,
     source: Annotated[
-        str, Query(min_length=1, max_length=300, openapi_examples={"a society": {"value": "society:csae"}})
+        str,
+        Query(
+            min_length=1,
+            max_length=300,
+            description="Where the chains start: an id or a name.",
+            openapi_examples={"a society": {"value": "society:csae"}},
+        ),
     ],
     target: Annotated[
         str,
         Query(
             min_length=1,
             max_length=300,
+            description="Where the chains end: an id or a name.",
             openapi_examples={"an industry": {"value": "industry:wenzhou-5-5:electrical"}},
         ),
     ],
@@ -274,6 +281,7 @@ def get_plan_progress(
         Path(
             min_length=1,
             max_length=300,
+            description="A plan with targets: its id or name.",
             openapi_examples={
                 "the three-year plan": {"value": "program:wenzhou-three-year-action-plan-2021-2023"}
             },

@@ -17,12 +17,16 @@ from xml.etree import ElementTree
 import igraph
 import networkx as nx
 import pytest
+from shared import wenzhou_rows
 
 from graph_service.embedded import EmbeddedStore
 from graph_service.ontology import Node, Relationship
 
 INNOGRAPH = Path(sys.executable).with_name("innograph")
 GEXF = "{http://www.gexf.net/1.2draft}"
+
+NODES = sum(wenzhou_rows()["nodes"].values())
+RELATIONSHIPS = sum(wenzhou_rows()["relationships"].values())
 
 
 def innograph(
@@ -136,8 +140,8 @@ def test_gexf_keeps_every_rule_of_the_schema(wenzhou: Path, tmp_path: Path) -> N
     # Values refer to an attribute declared for their class and parse as its type
     node_ids = [n.get("id") for n in graph.iter(f"{GEXF}node")]
     edges = list(graph.iter(f"{GEXF}edge"))
-    assert len(set(node_ids)) == len(node_ids) == 387
-    assert len({e.get("id") for e in edges}) == len(edges) == 423
+    assert len(set(node_ids)) == len(node_ids) == NODES
+    assert len({e.get("id") for e in edges}) == len(edges) == RELATIONSHIPS
     for edge in edges:
         assert edge.get("source") in set(node_ids) and edge.get("target") in set(node_ids)
         assert edge.get("type", "directed") in ("directed", "undirected", "mutual")
@@ -201,7 +205,7 @@ def test_graphml_reads_in_igraph(
     out = tmp_path / "wenzhou.graphml"
     innograph("export", "--format", "graphml", "-o", out, data_dir=wenzhou, cwd=tmp_path)
     back = igraph.Graph.Read_GraphML(str(out))
-    assert (back.vcount(), back.ecount(), back.is_directed()) == (387, 423, True)
+    assert (back.vcount(), back.ecount(), back.is_directed()) == (NODES, RELATIONSHIPS, True)
     park = back.vs.find(id="park:world-young-scientist-incubator")
     assert park["companies"] == 47
     assert park["name_zh"] == next(n.name_zh for n in graph[0] if n.id == park["id"])
