@@ -170,6 +170,13 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "industry": ("industry", "产业"),
     "emerging": ("emerging", "新兴产业"),
     "traditional": ("traditional", "传统产业"),
+    # titles of talents
+    "academician": ("academician", "院士"),
+    "professor": ("professor", "教授"),
+    "researcher": ("researcher", "研究员"),
+    "doctor": ("doctor", "博士"),
+    "expert": ("expert", "专家"),
+    "engineer": ("engineer", "工程师"),
     # kinds of park
     "incubator": ("incubator", "孵化器"),
     "park": ("park", "园区"),
