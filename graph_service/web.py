@@ -43,7 +43,15 @@ from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
 from graph_service.ontology import NodeKind, kind_of_id
 from graph_service.store import GraphStore
 from queries.common import resolve_entity
-from queries.explore import MAX_DEPTH, MAX_HOPS, GraphEdge, GraphNode, neighborhood, paths_between
+from queries.explore import (
+    MAX_DEPTH,
+    MAX_HOPS,
+    VIEW_SHAPES,
+    GraphEdge,
+    GraphNode,
+    drawn_neighborhood,
+    paths_between,
+)
 from queries.gaps import GapAnalysis, coverage_matrix, gap_analysis
 from queries.gaps import Scope as GapScope
 from queries.models import EvidenceStep, NodeRef
@@ -199,9 +207,7 @@ def view_html(
     if view in ("ego", "industry", "path") and not entity:
         raise InvalidRequest(f"the {view} view needs an entity")
     if view == "ego" and entity:
-        return ego_view(
-            neighborhood(store, entity, depth=depth, limit=EGO_LIMIT), lang=lang, links=links, nonce=nonce
-        )
+        return ego_view(drawn_neighborhood(store, entity, depth=depth), lang=lang, links=links, nonce=nonce)
     if view == "industry" and entity:
         return coverage_view(societies_serving(store, entity), lang=lang, links=links, nonce=nonce)
     if view == "gaps":
@@ -646,9 +652,18 @@ def ego_view_route(
     entity: str,
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 1,
     lang: LangParam = "en",
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=EGO_LIMIT,
+            description=f"Shapes drawn at most, entities and folded groups together (default {VIEW_SHAPES}), "
+            "nearest first; the view says when it cut.",
+        ),
+    ] = VIEW_SHAPES,
 ) -> HTMLResponse:
     """An entity and its neighbours to a depth, with links one degree in and out."""
-    result = neighborhood(store, entity, depth=depth, limit=EGO_LIMIT)
+    result = drawn_neighborhood(store, entity, depth=depth, shapes=limit)
     centre = _seg(result.center.id)
     links = Links(
         entity=f"/entities/{{id}}?lang={lang}",
@@ -662,7 +677,7 @@ def ego_view_route(
             lang=lang,
             links=links,
             nonce=nonce,
-            api_path=_url(f"/api/entities/{centre}/neighborhood", depth=depth, limit=EGO_LIMIT),
+            api_path=_url(f"/api/entities/{centre}/neighborhood", depth=depth, limit=limit),
         )
     )
 

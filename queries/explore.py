@@ -30,14 +30,18 @@ __all__ = [
     "HUB_SHARE",
     "MAX_DEPTH",
     "MAX_HOPS",
+    "VIEW_SHAPES",
     "GraphGroup",
     "Neighborhood",
     "Paths",
+    "drawn_neighborhood",
     "neighborhood",
     "node_weight",
     "paths_between",
 ]
 
+VIEW_SHAPES = 60
+"""Shapes a neighbourhood view draws unless asked for more: entities and folded groups together."""
 MAX_DEPTH = 3
 """Deepest neighbourhood a caller may ask for."""
 MAX_HOPS = 6
@@ -189,6 +193,28 @@ def neighborhood(
         ],
         groups=groups,
     )
+
+
+def drawn_neighborhood(
+    store: GraphStore,
+    entity: str,
+    *,
+    depth: int = 1,
+    shapes: int = VIEW_SHAPES,
+    as_of: str | None = None,
+) -> Neighborhood:
+    """A neighbourhood as a view draws it: at most ``shapes`` shapes, its entities and its folded
+    groups counted together, nearest first (``truncated`` says when it cut).
+
+    Raises:
+        NotFound: no such entity.
+        InvalidRequest: depth or shapes out of range.
+    """
+    result = neighborhood(store, entity, depth=depth, limit=shapes, as_of=as_of)
+    if len(result.nodes) + len(result.groups) > shapes:
+        fewer = max(1, shapes - len(result.groups))
+        result = neighborhood(store, entity, depth=depth, limit=fewer, as_of=as_of)
+    return result
 
 
 _Fan = tuple[RelType, Literal["in", "out"], NodeKind]

@@ -66,11 +66,32 @@ class Watch:
         """No console error, exception, dialog, request outside, or policy violation."""
         violations = page.evaluate("window.__violations || []")
         for frame in page.frames[1:]:
-            violations += frame.evaluate("window.__violations || []")
+            if loaded(frame):
+                violations += frame.evaluate("window.__violations || []")
         assert not self.outside, f"requests left the app: {self.outside}"
         assert not self.dialogs, f"a dialog opened (injected script ran?): {self.dialogs}"
         assert not violations, f"Content-Security-Policy violations: {violations}"
         assert not self.errors, f"console errors: {self.errors}"
+
+
+def loaded(frame: Any) -> bool:
+    """Whether a frame has loaded a document: evaluating in a lazy frame that never loads (one
+    below the fold) would wait forever."""
+    if frame.is_detached() or frame.url in ("", "about:blank"):
+        return False
+    try:
+        frame.wait_for_load_state("load", timeout=5000)
+    except Exception:
+        return False
+    return True
+
+
+def load_frames(page: Any) -> None:
+    """Bring every iframe of a page into view, so that lazy ones load, and wait for them."""
+    for element in page.locator("iframe").all():
+        element.scroll_into_view_if_needed()
+    for frame in page.frames[1:]:
+        frame.wait_for_load_state("load", timeout=15000)
 
 
 def wait_ready(frame: Any, timeout: float = 15000) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import Watch, hostile_store, wait_ready
+from browsing import Watch, hostile_store, loaded, wait_ready
 
 from graph_service.ontology import NodeKind, kind_of_id
 from graph_service.store import GraphStore
@@ -243,7 +243,7 @@ def _assert_chinese(page: Any, url: str | None, names: Iterable[str]) -> int:
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     english = []
     for frame in page.frames:
-        if frame is not page.main_frame and not _loaded(frame):
+        if frame is not page.main_frame and not loaded(frame):
             continue  # a lazy frame below the fold; every view is walked on its own page too
         for item in frame.evaluate(_VISIBLE_TEXT):
             text = item["text"]
@@ -254,17 +254,6 @@ def _assert_chinese(page: Any, url: str | None, names: Iterable[str]) -> int:
     where = url or page.url
     assert not english, f"English in the Chinese page {where}: {sorted(set(english))[:20]}"
     return status
-
-
-def _loaded(frame: Any) -> bool:
-    """Whether a frame has loaded a document (an evaluation in one that never will waits forever)."""
-    if frame.is_detached() or frame.url in ("", "about:blank"):
-        return False
-    try:
-        frame.wait_for_load_state("load", timeout=5000)
-    except Exception:
-        return False
-    return True
 
 
 def _latin_allowed(text: str, names: Iterable[str]) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import IMG, SCRIPT, Watch, hostile_store, wait_ready
+from browsing import IMG, SCRIPT, Watch, hostile_store, load_frames, wait_ready
 
 from graph_service.embedded import EmbeddedStore
 from graph_service.ontology import (
@@ -96,6 +96,7 @@ def test_pages_load_offline_and_clean(
         watch.errors = [e for e in watch.errors if "404" not in e]  # the page itself is the 404
     else:
         assert response.status == 200
+    load_frames(page)
     for frame in page.frames[1:]:
         _check_view(frame)
     _shot(page, screenshots, url)
