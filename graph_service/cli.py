@@ -164,12 +164,12 @@ def stats(as_json: bool, backend: str | None, data_dir: Path | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["graphml", "gexf", "json", "nodelink", "cytoscape", "csv", "neo4j-import"]),
+    type=click.Choice(["graphml", "gexf", "json", "nodelink", "cytoscape", "kumu", "csv", "neo4j-import"]),
     default="graphml",
     show_default=True,
     help="graphml/gexf open in Gephi; nodelink is networkx's JSON; cytoscape opens in Cytoscape "
-    "and Cytoscape.js; csv writes a re-loadable dataset directory; neo4j-import writes a directory "
-    "for neo4j-admin database import.",
+    "and Cytoscape.js; kumu is a workbook Kumu imports (Elements and Connections); csv writes a "
+    "re-loadable dataset directory; neo4j-import writes a directory for neo4j-admin database import.",
 )
 @click.option(
     "-o",
@@ -200,11 +200,16 @@ def export(
       innograph export --format neo4j-import -o wz-neo4j/       # then the command in wz-neo4j/README.md
       innograph export --format cytoscape -o wenzhou.cyjs       # Cytoscape: Import > Network from File
       innograph export --format nodelink -o wenzhou.json        # networkx.node_link_graph(json.load(f))
+      innograph export --format kumu -o wenzhou-kumu.xlsx       # Kumu: Import > from Excel
       innograph export --format csv -o wenzhou-csv/             # spreadsheets; loads back
     """
     from graph_service.interop import DIRECTORY_FORMATS, ExportTargetError, export_whole
 
-    default_names = {"nodelink": "innograph-nodelink.json", "cytoscape": "innograph.cyjs"}
+    default_names = {
+        "nodelink": "innograph-nodelink.json",
+        "cytoscape": "innograph.cyjs",
+        "kumu": "innograph-kumu.xlsx",
+    }
     out = output or Path(
         f"innograph-{fmt}" if fmt in DIRECTORY_FORMATS else default_names.get(fmt, f"innograph.{fmt}")
     )

@@ -1,5 +1,5 @@
 """Exports in the shapes other tools read as they are — networkx node-link JSON, Cytoscape.js
-elements, Neo4j bulk-import files — and writing any export whole or not at all.
+elements, Neo4j bulk-import files, a Kumu workbook — and writing any export whole or not at all.
 
 Every export is written under a temporary name beside its target and renamed into place
 when complete, so an interrupted or failed export leaves nothing half-written behind.
@@ -34,12 +34,13 @@ __all__ = [
     "Format",
     "cytoscape_document",
     "export_whole",
+    "kumu_sheets",
     "neo4j_import_command",
     "node_link_document",
     "write_neo4j_import",
 ]
 
-Format = Literal["graphml", "gexf", "json", "nodelink", "cytoscape", "csv", "neo4j-import"]
+Format = Literal["graphml", "gexf", "json", "nodelink", "cytoscape", "kumu", "csv", "neo4j-import"]
 EXPORT_FORMATS: tuple[Format, ...] = get_args(Format)
 DIRECTORY_FORMATS: frozenset[str] = frozenset({"csv", "neo4j-import"})
 """Formats written as a directory of files rather than one file."""
@@ -209,12 +210,78 @@ def _write(store: GraphStore, fmt: Format, target: Path, *, bom: bool) -> list[P
     rels = list(store.iter_relationships())
     if fmt == "neo4j-import":
         return write_neo4j_import(nodes, rels, target)
+    if fmt == "kumu":
+        return [_write_kumu(nodes, rels, target)]
     make: Callable[[Sequence[Node], Sequence[Relationship]], dict[str, Any]] = (
         node_link_document if fmt == "nodelink" else cytoscape_document
     )
     with open(target, "w", encoding="utf-8") as fh:
         json.dump(make(nodes, rels), fh, ensure_ascii=False, indent=1)
     return [target]
+
+
+KUMU_ELEMENTS = ["Label", "Type", "Description", "Tags", "ID", "Chinese name", "Basis", "Source"]
+"""The columns of the Elements sheet: Kumu's own four, then fields of ours it keeps as they are."""
+KUMU_CONNECTIONS = ["From", "To", "Type", "Description", "Basis", "Source"]
+"""The columns of the Connections sheet: From and To name elements by their Label."""
+
+
+def kumu_sheets(nodes: Sequence[Node], rels: Sequence[Relationship]) -> dict[str, list[list[str]]]:
+    """The rows of a Kumu workbook: ``Elements`` (one per entity) and ``Connections`` (one per
+    relationship), each with its header first.
+
+    Kumu joins a connection to its elements by their Label, so a Label must be unique: an
+    entity whose name another entity shares is labelled with its id after the name. Tags are
+    the entity's kind and, where it has them, level and group, separated by ``|`` as Kumu reads
+    them; the description is the entity's, else the evidence that supports it.
+    """
+    counts: dict[str, int] = {}
+    for node in nodes:
+        counts[node.name] = counts.get(node.name, 0) + 1
+    labels = {n.id: n.name if counts[n.name] == 1 else f"{n.name} ({n.id})" for n in nodes}
+    elements = [list(KUMU_ELEMENTS)]
+    for node in nodes:
+        tags = [node.kind.value, *(str(v) for k in ("level", "group") if (v := getattr(node, k, None)))]
+        elements.append(
+            [
+                labels[node.id],
+                node.kind.value,
+                node.description or node.provenance.evidence,
+                "|".join(tags),
+                node.id,
+                node.name_zh or "",
+                node.provenance.basis.value,
+                node.provenance.source,
+            ]
+        )
+    connections = [list(KUMU_CONNECTIONS)]
+    for rel in rels:
+        if rel.source in labels and rel.target in labels:
+            connections.append(
+                [
+                    labels[rel.source],
+                    labels[rel.target],
+                    rel.type.value,
+                    rel.provenance.evidence,
+                    rel.provenance.basis.value,
+                    rel.provenance.source,
+                ]
+            )
+    return {"Elements": elements, "Connections": connections}
+
+
+def _write_kumu(nodes: Sequence[Node], rels: Sequence[Relationship], target: Path) -> Path:
+    from openpyxl import Workbook
+
+    from graph_service.exports import safe_cell
+
+    book = Workbook(write_only=True)
+    for title, rows in kumu_sheets(nodes, rels).items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append([safe_cell(cell) for cell in row])
+    book.save(target)
+    return target
 
 
 def _renamed(props: dict[str, Any]) -> dict[str, Any]:

@@ -265,6 +265,36 @@ def test_cytoscape_elements_rebuild_the_graph(
 # -- CSV for Excel ------------------------------------------------------------------------------
 
 
+def test_kumu_workbook_has_its_two_sheets_and_every_connection_joins_two_labels(
+    wenzhou: Path, tmp_path: Path, graph: tuple[list[Node], list[Relationship]]
+) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "wenzhou-kumu.xlsx"
+    innograph("export", "--format", "kumu", "-o", out, data_dir=wenzhou, cwd=tmp_path)
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == ["Elements", "Connections"]
+    elements = [list(r) for r in book["Elements"].iter_rows(values_only=True)]
+    connections = [list(r) for r in book["Connections"].iter_rows(values_only=True)]
+    assert elements[0][:4] == ["Label", "Type", "Description", "Tags"]  # Kumu's own columns
+    assert connections[0][:3] == ["From", "To", "Type"]
+    nodes, rels = graph
+    labels = [row[0] for row in elements[1:]]
+    assert len(labels) == len(set(labels)) == len(nodes), "Kumu joins connections by Label: one each"
+    by_id = {row[4]: row for row in elements[1:]}
+    cmes = by_id["society:cmes"]
+    assert (cmes[0], cmes[1], cmes[5]) == (
+        "Chinese Mechanical Engineering Society",
+        "Society",
+        "中国机械工程学会",
+    )
+    assert cmes[3].split("|")[0] == "Society"
+    label_of = {row[4]: row[0] for row in elements[1:]}
+    assert sorted((c[0], c[1], c[2]) for c in connections[1:]) == sorted(
+        (label_of[r.source], label_of[r.target], r.type.value) for r in rels
+    )
+
+
 def test_csv_export_carries_a_bom_unless_asked_not_to(wenzhou: Path, tmp_path: Path) -> None:
     innograph("export", "--format", "csv", "-o", tmp_path / "bom", data_dir=wenzhou, cwd=tmp_path)
     innograph(
@@ -440,3 +470,23 @@ def test_neo4j_import_files_have_neo4j_headers(
     for path in out.glob("*.csv"):
         assert f"={path.name}" in readme
         assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_kumu_labels_of_entities_sharing_a_name_carry_their_ids() -> None:
+    from graph_service.interop import kumu_sheets
+    from graph_service.ontology import Basis, Enterprise, Provenance, RelType
+
+    p = Provenance(source="test", evidence="built by the test", basis=Basis.STATED)
+    nodes = [
+        Enterprise(id="enterprise:a", name="Huafeng", provenance=p),
+        Enterprise(id="enterprise:b", name="Huafeng", provenance=p),
+        Enterprise(id="enterprise:c", name="=HYPERLINK(1)", provenance=p),
+    ]
+    rels = [Relationship(source="enterprise:a", type=RelType.HOSTS, target="enterprise:b", provenance=p)]
+    sheets = kumu_sheets(nodes, rels)
+    assert [row[0] for row in sheets["Elements"][1:]] == [
+        "Huafeng (enterprise:a)",
+        "Huafeng (enterprise:b)",
+        "=HYPERLINK(1)",
+    ]
+    assert sheets["Connections"][1][:3] == ["Huafeng (enterprise:a)", "Huafeng (enterprise:b)", "HOSTS"]
