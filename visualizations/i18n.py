@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
-from graph_service.ontology import Basis, NodeKind, RelType
+from graph_service.core.ontology import Basis, NodeKind, RelType
 
 __all__ = [
     "BASIS_LABELS",
@@ -471,7 +471,7 @@ PAGE: dict[str, tuple[str, str]] = {
         "证据与说明照录来源原文，保留原文语言。",
     ),
 }
-"""The words of the planners' pages (``graph_service/web.py`` and its templates)."""
+"""The words of the planners' pages (``graph_service/app/web.py`` and its templates)."""
 
 
 ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(

@@ -29,13 +29,13 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("technology", "allowed"),
     [
-        ("neo4j", {"graph_service/neo4j_store.py", "graph_service/cypher.py"}),
+        ("neo4j", {"graph_service/backends/neo4j/store.py", "graph_service/backends/neo4j/cypher.py"}),
         ("pyvis", {"visualizations/"}),
         (
             "networkx",
             {
-                "graph_service/embedded.py",
-                "graph_service/exports.py",
+                "graph_service/backends/embedded.py",
+                "graph_service/app/exports.py",
                 "queries/analytics.py",
                 "visualizations/layout.py",
             },
@@ -54,10 +54,10 @@ def test_only_adapters_import_their_technology(technology: str, allowed: set[str
 
 
 def test_models_and_errors_import_nothing_from_the_project() -> None:
-    for name in ("graph_service/errors.py",):
+    for name in ("graph_service/core/errors.py",):
         project = _imports(ROOT / name) & set(PACKAGES)
         assert not project, f"{name} imports {project}"
-    assert _imports(ROOT / "graph_service/ontology.py") & set(PACKAGES) <= {"graph_service"}
+    assert _imports(ROOT / "graph_service/core/ontology.py") & set(PACKAGES) <= {"graph_service"}
 
 
 def _modules_imported(path: Path) -> set[str]:
@@ -75,7 +75,10 @@ def test_loaders_queries_and_views_do_not_talk_to_a_backend() -> None:
     """Loaders, queries and views go through GraphStore; they never import a backend."""
     for pkg in ("loaders", "queries", "visualizations"):
         for path in (ROOT / pkg).rglob("*.py"):
-            backends = _modules_imported(path) & {"graph_service.embedded", "graph_service.neo4j_store"}
+            backends = _modules_imported(path) & {
+                "graph_service.backends.embedded",
+                "graph_service.backends.neo4j.store",
+            }
             assert not backends, f"{path} imports {backends}"
 
 
@@ -104,7 +107,7 @@ def _query_calls(tree: ast.AST) -> list[ast.Call]:
 
 def test_query_text_is_never_built_from_strings_at_run_time() -> None:
     """No Cypher text made with f-strings, %, .format or + where it is run: labels come from enums."""
-    for name in ("graph_service/neo4j_store.py", "graph_service/cypher.py"):
+    for name in ("graph_service/backends/neo4j/store.py", "graph_service/backends/neo4j/cypher.py"):
         path = ROOT / name
         if not path.exists():
             pytest.fail(f"{name} is missing")
@@ -137,7 +140,7 @@ def test_only_the_neo4j_backend_holds_cypher() -> None:
     keywords = ("MATCH (", "MERGE (", "DETACH DELETE")
     for path in _modules():
         rel = path.relative_to(ROOT).as_posix()
-        if rel in ("graph_service/neo4j_store.py", "graph_service/cypher.py"):
+        if rel in ("graph_service/backends/neo4j/store.py", "graph_service/backends/neo4j/cypher.py"):
             continue
         text = path.read_text(encoding="utf-8")
         assert not any(k in text for k in keywords), f"{rel} holds Cypher"
@@ -151,4 +154,4 @@ def test_one_composition_root() -> None:
         if ".backend ==" in p.read_text(encoding="utf-8")
         or "settings.backend" in p.read_text(encoding="utf-8")
     ]
-    assert set(readers) <= {"graph_service/bootstrap.py", "graph_service/cli.py"}, readers
+    assert set(readers) <= {"graph_service/backends/bootstrap.py", "graph_service/app/cli.py"}, readers

@@ -19,8 +19,8 @@ import networkx as nx
 import pytest
 from shared import wenzhou_rows
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Node, Relationship
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Node, Relationship
 
 INNOGRAPH = Path(sys.executable).with_name("innograph")
 GEXF = "{http://www.gexf.net/1.2draft}"

@@ -9,10 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from graph_service import embedded
-from graph_service.embedded import MASKED_ENDS, EmbeddedStore, _ManyEnds
-from graph_service.ontology import Industry, NodeKind, Program, Relationship, RelType, Society, provenance
-from graph_service.store import UNIT_WEIGHTS, PathStep, PathTally, tally_of_paths
+from graph_service.backends import embedded
+from graph_service.backends.embedded import MASKED_ENDS, EmbeddedStore, _ManyEnds
+from graph_service.core.ontology import (
+    Industry,
+    NodeKind,
+    Program,
+    Relationship,
+    RelType,
+    Society,
+    provenance,
+)
+from graph_service.core.store import UNIT_WEIGHTS, PathStep, PathTally, tally_of_paths
 from loaders.generate import generate_dataset
 from loaders.load import load_dataset
 from queries.common import BASIS_WEIGHT

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, overload, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType, alive, starts_within
+from graph_service.core.ontology import Basis, Node, NodeKind, Relationship, RelType, alive, starts_within
 
 __all__ = [
     "UNIT_WEIGHTS",

@@ -42,9 +42,9 @@ import networkx as nx
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from graph_service.errors import BackendUnavailable, GraphServiceError, InvalidRequest
-from graph_service.memory import collector_paused, keep_out_of_collections, kept
-from graph_service.ontology import (
+from graph_service.core.errors import BackendUnavailable, GraphServiceError, InvalidRequest
+from graph_service.core.memory import collector_paused, keep_out_of_collections, kept
+from graph_service.core.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
     ID_PREFIX,
@@ -69,7 +69,7 @@ from graph_service.ontology import (
     relationship_from_props,
     starts_within,
 )
-from graph_service.store import (
+from graph_service.core.store import (
     DEFAULT_LIMIT,
     UNIT_WEIGHTS,
     Direction,
@@ -1892,7 +1892,7 @@ def _rel_of(data: dict[str, Any], source: str, rel_type: RelType, target: str) -
     rel = data["m"]
     if type(rel) is tuple:
         rel = data["m"] = assemble_relationship(source, rel_type, target, *rel)
-        kept()  # kept as long as the store: see graph_service.memory.kept
+        kept()  # kept as long as the store: see graph_service.core.memory.kept
     return rel  # type: ignore[no-any-return]
 
 

@@ -5,7 +5,7 @@ How the text stays safe:
 - Every *value* (ids, names, property maps, limits, cursors) is a ``$parameter``.
 - Cypher cannot parameterize labels or relationship types, so they come only from
   :data:`LABELS` and :data:`REL_TYPES`: one hand-written, backtick-quoted literal per
-  :class:`~graph_service.ontology.NodeKind` / :class:`~graph_service.ontology.RelType`
+  :class:`~graph_service.core.ontology.NodeKind` / :class:`~graph_service.core.ontology.RelType`
   member, checked against the enums when this module is imported (a new kind without
   a table entry stops the import). Builders accept only enum members, convert them
   with ``NodeKind(x)`` / ``RelType(x)`` (anything else raises ``InvalidRequest``) and
@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, LiteralString
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import ID_PREFIX, NodeKind, RelType
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import ID_PREFIX, NodeKind, RelType
 
 __all__ = [
     "ADVANCE_GENERATION",
