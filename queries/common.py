@@ -17,7 +17,7 @@ from graph_service.core.ontology import (
 )
 from graph_service.core.store import GraphStore, Path
 from queries.models import Channel, EvidencePath, EvidenceStep, NodeRef
-from visualizations.i18n import chain_sentence, rel_phrase
+from queries.words import chain_sentence, rel_phrase
 
 __all__ = [
     "BASIS_WEIGHT",

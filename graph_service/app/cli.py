@@ -125,8 +125,7 @@ def load(
             store,
             partial=partial,
             encoding=encoding,
-            batch_size=batch_size
-            or (settings.neo4j.batch_size if store.name == "neo4j" else DEFAULT_BATCH_SIZE),
+            batch_size=batch_size or store.load_batch_size or DEFAULT_BATCH_SIZE,
             progress=progress,
             rejects_path=rejects,
             max_file_bytes=settings.max_file_bytes,

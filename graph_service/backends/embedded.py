@@ -117,6 +117,8 @@ class EmbeddedStore:
     """
 
     name = "embedded"
+    local_generation = True
+    load_batch_size: int | None = None
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = FsPath(path) if path is not None else None
@@ -792,6 +794,10 @@ class EmbeddedStore:
         by_source.sort(key=lambda t: (t[0], t[1], t[2].target))
         for _, _, rel in by_source:
             yield rel
+
+    def staging(self) -> EmbeddedStore:
+        """A :meth:`clone` to load into and swap in when the load is complete."""
+        return self.clone()
 
     def clone(self) -> EmbeddedStore:
         """A copy with the same snapshot path, sharing the (immutable) nodes and relationships.

@@ -627,6 +627,7 @@ class DownStore:
     """A store whose every primitive says the backend cannot be reached."""
 
     name = "neo4j"
+    local_generation = False
 
     def __init__(self) -> None:
         self.down = True

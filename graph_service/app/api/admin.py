@@ -368,7 +368,6 @@ def _load(
 def _load_in(
     holder: StoreHolder, settings: Settings, upload: Path, tmp: Path, partial: bool, rejects: Path | None
 ) -> LoadResult:
-    from graph_service.backends.embedded import EmbeddedStore
     from loaders.archive import unpack_dataset
     from loaders.load import load_dataset
     from loaders.tables import ReadBudget, reading_budget
@@ -383,7 +382,7 @@ def _load_in(
         )
         with holder.write_lock:
             current = holder.get()
-            target = current.clone() if isinstance(current, EmbeddedStore) else current
+            target = current.staging()  # a copy to swap in, or the store itself
             try:
                 report = load_dataset(
                     source,

@@ -41,7 +41,6 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph_service.app.api.deps import StoreHolder
-from graph_service.backends.embedded import EmbeddedStore
 
 __all__ = ["AnswerCache", "CachedAnswers", "Generations"]
 
@@ -96,9 +95,10 @@ class AnswerCache:
 class Generations:
     """The generation of the holder's store, as fresh as each question needs it.
 
-    An embedded store's is read on the spot. Any other is read in a thread of its own, one read
-    at a time: a question waits for a read that starts after it arrived, so it sees every
-    write committed before that; the questions arriving during a read share the next one.
+    A store whose generation is local (embedded) is read on the spot. Any other is read in a
+    thread of its own, one read at a time: a question waits for a read that starts after it
+    arrived, so it sees every write committed before that; the questions arriving during a read
+    share the next one.
     ``None`` when it cannot be read.
     """
 
@@ -113,7 +113,7 @@ class Generations:
     async def current(self) -> str | None:
         """The generation as of some moment after this call began."""
         store = self._holder.opened()
-        if isinstance(store, EmbeddedStore):
+        if store is not None and store.local_generation:
             return store.generation()
         pending = self._next
         if pending is None:

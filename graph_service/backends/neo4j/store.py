@@ -137,9 +137,11 @@ class Neo4jStore:
     """
 
     name = "neo4j"
+    local_generation = False
 
     def __init__(self, settings: Neo4jSettings) -> None:
         self._uri = settings.uri
+        self.load_batch_size: int | None = settings.batch_size
         self._user = settings.user
         self._database = settings.database
         self._timeout = settings.timeout
@@ -219,6 +221,10 @@ class Neo4jStore:
         return self._change(
             "writing relationships", _upsert_relationships_tx, groups, self._chunk(), self._tracked_load()
         )
+
+    def staging(self) -> Neo4jStore:
+        """This store: :meth:`load_transaction` keeps a load out of readers' sight until it commits."""
+        return self
 
     @contextmanager
     def load_transaction(self) -> Iterator[None]:
