@@ -240,7 +240,7 @@ def test_a_large_reload_or_load_is_settled_before_the_collector_runs(
     find more than a few dozen young objects (the reload makes ~250, the load ~120)."""
     path = tmp_path / "graph.json"
     mini_store(path)
-    monkeypatch.setattr(embedded, "SETTLE_AT", 1)
+    monkeypatch.setattr(embedded.graph, "SETTLE_AT", 1)
     young: list[int] = []
 
     def note(phase: str, info: dict[str, int]) -> None:

@@ -14,7 +14,7 @@ How the text stays safe:
   ``str.join`` (and slicing) over literals from this module, which PEP 675 keeps
   ``LiteralString``; the driver's ``tx.run`` takes ``LiteralString | Query`` too. A
   checker that enforces PEP 675 refuses an f-string or any ``str`` built from input:
-  pyright passes this module and ``neo4j_store`` and rejects such a query. mypy (2.x)
+  pyright passes this module and the store (``store.py``) and rejects such a query. mypy (2.x)
   reads ``LiteralString`` as plain ``str`` and checks nothing here, so under mypy
   alone the by-construction rule above is what holds the line.
 
