@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench neo4j clean
+.PHONY: run test test-unit test-contract test-api test-browser lint bench neo4j clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,25 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python scripts/test_deps.py
 	$(BIN)/python -m pytest
+
+## test-unit: the fast tests of single parts, the layer rules among them (no Neo4j, no browser)
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -m "not neo4j and not browser"
+
+## test-contract: the store primitives, the query catalog and the loaders on both backends (starts Neo4j)
+test-contract: $(STAMP)
+	$(BIN)/python scripts/test_deps.py
+	$(BIN)/python -m pytest tests/contract
+
+## test-api: the routes, the answer cache and the pages through the app (some on Neo4j too)
+test-api: $(STAMP)
+	$(BIN)/python scripts/test_deps.py
+	$(BIN)/python -m pytest tests/api
+
+## test-browser: the pages and views in a real headless Chromium
+test-browser: $(STAMP)
+	$(BIN)/python scripts/test_deps.py
+	$(BIN)/python -m pytest tests/browser -m browser
 
 ## lint: ruff and mypy, as CI runs them
 lint: $(STAMP)

@@ -95,7 +95,7 @@ def _merged() -> dict[str, Any]:
 def _embedded(
     results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int, quick: bool = False
 ) -> None:
-    from graph_service.embedded import EmbeddedStore
+    from graph_service.backends.embedded import EmbeddedStore
     from loaders.load import load_dataset
 
     if "load" in parts:
@@ -111,7 +111,7 @@ def _embedded(
 def _neo4j(
     results: dict[str, Any], scale: str, path: Path, parts: set[str], runs: int, quick: bool = False
 ) -> None:
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
     from loaders.load import load_dataset
 
     with suite.neo4j_settings() as settings:

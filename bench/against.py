@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import NodeKind
-from graph_service.store import GraphStore
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import NodeKind
+from graph_service.core.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

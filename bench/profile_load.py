@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench.suite import csv_floor, relationship_count
-from graph_service.embedded import EmbeddedStore
+from graph_service.backends.embedded import EmbeddedStore
 from loaders.load import load_dataset, read_dataset
 
 

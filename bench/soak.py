@@ -33,7 +33,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 SAVER = textwrap.dedent(
     """
     import os, sys
-    from graph_service.embedded import EmbeddedStore
+    from graph_service.backends.embedded import EmbeddedStore
     from loaders.load import WENZHOU_DATASET, load_dataset
 
     path = sys.argv[1]
@@ -57,7 +57,7 @@ SAVER = textwrap.dedent(
 
 def kills(count: int, seed: int) -> dict[str, Any]:
     """Kill -9 a process saving the embedded snapshot ``count`` times; check every snapshot left behind."""
-    from graph_service.embedded import EmbeddedStore
+    from graph_service.backends.embedded import EmbeddedStore
     from loaders.load import WENZHOU_DATASET, load_dataset
 
     with tempfile.TemporaryDirectory(prefix="innograph-kills-") as tmp:
@@ -131,7 +131,7 @@ def start_api(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "graph_service.api.app:create_app",
+        [sys.executable, "-m", "uvicorn", "--factory", "graph_service.app.api.app:create_app",
          "--port", str(port), "--log-level", "warning"],
         env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -236,7 +236,7 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
     """Readers against a real API, unloaded and then while ``POST /api/datasets`` loads a dataset."""
     import httpx
 
-    from graph_service.embedded import EmbeddedStore
+    from graph_service.backends.embedded import EmbeddedStore
     from loaders.generate import generate_dataset
     from loaders.load import load_dataset
 
@@ -258,8 +258,8 @@ def load_run(backend: str, clients: int, seconds: float, scale: str = "S") -> di
         if backend == "neo4j":
             from neo4j_server import Neo4jServer
 
-            from graph_service.neo4j_store import Neo4jStore
-            from graph_service.settings import Neo4jSettings
+            from graph_service.backends.neo4j.store import Neo4jStore
+            from graph_service.core.settings import Neo4jSettings
 
             server = Neo4jServer().start()
             settings = Neo4jSettings(uri=server.uri, user=server.user, password=server.password, timeout=60)

@@ -27,11 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.memory import keep_out_of_collections
-from graph_service.ontology import NodeKind
-from graph_service.settings import Neo4jSettings
-from graph_service.store import GraphStore
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.memory import keep_out_of_collections
+from graph_service.core.ontology import NodeKind
+from graph_service.core.settings import Neo4jSettings
+from graph_service.core.store import GraphStore
 from loaders.generate import generate_dataset
 from loaders.load import load_dataset
 
@@ -218,7 +218,7 @@ def measure_snapshot(path: Path, runs: int = 3) -> dict[str, Any]:
     load_and_save = (
         PEAK_KIB + "import json,sys,time\n"
         "from pathlib import Path\n"
-        "from graph_service.embedded import EmbeddedStore\n"
+        "from graph_service.backends.embedded import EmbeddedStore\n"
         "from loaders.load import load_dataset\n"
         "snap=Path(sys.argv[2]); snap.unlink(missing_ok=True)\n"
         "t=time.perf_counter(); s=EmbeddedStore(snap); load_dataset(Path(sys.argv[1]), s, batch_size=20000)\n"
@@ -228,7 +228,7 @@ def measure_snapshot(path: Path, runs: int = 3) -> dict[str, Any]:
     )
     reload = (
         PEAK_KIB + "import json,sys,time\n"
-        "from graph_service.embedded import EmbeddedStore\n"
+        "from graph_service.backends.embedded import EmbeddedStore\n"
         "t=time.perf_counter(); c=time.process_time(); EmbeddedStore(sys.argv[1])\n"
         "print(json.dumps({'reload':time.perf_counter()-t,'cpu':time.process_time()-c,'peak_kib':peak_kib()}))\n"
     )
@@ -303,7 +303,7 @@ def _server(
     }
     if not (data_dir / "graph.json").exists():  # loaded once per data directory
         subprocess.run(
-            [sys.executable, "-m", "graph_service.cli", "load", str(path)],
+            [sys.executable, "-m", "graph_service.app.cli", "load", str(path)],
             check=True,
             env=env,
             capture_output=True,
@@ -314,7 +314,7 @@ def _server(
         [
             sys.executable,
             "-m",
-            "graph_service.cli",
+            "graph_service.app.cli",
             "serve",
             "--no-load",
             "--port",

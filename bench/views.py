@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph_service.ontology import Basis, NodeKind, RelType  # noqa: E402
+from graph_service.core.ontology import Basis, NodeKind, RelType  # noqa: E402
 from queries.explore import GraphEdge, GraphNode, Neighborhood  # noqa: E402
 from queries.models import EvidenceStep, NodeRef  # noqa: E402
 from visualizations.views import ego_view  # noqa: E402

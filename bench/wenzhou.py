@@ -9,9 +9,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.suite import latency, neo4j_settings
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import NodeKind
-from graph_service.store import GraphStore
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import NodeKind
+from graph_service.core.store import GraphStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     load_dataset(WENZHOU_DATASET, store)
     out["embedded"] = measure(store)
     if "--no-neo4j" not in sys.argv:
-        from graph_service.neo4j_store import Neo4jStore
+        from graph_service.backends.neo4j.store import Neo4jStore
 
         with neo4j_settings() as settings:
             neo = Neo4jStore(settings)

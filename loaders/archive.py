@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from graph_service.errors import DataError, PayloadTooLarge, RowError
+from graph_service.core.errors import DataError, PayloadTooLarge, RowError
 
 __all__ = [
     "MAX_ENTRIES",

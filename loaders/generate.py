@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from graph_service.ontology import NodeKind
+from graph_service.core.ontology import NodeKind
 from loaders.manifest import FILE_STEMS
 from loaders.records import RELATIONSHIP_COLUMNS, kind_columns
 

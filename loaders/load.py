@@ -5,7 +5,7 @@ written, and one bad row means nothing is. With ``partial=True`` the good rows a
 written and the bad ones go to a rejects file.
 
 Example:
-    >>> from graph_service.embedded import EmbeddedStore
+    >>> from graph_service.backends.embedded import EmbeddedStore
     >>> report = load_dataset(WENZHOU_DATASET, EmbeddedStore(None))  # doctest: +SKIP
     >>> report.summary.changed > 0  # doctest: +SKIP
     True
@@ -29,10 +29,10 @@ from typing import Annotated, Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
-from graph_service.errors import DataError, GraphServiceError, InvalidRequest, RowError
-from graph_service.exports import safe_cell
-from graph_service.memory import collector_paused
-from graph_service.ontology import (
+from graph_service.core.cells import safe_cell
+from graph_service.core.errors import DataError, GraphServiceError, InvalidRequest, RowError
+from graph_service.core.memory import collector_paused
+from graph_service.core.ontology import (
     ACYCLIC_TYPES,
     ALLOWED_PAIRS,
     Node,
@@ -46,8 +46,8 @@ from graph_service.ontology import (
     kind_of_id,
     normalize_name,
 )
-from graph_service.store import GraphStore, WriteSummary
-from graph_service.text import canonical_id
+from graph_service.core.store import GraphStore, WriteSummary
+from graph_service.core.text import canonical_id
 from loaders.manifest import FILE_STEMS, RELATIONSHIPS, Manifest, SourceDocument, read_manifest
 from loaders.records import (
     ALIAS_SEPARATOR,

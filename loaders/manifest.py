@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph_service.errors import DataError, RowError
-from graph_service.ontology import NodeKind
+from graph_service.core.errors import DataError, RowError
+from graph_service.core.ontology import NodeKind
 from loaders.tables import SUPPORTED_SUFFIXES
 
 __all__ = ["FILE_STEMS", "MANIFEST_NAME", "Manifest", "SourceDocument", "read_manifest"]

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple, cast
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from graph_service.errors import GraphServiceError, RowError
-from graph_service.ontology import (
+from graph_service.core.errors import GraphServiceError, RowError
+from graph_service.core.ontology import (
     NODE_MODELS,
     Node,
     NodeKind,

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from graph_service.errors import DataError, PayloadTooLarge, RowError
-from graph_service.exports import unmarked_cell
+from graph_service.core.cells import unmarked_cell
+from graph_service.core.errors import DataError, PayloadTooLarge, RowError
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph_service.ontology import ALLOWED_PAIRS, NODE_MODELS, NodeKind, RelType
+from graph_service.core.ontology import ALLOWED_PAIRS, NODE_MODELS, NodeKind, RelType
 from loaders.manifest import FILE_STEMS, RELATIONSHIPS
 from loaders.records import COMMON_COLUMNS, RELATIONSHIP_COLUMNS, kind_columns
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import Field
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import Node, NodeKind, RelType
-from graph_service.store import GraphStore
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import Node, NodeKind, RelType
+from graph_service.core.store import GraphStore
 from queries.common import alive
 from queries.models import NodeRef, ResultModel
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
-from graph_service.errors import Ambiguous, InvalidRequest, NotFound
-from graph_service.ontology import (
+from graph_service.core.errors import Ambiguous, InvalidRequest, NotFound
+from graph_service.core.ontology import (
     Basis,
     Node,
     NodeKind,
@@ -15,9 +15,9 @@ from graph_service.ontology import (
     kind_of_id,
     normalize_name,
 )
-from graph_service.store import GraphStore, Path
+from graph_service.core.store import GraphStore, Path
 from queries.models import Channel, EvidencePath, EvidenceStep, NodeRef
-from visualizations.i18n import chain_sentence, rel_phrase
+from queries.words import chain_sentence, rel_phrase
 
 __all__ = [
     "BASIS_WEIGHT",

@@ -17,10 +17,18 @@ from typing import Literal
 
 from pydantic import Field
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import ALLOWED_PAIRS, Basis, Node, NodeKind, Relationship, RelType, kind_of_id
-from graph_service.store import GraphStore, Hop, Neighbor
-from graph_service.store import Path as StorePath
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import (
+    ALLOWED_PAIRS,
+    Basis,
+    Node,
+    NodeKind,
+    Relationship,
+    RelType,
+    kind_of_id,
+)
+from graph_service.core.store import GraphStore, Hop, Neighbor
+from graph_service.core.store import Path as StorePath
 from queries.common import BASIS_WEIGHT, alive, evidence_path, resolve_entity
 from queries.models import EvidencePath, EvidenceStep, NodeRef, ResultModel
 

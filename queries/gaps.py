@@ -43,10 +43,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from graph_service.errors import InvalidRequest, NotFound
-from graph_service.memory import collector_paused
-from graph_service.ontology import ALLOWED_PAIRS, Industry, Node, NodeKind, RelType, normalize_name
-from graph_service.store import GraphStore, PathStep
+from graph_service.core.errors import InvalidRequest, NotFound
+from graph_service.core.memory import collector_paused
+from graph_service.core.ontology import ALLOWED_PAIRS, Industry, Node, NodeKind, RelType, normalize_name
+from graph_service.core.store import GraphStore, PathStep
 from queries.common import alive, parts_below, resolve_entity, sub_industry_ids
 from queries.models import Channel, NodeRef, ResultModel
 from queries.serving import CHANNELS, MAX_PATHS
@@ -376,7 +376,7 @@ def agreements_covering_nothing(store: GraphStore, as_of: str | None = None) -> 
 
 def gaps_csv(analysis: GapAnalysis) -> str:
     """The gap analysis as CSV for a spreadsheet (formula-looking cells neutralised)."""
-    from graph_service.exports import write_csv
+    from graph_service.core.cells import write_csv
 
     header = [
         "industry_id", "industry", "industry_zh", "status", "severity", "demand", "demand_score",

@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType
+from graph_service.core.ontology import Basis, Node, NodeKind, Relationship, RelType
 
 __all__ = [
     "Channel",

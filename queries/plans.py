@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import NodeKind, Program, starts_within
-from graph_service.store import GraphStore
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import NodeKind, Program, starts_within
+from graph_service.core.store import GraphStore
 from queries.common import alive, parts_below, resolve_entity
 from queries.models import EvidenceStep, NodeRef, ResultModel
 

@@ -28,8 +28,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from graph_service.ontology import Basis, Node, NodeKind, RelType
-from graph_service.store import GraphStore, Path, PathStep
+from graph_service.core.ontology import Basis, Node, NodeKind, RelType
+from graph_service.core.store import GraphStore, Path, PathStep
 from queries.common import BASIS_WEIGHT, EvidenceWords, alive, path_alive, resolve_entity, sub_industries
 from queries.models import Channel, EvidencePath, NodeRef, ResultModel
 from queries.serving import CHANNELS, EXPERTISE, serving_paths

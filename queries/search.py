@@ -71,9 +71,9 @@ from operator import and_, eq, gt
 
 from pydantic import Field
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import Node, NodeKind, normalize_name
-from graph_service.store import GraphStore
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import Node, NodeKind, normalize_name
+from graph_service.core.store import GraphStore
 from queries.models import NodeRef, ResultModel
 
 __all__ = ["GOOD", "SLIPS", "SearchHit", "SearchResults", "corrected", "search"]

@@ -37,8 +37,8 @@ from typing import Any
 
 from pydantic import Field
 
-from graph_service.ontology import Node, NodeKind, RelType
-from graph_service.store import GraphStore, Path, PathStep, PathTally
+from graph_service.core.ontology import Node, NodeKind, RelType
+from graph_service.core.store import GraphStore, Path, PathStep, PathTally
 from queries.common import BASIS_WEIGHT, EvidenceWords, path_alive, resolve_entity, sub_industries
 from queries.models import Channel, EvidencePath, NodeRef, ResultModel
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Neo4jSettings
-from graph_service.store import GraphStore
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Neo4jSettings
+from graph_service.core.store import GraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -29,8 +29,8 @@ HOW_TO_RUN_NEO4J = (
 @pytest.fixture(autouse=True)
 def _long_lived_count_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts counting the objects a store keeps from zero (see
-    ``graph_service.memory.kept``), so whether a test freezes does not depend on the ones before."""
-    from graph_service import memory
+    ``graph_service.core.memory.kept``), so whether a test freezes does not depend on the ones before."""
+    from graph_service.core import memory
 
     monkeypatch.setattr(memory, "_kept", 0)
 
@@ -58,7 +58,7 @@ def neo4j_settings() -> Iterator[Neo4jSettings]:
 @pytest.fixture
 def neo4j_store(neo4j_settings: Neo4jSettings) -> Iterator[GraphStore]:
     """An empty Neo4j store on the session's server, emptied again afterwards."""
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
 
     store = Neo4jStore(neo4j_settings)
     store.clear()

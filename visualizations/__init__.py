@@ -4,8 +4,11 @@ Each view takes the result of one query (never the store) and returns one HTML d
 that opens with no network: vis-network (pyvis's bundled copy) inlined, data as escaped
 JSON, plain-text tooltips, a legend, filters, search, a layout computed in Python.
 
-The views are imported when first used, so that the phrase book (:mod:`visualizations.i18n`,
-which needs only the ontology) can be read by the query catalog, which the views draw on.
+The views are imported when first used, so that the phrase book (:mod:`visualizations.i18n`)
+can be read without loading pyvis.
+
+May import: :mod:`graph_service.core` and ``queries`` (the answers they draw, and the verbs of
+:mod:`queries.words`). Never the store, a backend, the loaders or the app.
 
 Example:
     >>> from queries.explore import neighborhood

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
-from graph_service.ontology import Basis, NodeKind, RelType
+from graph_service.core.ontology import Basis, NodeKind, RelType
+from queries.words import REL_LABELS, REL_PASSIVE_LABELS, Lang, chain_sentence, pick, rel_phrase
 
 __all__ = [
     "BASIS_LABELS",
@@ -61,8 +62,6 @@ __all__ = [
     "value_label",
 ]
 
-Lang = Literal["en", "zh"]
-"""A language of the views: English or (simplified) Chinese."""
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
@@ -75,20 +74,6 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     NodeKind.REGION: ("Region", "地区"),
     NodeKind.ORGANIZATION: ("Organization", "机构"),
     NodeKind.PROGRAM: ("Program", "项目与平台"),
-}
-REL_LABELS: dict[str, tuple[str, str]] = {
-    RelType.SERVES: ("serves", "服务"),
-    RelType.PARTY_TO: ("is party to", "签署"),
-    RelType.COVERS: ("covers", "涵盖"),
-    RelType.PARTICIPATES_IN: ("takes part in", "参与"),
-    RelType.MEMBER_OF: ("is a member of", "隶属于"),
-    RelType.ADVISES: ("advises", "指导"),
-    RelType.HOSTS: ("hosts", "设立"),
-    RelType.LOCATED_IN: ("is located in", "位于"),
-    RelType.OPERATES_IN: ("operates in", "从事"),
-    RelType.FOCUSES_ON: ("focuses on", "聚焦"),
-    RelType.PART_OF: ("is part of", "属于"),
-    RelType.EXPERT_IN: ("has expertise in", "专业领域涵盖"),
 }
 CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     "direct": ("Direct service", "直接服务"),
@@ -116,21 +101,6 @@ SUPPORT_LABELS: dict[str, tuple[str, str]] = {
     "talent": ("Talents", "人才"),
 }
 
-REL_PASSIVE_LABELS: dict[str, tuple[str, str]] = {
-    RelType.SERVES: ("is served by", "接受服务自"),
-    RelType.PARTY_TO: ("is signed by", "签署方为"),
-    RelType.COVERS: ("is covered by", "被涵盖于"),
-    RelType.PARTICIPATES_IN: ("has as participant", "参与者为"),
-    RelType.MEMBER_OF: ("has as member", "成员为"),
-    RelType.ADVISES: ("is advised by", "接受指导自"),
-    RelType.HOSTS: ("is hosted by", "设立方为"),
-    RelType.LOCATED_IN: ("is the location of", "所在地包括"),
-    RelType.OPERATES_IN: ("has as enterprise", "从业企业为"),
-    RelType.FOCUSES_ON: ("is the focus of", "聚焦方为"),
-    RelType.PART_OF: ("includes", "包括"),
-    RelType.EXPERT_IN: ("is a field of", "属于其专业领域"),
-}
-"""The verb of a relationship read from its target: "B is served by A"."""
 PROPERTY_LABELS: dict[str, tuple[str, str]] = {
     "discipline": ("Discipline", "学科"),
     "level": ("Level", "层级"),
@@ -216,10 +186,6 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "district": ("district", "市辖区"),
     "county": ("county", "县"),
     "county-level city": ("county-level city", "县级市"),
-    # titles of talents
-    "academician": ("academician", "院士"),
-    "expert": ("expert", "专家"),
-    "doctor": ("doctor", "博士"),
 }
 """The words of the values a property takes from a fixed list (levels, kinds, titles)."""
 TAXONOMY_LABELS: dict[str, tuple[str, str]] = {
@@ -478,7 +444,7 @@ PAGE: dict[str, tuple[str, str]] = {
         "证据与说明照录来源原文，保留原文语言。",
     ),
 }
-"""The words of the planners' pages (``graph_service/web.py`` and its templates)."""
+"""The words of the planners' pages (``graph_service/app/web.py`` and its templates)."""
 
 
 ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -663,41 +629,37 @@ def t(key: str, lang: Lang, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def _pick(labels: tuple[str, str], lang: Lang) -> str:
-    return labels[1 if lang == "zh" else 0]
-
-
 def kind_label(kind: NodeKind | str, lang: Lang) -> str:
     """The name of a node kind in a language."""
     labels = KIND_LABELS.get(kind)  # a StrEnum member hashes and compares as its value
-    return _pick(labels, lang) if labels else str(kind)
+    return pick(labels, lang) if labels else str(kind)
 
 
 def rel_label(rel_type: RelType | str, lang: Lang) -> str:
     """The verb of a relationship type in a language."""
     labels = REL_LABELS.get(rel_type)
-    return _pick(labels, lang) if labels else str(rel_type)
+    return pick(labels, lang) if labels else str(rel_type)
 
 
 def channel_label(channel: str, lang: Lang) -> str:
     """The name of a serving channel in a language."""
-    return _pick(CHANNEL_LABELS[channel], lang) if channel in CHANNEL_LABELS else channel
+    return pick(CHANNEL_LABELS[channel], lang) if channel in CHANNEL_LABELS else channel
 
 
 def status_label(status: str, lang: Lang) -> str:
     """The name of a coverage status in a language."""
-    return _pick(STATUS_LABELS[status], lang) if status in STATUS_LABELS else status
+    return pick(STATUS_LABELS[status], lang) if status in STATUS_LABELS else status
 
 
 def basis_label(basis: Basis | str, lang: Lang) -> str:
     """How a fact is known, in a language."""
     labels = BASIS_LABELS.get(basis)
-    return _pick(labels, lang) if labels else str(basis)
+    return pick(labels, lang) if labels else str(basis)
 
 
 def support_label(support: str, lang: Lang) -> str:
     """The name of a kind of support (a coverage-matrix column) in a language."""
-    return _pick(SUPPORT_LABELS[support], lang) if support in SUPPORT_LABELS else support
+    return pick(SUPPORT_LABELS[support], lang) if support in SUPPORT_LABELS else support
 
 
 def page_text(lang: Lang) -> Callable[..., str]:
@@ -713,47 +675,18 @@ def page_text(lang: Lang) -> Callable[..., str]:
 
 def property_label(key: str, lang: Lang) -> str:
     """The name of an entity's property in a language (its key when the phrase book has none)."""
-    return _pick(PROPERTY_LABELS[key], lang) if key in PROPERTY_LABELS else key
+    return pick(PROPERTY_LABELS[key], lang) if key in PROPERTY_LABELS else key
 
 
 def value_label(value: str, lang: Lang) -> str:
     """A property's value in a language, when it is one of a fixed list (a level, a kind, a
     title); any other value as it is."""
-    return _pick(VALUE_LABELS[value], lang) if value in VALUE_LABELS else value
+    return pick(VALUE_LABELS[value], lang) if value in VALUE_LABELS else value
 
 
 def taxonomy_label(taxonomy: str, lang: Lang) -> str:
     """The name of an industry taxonomy in a language (its code when the phrase book has none)."""
-    return _pick(TAXONOMY_LABELS[taxonomy], lang) if taxonomy in TAXONOMY_LABELS else taxonomy
-
-
-def rel_phrase(rel_type: RelType | str, forward: bool, lang: Lang) -> str:
-    """The verb of a relationship read from its source (forward) or from its target."""
-    labels = (REL_LABELS if forward else REL_PASSIVE_LABELS).get(rel_type)
-    return _pick(labels, lang) if labels else str(rel_type)
-
-
-def chain_sentence(names: Sequence[str], steps: Sequence[tuple[RelType | str, bool]], lang: Lang) -> str:
-    """A chain of relationships read aloud: the names of its entities, and between each two the
-    type of the relationship joining them and whether it points forward (from the earlier
-    name to the later one).
-
-    English reads each verb in the chain's direction; Chinese writes the verb on an arrow
-    that points as the relationship does, so the sentence keeps Chinese word order:
-
-        >>> steps = [(RelType.MEMBER_OF, True), (RelType.PARTY_TO, False)]
-        >>> chain_sentence(["Wang", "CMES", "Agreement"], steps, "en")
-        'Wang — is a member of — CMES — is signed by — Agreement'
-        >>> chain_sentence(["王", "机械学会", "协议"], [(RelType.MEMBER_OF, True), (RelType.PARTY_TO, True)], "zh")
-        '王 —隶属于→ 机械学会 —签署→ 协议'
-    """
-    links = _LINKS_ZH if lang == "zh" else _LINKS_EN  # many answers hold thousands of chains
-    words = [names[0]]
-    for step, name in zip(steps, names[1:], strict=True):
-        link = links.get(step)
-        words.append(link if link is not None else f" — {step[0]} — ")
-        words.append(name)
-    return "".join(words)
+    return pick(TAXONOMY_LABELS[taxonomy], lang) if taxonomy in TAXONOMY_LABELS else taxonomy
 
 
 def error_message(message: str, lang: Lang, kind: str = "InvalidRequest") -> str:
@@ -772,7 +705,7 @@ def error_message(message: str, lang: Lang, kind: str = "InvalidRequest") -> str
 
 def error_heading(kind: str, lang: Lang) -> str:
     """What kind of problem an error is, in a language."""
-    return _pick(ERROR_HEADINGS.get(kind, ERROR_HEADINGS["InvalidRequest"]), lang)
+    return pick(ERROR_HEADINGS.get(kind, ERROR_HEADINGS["InvalidRequest"]), lang)
 
 
 def validation_problem(error: Mapping[str, Any], lang: Lang) -> str:
@@ -823,18 +756,6 @@ def lang_from_accept(header: str | None) -> Lang:
     return best[2] if best else "en"
 
 
-_LINKS_EN: dict[tuple[RelType | str, bool], str] = {
-    (rel_type, forward): f" — {_pick(labels[rel_type], 'en')} — "
-    for forward, labels in ((True, REL_LABELS), (False, REL_PASSIVE_LABELS))
-    for rel_type in RelType
-}
-_LINKS_ZH: dict[tuple[RelType | str, bool], str] = {
-    (rel_type, forward): f" —{_pick(REL_LABELS[rel_type], 'zh')}→ "
-    if forward
-    else f" ←{_pick(REL_LABELS[rel_type], 'zh')}— "
-    for forward in (True, False)
-    for rel_type in RelType
-}
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WHAT_ZH: dict[str, str] = {"entity": "对象"} | {str(k).lower(): v[1] for k, v in KIND_LABELS.items()}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graph_service.ontology import Basis
+from graph_service.core.ontology import Basis
 from visualizations.i18n import Lang, basis_label, kind_label, pick_name, t
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph_service.ontology import NodeKind, RelType
+from graph_service.core.ontology import NodeKind, RelType
 
 __all__ = [
     "EDGE_COLORS",

@@ -26,8 +26,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
-from graph_service.memory import collector_paused
-from graph_service.ontology import Basis, NodeKind, RelType
+from graph_service.core.memory import collector_paused
+from graph_service.core.ontology import Basis, NodeKind, RelType
 from queries.explore import GraphEdge, GraphGroup, GraphNode, Neighborhood, Paths
 from queries.gaps import CoverageMatrix, GapAnalysis, Scope
 from queries.models import EvidencePath, EvidenceStep, NodeRef

@@ -17,13 +17,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from graph_service.api.answers import AnswerCache
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Relationship, RelType, provenance
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, PathStep, PathTally
-from graph_service.store import Path as GraphPath
+from graph_service.app.api.answers import AnswerCache
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Relationship, RelType, provenance
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore, PathStep, PathTally
+from graph_service.core.store import Path as GraphPath
 from loaders.load import load_dataset
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "mini"

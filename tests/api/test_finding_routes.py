@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 FIVE = "industry:wenzhou-5-5:"

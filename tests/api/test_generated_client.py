@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 KNOWN: dict[str, str] = {

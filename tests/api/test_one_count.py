@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.cli import cli
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
+from graph_service.app.api.app import create_app
+from graph_service.app.cli import cli
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 TAXONOMY = "wenzhou-5+5"

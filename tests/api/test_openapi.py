@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
-from graph_service.api.app import ErrorResponse, create_app
-from graph_service.api.openapi import NAME_QUERY_PARAMETERS
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
+from graph_service.app.api.app import ErrorResponse, create_app
+from graph_service.app.api.openapi import NAME_QUERY_PARAMETERS
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 KEY = "openapi-test-key"

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import BackendUnavailable
-from graph_service.settings import Neo4jSettings, Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.errors import BackendUnavailable
+from graph_service.core.settings import Neo4jSettings, Settings
 from loaders.load import load_dataset
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -627,6 +627,7 @@ class DownStore:
     """A store whose every primitive says the backend cannot be reached."""
 
     name = "neo4j"
+    local_generation = False
 
     def __init__(self) -> None:
         self.down = True

@@ -36,9 +36,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Neo4jSettings, Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Neo4jSettings, Settings
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 KEY = "fuzz-key"
@@ -75,7 +75,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", EMBEDDED_APP)
 @pytest.fixture(scope="module")
 def neo4j_app(neo4j_settings: Neo4jSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The same app over the same dataset held in a real Neo4j."""
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
 
     loader = Neo4jStore(neo4j_settings)
     try:

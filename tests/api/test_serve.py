@@ -23,7 +23,7 @@ def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
     env = {**os.environ, "INNOGRAPH_DATA_DIR": str(data_dir), "INNOGRAPH_BACKEND": "embedded"}
     env.pop("INNOGRAPH_API_KEY", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "graph_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "graph_service.app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

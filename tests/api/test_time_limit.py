@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from graph_service.api import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
-from graph_service.store import GraphCounts
+from graph_service.app.api import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphCounts
 
 
 class SlowStore(EmbeddedStore):

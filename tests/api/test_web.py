@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Basis, Provenance, Relationship, RelType, Society
-from graph_service.settings import Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Basis, Provenance, Relationship, RelType, Society
+from graph_service.core.settings import Settings
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 IMG = "<img src=x onerror=alert(1)>"

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Basis, Provenance, Relationship, RelType, Society
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Basis, Provenance, Relationship, RelType, Society
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 CHROMIUM = os.environ.get("INNOGRAPH_CHROMIUM", "/usr/bin/chromium")

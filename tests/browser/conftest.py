@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS, HOW_TO, IN_CI, Watch, hostile_store
 
-from graph_service.settings import Settings
+from graph_service.core.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app over the hostile Wenzhou store, served by a real uvicorn on a free loopback port."""
     import uvicorn
 
-    from graph_service.api.app import create_app
+    from graph_service.app.api.app import create_app
 
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("browser-data")), hostile_store())
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

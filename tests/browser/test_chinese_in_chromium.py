@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from browsing import Watch, hostile_store, loaded, wait_ready
 
-from graph_service.ontology import NodeKind, kind_of_id
-from graph_service.store import GraphStore
+from graph_service.core.ontology import NodeKind, kind_of_id
+from graph_service.core.store import GraphStore
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from browsing import IMG, SCRIPT, Watch, hostile_store, load_frames, wait_ready
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import (
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import (
     Basis,
     NodeKind,
     Organization,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from graph_service.errors import Ambiguous, NotFound
-from graph_service.ontology import Basis, Enterprise, Industry, NodeKind, Provenance, Society
-from graph_service.store import GraphStore
+from graph_service.core.errors import Ambiguous, NotFound
+from graph_service.core.ontology import Basis, Enterprise, Industry, NodeKind, Provenance, Society
+from graph_service.core.store import GraphStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 from queries.common import resolve_entity
 from queries.gaps import Scope, coverage_matrix, gap_analysis

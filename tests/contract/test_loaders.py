@@ -17,9 +17,9 @@ import pytest
 from openpyxl import Workbook
 from shared import MINI_NODES, MINI_RELATIONSHIPS, graph_state, wenzhou_rows, write_dataset
 
-from graph_service.errors import DataError
-from graph_service.ontology import NodeKind, RelType
-from graph_service.store import GraphStore
+from graph_service.core.errors import DataError
+from graph_service.core.ontology import NodeKind, RelType
+from graph_service.core.store import GraphStore
 from loaders.load import WENZHOU_DATASET, LoadReport, load_dataset
 from loaders.manifest import read_manifest
 
@@ -627,7 +627,7 @@ def test_workbook_sheets_load_in_any_case_and_unrelated_sheets_are_ignored(
 
 
 def test_csv_export_loads_back_with_the_same_aliases(store: GraphStore, tmp_path: Path) -> None:
-    from graph_service.exports import export_graph
+    from graph_service.app.exports import export_graph
 
     doc = [
         {

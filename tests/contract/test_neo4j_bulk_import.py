@@ -15,7 +15,7 @@ import neo4j
 import pytest
 from neo4j_server import Neo4jServer, fetch, java_available
 
-from graph_service.embedded import EmbeddedStore
+from graph_service.backends.embedded import EmbeddedStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 pytestmark = pytest.mark.neo4j

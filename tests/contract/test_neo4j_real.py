@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import NodeKind
-from graph_service.settings import Neo4jSettings
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import NodeKind
+from graph_service.core.settings import Neo4jSettings
 from loaders.generate import generate_dataset
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 pytestmark = pytest.mark.neo4j
 
 ROOT = Path(__file__).resolve().parents[2]
-INNOGRAPH = [sys.executable, "-m", "graph_service.cli"]
+INNOGRAPH = [sys.executable, "-m", "graph_service.app.cli"]
 
 
 def _env(settings: Neo4jSettings, tmp_path: Path) -> dict[str, str]:
@@ -137,7 +137,7 @@ def _settings_of(server: object) -> Neo4jSettings:
 
 
 def test_restart_while_the_process_lives(own_server: object) -> None:
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
 
     settings = _settings_of(own_server)
     store = Neo4jStore(settings)
@@ -220,7 +220,7 @@ def test_killed_mid_load_commits_nothing_and_a_rerun_completes(own_server: objec
 
 
 def test_readers_see_a_load_all_at_once_and_a_failed_load_not_at_all(neo4j_settings: Neo4jSettings) -> None:
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
 
     data = ROOT / "tests" / "data" / "mini"
     expected = EmbeddedStore(None)
@@ -261,8 +261,8 @@ def test_a_generation_read_after_a_write_names_the_whole_write(neo4j_settings: N
     the old counts in about half such reads.)"""
     import threading
 
-    from graph_service.neo4j_store import Neo4jStore
-    from graph_service.ontology import Basis, Provenance, Society
+    from graph_service.backends.neo4j.store import Neo4jStore
+    from graph_service.core.ontology import Basis, Provenance, Society
 
     provenance = Provenance(source="notes", evidence="test", basis=Basis.STATED)
     writer = Neo4jStore(neo4j_settings)
@@ -317,10 +317,10 @@ def test_anchored_queries_are_planned_from_their_start_on_an_empty_graph_and_a_f
     holds when it is made: never a scan of a kind, nor a join. Checked on an empty graph and,
     planned afresh, on a loaded one (where, without the start's index hint, the planner scans
     the far end's kind)."""
-    from graph_service import cypher
-    from graph_service.neo4j_store import Neo4jStore
-    from graph_service.ontology import RelType
-    from graph_service.store import UNIT_WEIGHTS
+    from graph_service.backends.neo4j import cypher
+    from graph_service.backends.neo4j.store import Neo4jStore
+    from graph_service.core.ontology import RelType
+    from graph_service.core.store import UNIT_WEIGHTS
     from queries.serving import CHANNELS
 
     weights = {basis.value: w for basis, w in UNIT_WEIGHTS.items()}
@@ -378,7 +378,7 @@ def test_anchored_queries_are_planned_from_their_start_on_an_empty_graph_and_a_f
 def test_a_load_past_the_atomic_limit_is_committed_batch_by_batch_and_says_so(
     neo4j_settings: Neo4jSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
 
     data = ROOT / "tests" / "data" / "mini"
     expected = EmbeddedStore(None)
@@ -386,7 +386,7 @@ def test_a_load_past_the_atomic_limit_is_committed_batch_by_batch_and_says_so(
     store = Neo4jStore(neo4j_settings.model_copy(update={"atomic_load_limit": 5}))
     try:
         store.clear()
-        with caplog.at_level("WARNING", logger="graph_service.neo4j_store"):
+        with caplog.at_level("WARNING", logger="graph_service.backends.neo4j.store"):
             load_dataset(data, store, batch_size=4)
         assert store.counts() == expected.counts()
         assert any("NEO4J_ATOMIC_LOAD_LIMIT" in r.getMessage() for r in caplog.records), caplog.text

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import Ambiguous, InvalidRequest, NotFound
-from graph_service.ontology import (
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.errors import Ambiguous, InvalidRequest, NotFound
+from graph_service.core.ontology import (
     Agreement,
     Basis,
     Enterprise,
@@ -44,7 +44,7 @@ from graph_service.ontology import (
     Society,
     Talent,
 )
-from graph_service.store import GraphStore
+from graph_service.core.store import GraphStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 from queries.analytics import brokers, communities
 from queries.explore import neighborhood, paths_between

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from shared import MINI_NODES, MINI_RELATIONSHIPS
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import (
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import (
     Basis,
     Industry,
     NodeKind,
@@ -26,7 +26,7 @@ from graph_service.ontology import (
     Society,
     alive,
 )
-from graph_service.store import Direction, GraphCounts, GraphStore, PathStep, started_of
+from graph_service.core.store import Direction, GraphCounts, GraphStore, PathStep, started_of
 from loaders.load import load_dataset
 
 PROV = Provenance(source="notes", evidence="test", basis=Basis.STATED)
@@ -412,7 +412,7 @@ def test_started_between_is_the_filter_of_every_fact(
 
 
 def test_started_between_orders_ties_by_source_target_and_type(store: GraphStore) -> None:
-    from graph_service.ontology import Program
+    from graph_service.core.ontology import Program
 
     store.upsert_nodes(
         [
@@ -456,7 +456,7 @@ def test_clear_empties_the_graph(mini: GraphStore) -> None:
 
 
 def test_tally_paths_and_path_ends_group_what_match_paths_finds(mini: GraphStore) -> None:
-    from graph_service.store import tally_of_paths
+    from graph_service.core.store import tally_of_paths
     from queries.common import BASIS_WEIGHT
     from queries.serving import CHANNELS
 

@@ -22,11 +22,11 @@ from corpus import MINI, graph_state, write_dataset, zipped, zipped_dataset
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import DataError, GraphServiceError, PayloadTooLarge
-from graph_service.settings import Settings
-from graph_service.store import GraphStore
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.errors import DataError, GraphServiceError, PayloadTooLarge
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore
 from loaders.load import load_dataset
 
 SOC = "id,name,level,source,basis\n"

@@ -24,9 +24,10 @@ from corpus import graph_state, write_dataset
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import DataError
-from graph_service.exports import export_graph, write_csv
+from graph_service.app.exports import export_graph
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.cells import write_csv
+from graph_service.core.errors import DataError
 from loaders.load import load_dataset
 
 FOLDED = [

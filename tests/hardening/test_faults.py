@@ -27,10 +27,10 @@ import httpx
 import pytest
 from corpus import ROOT
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import BackendUnavailable
-from graph_service.neo4j_store import Neo4jStore
-from graph_service.settings import Neo4jSettings
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.backends.neo4j.store import Neo4jStore
+from graph_service.core.errors import BackendUnavailable
+from graph_service.core.settings import Neo4jSettings
 from loaders.generate import generate_dataset
 from loaders.load import load_dataset
 
@@ -249,7 +249,7 @@ def test_neo4j_restarted_under_a_running_api_is_a_fast_503_then_serves_again(
         "NEO4J_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
     }
     api = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "graph_service.api.app:create_app", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "--factory", "graph_service.app.api.app:create_app", "--port", str(port), "--log-level", "warning"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

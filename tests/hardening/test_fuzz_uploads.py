@@ -32,9 +32,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
 from loaders.load import load_dataset
 
 KEY = "fuzz-key"

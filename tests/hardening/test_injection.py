@@ -18,12 +18,12 @@ import pytest
 from corpus import MINI, ROOT, graph_state, write_dataset
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import DataError
-from graph_service.exports import export_graph
-from graph_service.settings import Settings
-from graph_service.store import GraphStore
+from graph_service.app.api.app import create_app
+from graph_service.app.exports import export_graph
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.errors import DataError
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore
 from loaders.load import load_dataset
 
 HOSTILE = ROOT / "tests" / "data" / "bad" / "hostile-names"

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shared import write_dataset
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import DataError, PayloadTooLarge
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.errors import DataError, PayloadTooLarge
 from loaders.load import load_dataset
 
 CELL = st.one_of(

@@ -25,9 +25,9 @@ from corpus import (
 )
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
 from loaders.load import load_dataset
 
 KEY = "malformed-key"
@@ -292,7 +292,7 @@ def test_a_malformed_upload_is_a_4xx_naming_the_problem(
 
 def test_the_same_archive_checks_hold_for_a_dataset_directory_s_workbook(tmp_path: Path) -> None:
     """A workbook inside a dataset directory (as `innograph load` reads it) gets the checks an upload gets."""
-    from graph_service.errors import GraphServiceError
+    from graph_service.core.errors import GraphServiceError
 
     directory = tmp_path / "d"
     directory.mkdir()

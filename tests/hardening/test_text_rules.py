@@ -22,10 +22,10 @@ import pytest
 from corpus import MINI, graph_state, write_dataset
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.errors import DataError
-from graph_service.settings import Settings
-from graph_service.store import GraphStore
+from graph_service.app.api.app import create_app
+from graph_service.core.errors import DataError
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore
 from loaders.load import load_dataset
 
 ELECTRICAL = "/api/industries/industry:wz:electrical/societies"

@@ -37,9 +37,9 @@ from corpus import (
 )
 from fastapi.testclient import TestClient
 
-from graph_service.api.app import create_app
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Settings
+from graph_service.app.api.app import create_app
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Settings
 from loaders.load import load_dataset
 
 KEY = "upload-key"
@@ -338,7 +338,7 @@ def server_process(tmp_path: Path) -> Iterator[str]:
         "INNOGRAPH_MAX_CELLS": "5000000",
     }
     subprocess.run(
-        [sys.executable, "-m", "graph_service.cli", "load", str(MINI)],
+        [sys.executable, "-m", "graph_service.app.cli", "load", str(MINI)],
         env=env,
         cwd=ROOT,
         check=True,
@@ -348,7 +348,7 @@ def server_process(tmp_path: Path) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     api = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "graph_service.api.app:create_app", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "--factory", "graph_service.app.api.app:create_app", "--port", str(port), "--log-level", "warning"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -526,7 +526,7 @@ def test_a_workbook_over_the_cell_budget_is_refused_wherever_it_sits(
     before = graph_state(app.state.holder.get())
     directory = write_dataset(tmp_path / "d", {"societies.xlsx": bomb})
     if where == "directory":
-        from graph_service.errors import PayloadTooLarge
+        from graph_service.core.errors import PayloadTooLarge
         from loaders.tables import ReadBudget, reading_budget
 
         with reading_budget(ReadBudget(cells=200_000)), pytest.raises(PayloadTooLarge) as caught:
@@ -567,7 +567,7 @@ def test_a_shared_strings_bomb_is_refused_wherever_it_sits(
     directory = write_dataset(tmp_path / "d", {"societies.xlsx": bomb})
     started = time.monotonic()
     if where == "directory":
-        from graph_service.errors import PayloadTooLarge
+        from graph_service.core.errors import PayloadTooLarge
 
         with pytest.raises(PayloadTooLarge) as caught:
             load_dataset(directory, EmbeddedStore(None))
@@ -653,7 +653,7 @@ def test_a_partial_load_lists_twenty_rejections_and_links_all_of_them_as_csv(
 def test_serve_refuses_a_key_no_request_could_match(tmp_path: Path, key: str, words: str) -> None:
     env = dict(os.environ, INNOGRAPH_API_KEY=key, INNOGRAPH_DATA_DIR=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-m", "graph_service.cli", "serve", "--no-load", "--port", "1"],
+        [sys.executable, "-m", "graph_service.app.cli", "serve", "--no-load", "--port", "1"],
         env=env,
         capture_output=True,
         text=True,

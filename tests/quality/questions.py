@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graph_service.errors import NotFound
-from graph_service.ontology import RelType
-from graph_service.store import GraphStore
+from graph_service.core.errors import NotFound
+from graph_service.core.ontology import RelType
+from graph_service.core.store import GraphStore
 from queries.explore import drawn_neighborhood, neighborhood, paths_between
 from queries.gaps import Scope, coverage_matrix, gap_analysis
 from queries.plans import plan_progress

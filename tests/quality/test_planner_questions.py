@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.settings import Neo4jSettings
-from graph_service.store import GraphStore
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.settings import Neo4jSettings
+from graph_service.core.store import GraphStore
 from loaders.load import WENZHOU_DATASET, load_dataset
 from tests.quality.questions import QUESTIONS, SCORES, Question
 
@@ -23,7 +23,7 @@ def embedded_wenzhou() -> GraphStore:
 
 @pytest.fixture(scope="module")
 def neo4j_wenzhou(neo4j_settings: Neo4jSettings) -> Iterator[GraphStore]:
-    from graph_service.neo4j_store import Neo4jStore
+    from graph_service.backends.neo4j.store import Neo4jStore
 
     store = Neo4jStore(neo4j_settings)
     store.clear()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.settings import Neo4jSettings
+from graph_service.core.settings import Neo4jSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from shared import wenzhou_rows
 
-from graph_service.cli import cli
+from graph_service.app.cli import cli
 from loaders.records import RELATIONSHIP_COLUMNS
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from graph_service.settings import Neo4jSettings, Settings
+from graph_service.core.settings import Neo4jSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,17 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Enterprise, Industry, NodeKind, Relationship, RelType, Talent, provenance
-from graph_service.store import PathStep
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import (
+    Enterprise,
+    Industry,
+    NodeKind,
+    Relationship,
+    RelType,
+    Talent,
+    provenance,
+)
+from graph_service.core.store import PathStep
 
 PROV = provenance("test", "", "synthetic")
 

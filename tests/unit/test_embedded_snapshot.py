@@ -18,10 +18,19 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
-from graph_service import embedded, memory
-from graph_service.embedded import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, EmbeddedStore
-from graph_service.errors import BackendUnavailable, InvalidRequest
-from graph_service.ontology import NODE_MODELS, Basis, NodeKind, Program, Provenance, Relationship, RelType
+from graph_service.backends import embedded
+from graph_service.backends.embedded import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, EmbeddedStore
+from graph_service.core import memory
+from graph_service.core.errors import BackendUnavailable, InvalidRequest
+from graph_service.core.ontology import (
+    NODE_MODELS,
+    Basis,
+    NodeKind,
+    Program,
+    Provenance,
+    Relationship,
+    RelType,
+)
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "mini"
@@ -231,7 +240,7 @@ def test_a_large_reload_or_load_is_settled_before_the_collector_runs(
     find more than a few dozen young objects (the reload makes ~250, the load ~120)."""
     path = tmp_path / "graph.json"
     mini_store(path)
-    monkeypatch.setattr(embedded, "SETTLE_AT", 1)
+    monkeypatch.setattr(embedded.graph, "SETTLE_AT", 1)
     young: list[int] = []
 
     def note(phase: str, info: dict[str, int]) -> None:
@@ -595,7 +604,7 @@ def test_an_unreadable_snapshot_is_a_backend_error(tmp_path: Path) -> None:
 SAVER = textwrap.dedent(
     """
     import os, sys
-    from graph_service.embedded import EmbeddedStore
+    from graph_service.backends.embedded import EmbeddedStore
     from loaders.load import WENZHOU_DATASET, load_dataset
 
     path = sys.argv[1]
@@ -701,8 +710,8 @@ def test_a_stale_temp_file_is_ignored_then_swept_but_a_live_one_is_kept(tmp_path
 DISK_FULL = textwrap.dedent(
     """
     import resource, signal, sys
-    from graph_service.embedded import EmbeddedStore
-    from graph_service.errors import BackendUnavailable
+    from graph_service.backends.embedded import EmbeddedStore
+    from graph_service.core.errors import BackendUnavailable
     from loaders.load import WENZHOU_DATASET, load_dataset
 
     path, limit = sys.argv[1], int(sys.argv[2])

@@ -13,8 +13,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import (
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import (
     Basis,
     Enterprise,
     Industry,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from graph_service.ontology import NodeKind, RelType
+from graph_service.core.ontology import NodeKind, RelType
 from visualizations import i18n
 from visualizations.i18n import (
     chain_sentence,

@@ -19,8 +19,8 @@ import networkx as nx
 import pytest
 from shared import wenzhou_rows
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Node, Relationship
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Node, Relationship
 
 INNOGRAPH = Path(sys.executable).with_name("innograph")
 GEXF = "{http://www.gexf.net/1.2draft}"
@@ -473,8 +473,8 @@ def test_neo4j_import_files_have_neo4j_headers(
 
 
 def test_kumu_labels_of_entities_sharing_a_name_carry_their_ids() -> None:
-    from graph_service.interop import kumu_sheets
-    from graph_service.ontology import Basis, Enterprise, Provenance, RelType
+    from graph_service.app.interop import kumu_sheets
+    from graph_service.core.ontology import Basis, Enterprise, Provenance, RelType
 
     p = Provenance(source="test", evidence="built by the test", basis=Basis.STATED)
     nodes = [

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shared import MINI, write_dataset
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.errors import DataError
-from graph_service.ontology import NODE_MODELS, NodeKind, Program, Relationship, RelType, provenance
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.errors import DataError
+from graph_service.core.ontology import NODE_MODELS, NodeKind, Program, Relationship, RelType, provenance
 from loaders.load import _CheckedRelationships, load_dataset, read_dataset
 from loaders.records import node_columns, node_from_row
 from loaders.tables import Table, _read_csv, read_table

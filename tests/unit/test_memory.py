@@ -7,8 +7,8 @@ import weakref
 
 import pytest
 
-from graph_service import memory
-from graph_service.memory import collector_paused, kept
+from graph_service.core import memory
+from graph_service.core.memory import collector_paused, kept
 
 
 class _Cycle:

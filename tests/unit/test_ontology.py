@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import (
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import (
     ALLOWED_PAIRS,
     MAX_NAME,
     NODE_MODELS,

@@ -9,10 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from graph_service import embedded
-from graph_service.embedded import MASKED_ENDS, EmbeddedStore, _ManyEnds
-from graph_service.ontology import Industry, NodeKind, Program, Relationship, RelType, Society, provenance
-from graph_service.store import UNIT_WEIGHTS, PathStep, PathTally, tally_of_paths
+from graph_service.backends import embedded
+from graph_service.backends.embedded import MASKED_ENDS, EmbeddedStore, _ManyEnds
+from graph_service.core.ontology import (
+    Industry,
+    NodeKind,
+    Program,
+    Relationship,
+    RelType,
+    Society,
+    provenance,
+)
+from graph_service.core.store import UNIT_WEIGHTS, PathStep, PathTally, tally_of_paths
 from loaders.generate import generate_dataset
 from loaders.load import load_dataset
 from queries.common import BASIS_WEIGHT
@@ -154,7 +162,7 @@ def test_ends_from_many_starts_are_the_ends_from_each(
     # few: each must give what one walk per start gives, cap and dates and all. A walk filled
     # backwards is kept, so the calls after the first (other caps, other starts) read it.
     monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: backwards)
-    monkeypatch.setattr(embedded, "MASKED_ENDS", masked)
+    monkeypatch.setattr(embedded.ends, "MASKED_ENDS", masked)
     store: EmbeddedStore = request.getfixturevalue(graph)
     store._forget_walks()  # the stores are shared by the module's tests
     starts = [
@@ -267,7 +275,7 @@ def test_a_write_forgets_the_walks_kept_from_before_it(monkeypatch: pytest.Monke
 
 def test_the_walks_kept_are_bounded(monkeypatch: pytest.MonkeyPatch, wenzhou: EmbeddedStore) -> None:
     monkeypatch.setattr(_ManyEnds, "cheaper_backwards", lambda self, starts: True)
-    monkeypatch.setattr(embedded, "KEPT_WALKS", 3)
+    monkeypatch.setattr(embedded.walks, "KEPT_WALKS", 3)
     wenzhou._forget_walks()
     industries = [n.id for n in wenzhou.iter_nodes(K.INDUSTRY)]
     for as_of in (None, "2019", "2020", "2021", "2022"):

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import (
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import (
     Enterprise,
     Industry,
     Node,

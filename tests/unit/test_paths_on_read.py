@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path as FsPath
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import NodeKind
-from graph_service.store import Path, PathsOnRead
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import NodeKind
+from graph_service.core.store import Path, PathsOnRead
 from loaders.load import load_dataset
 from queries.common import BASIS_WEIGHT
 from queries.serving import CHANNELS

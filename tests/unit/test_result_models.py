@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import NodeKind
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import NodeKind
 from loaders.load import load_dataset
 from queries.common import EvidenceWords
 from queries.models import EvidencePath, EvidenceStep, NodeRef, ResultModel

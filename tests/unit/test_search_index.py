@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Basis, Enterprise, Node, NodeKind, Provenance, Society
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Basis, Enterprise, Node, NodeKind, Provenance, Society
 from queries import search as search_module
 from queries.search import search
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from graph_service.errors import DataError, PayloadTooLarge, RowError
+from graph_service.core.errors import DataError, PayloadTooLarge, RowError
 from loaders.tables import MAX_CELL, MAX_JSON_DEPTH, decode_text, read_table
 
 BAD = Path(__file__).resolve().parent.parent / "data" / "bad"

@@ -1,4 +1,4 @@
-"""The text rules (graph_service/text.py): dates, ids, names and free text, and that they are said once.
+"""The text rules (graph_service/core/text.py): dates, ids, names and free text, and that they are said once.
 
 Each rule is checked where it is defined, through the ontology's models that every loader and
 store builds, and through the command line as a planner types it.
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from graph_service.ontology import (
+from graph_service.core.ontology import (
     Basis,
     NodeKind,
     Program,
@@ -28,7 +28,7 @@ from graph_service.ontology import (
     Society,
     make_id,
 )
-from graph_service.text import canonical_id, clean_text, partial_date
+from graph_service.core.text import canonical_id, clean_text, partial_date
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "data" / "mini"
@@ -217,7 +217,7 @@ def test_plan_targets_are_named_under_the_same_rule() -> None:
 
 
 def test_the_date_pattern_is_written_in_one_place() -> None:
-    """Only graph_service/text.py spells out what a date looks like; every other module imports it."""
+    """Only graph_service/core/text.py spells out what a date looks like; every other module imports it."""
     fragments = (r"0[1-9]|1[0-2]", r"\d{4}", r"[0-9]{4}", "fromisoformat")
     found = []
     for package in ("graph_service", "loaders", "queries", "visualizations"):
@@ -225,9 +225,9 @@ def test_the_date_pattern_is_written_in_one_place() -> None:
             text = path.read_text(encoding="utf-8")
             found += [f"{path.relative_to(ROOT)}: {f}" for f in fragments if f in text]
     assert sorted(found) == [
-        r"graph_service/text.py: 0[1-9]|1[0-2]",
-        "graph_service/text.py: [0-9]{4}",
-        "graph_service/text.py: fromisoformat",
+        r"graph_service/core/text.py: 0[1-9]|1[0-2]",
+        "graph_service/core/text.py: [0-9]{4}",
+        "graph_service/core/text.py: fromisoformat",
     ]
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import (
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import (
     Agreement,
     Basis,
     Industry,

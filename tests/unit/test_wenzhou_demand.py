@@ -6,8 +6,8 @@ from typing import Literal
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Industry, Node, NodeKind, Program, Relationship, RelType
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Industry, Node, NodeKind, Program, Relationship, RelType
 from loaders.load import WENZHOU_DATASET, load_dataset
 from loaders.manifest import read_manifest
 from queries.gaps import Scope, gap_analysis

@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Industry, NodeKind, Relationship, RelType, Society
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Industry, NodeKind, Relationship, RelType, Society
 from loaders.load import WENZHOU_DATASET, load_dataset
 from loaders.manifest import read_manifest
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from graph_service.embedded import EmbeddedStore
-from graph_service.ontology import Node, NodeKind
+from graph_service.backends.embedded import EmbeddedStore
+from graph_service.core.ontology import Node, NodeKind
 from loaders.load import WENZHOU_DATASET, load_dataset
 
 HAN = re.compile(r"[\u3400-\u9fff]")

@@ -12,7 +12,7 @@ operation declares:
 - ``503`` everywhere (with ``Retry-After``): the store cannot be reached, or the question ran
   past its time limit; ``500`` for a fault of the server itself.
 
-Every error body is :class:`~graph_service.api.app.ErrorResponse`.
+Every error body is :class:`~graph_service.app.api.app.ErrorResponse`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, overload, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.ontology import Basis, Node, NodeKind, Relationship, RelType, alive, starts_within
+from graph_service.core.ontology import Basis, Node, NodeKind, Relationship, RelType, alive, starts_within
 
 __all__ = [
     "UNIT_WEIGHTS",
@@ -265,6 +265,11 @@ class GraphStore(Protocol):
     """
 
     name: str
+    local_generation: bool
+    """True when :meth:`generation` is read in this process with no I/O (cheap enough to ask for
+    every question, on the event loop); False when it is a round trip to a server."""
+    load_batch_size: int | None
+    """How many rows a load writes per batch into this store; ``None`` for the loader's default."""
 
     def upsert_nodes(self, nodes: Sequence[Node]) -> WriteSummary:
         """Create or replace nodes by id; one batch, applied whole or not at all."""
@@ -402,6 +407,12 @@ class GraphStore(Protocol):
 
         A load that fails or is killed inside leaves the graph as it was.
         """
+        ...
+
+    def staging(self) -> GraphStore:
+        """The store a load that must appear at once writes into: a copy to swap in when the load
+        is complete (the embedded store: readers go on reading the old graph meanwhile), or this
+        store itself when :meth:`load_transaction` already hides a load until its commit (Neo4j)."""
         ...
 
     def persist(self) -> None:

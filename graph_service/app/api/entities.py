@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.api.deps import KeyHolderDep, StoreDep
-from graph_service.api.params import AsOf, Kinds, Limit, Offset, Types
-from graph_service.ontology import NodeKind
+from graph_service.app.api.deps import KeyHolderDep, StoreDep
+from graph_service.app.api.params import AsOf, Kinds, Limit, Offset, Types
+from graph_service.core.ontology import NodeKind
 from queries.common import resolve_entity
 from queries.explore import MAX_DEPTH, Neighborhood, neighborhood
 from queries.models import EvidenceStep, NodeRef

@@ -37,11 +37,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph_service.api.app import suggestions_in
-from graph_service.api.deps import StoreDep
-from graph_service.errors import GraphServiceError, InvalidRequest, NotFound
-from graph_service.ontology import NodeKind, kind_of_id
-from graph_service.store import GraphStore
+from graph_service.app.api.app import suggestions_in
+from graph_service.app.api.deps import StoreDep
+from graph_service.core.errors import GraphServiceError, InvalidRequest, NotFound
+from graph_service.core.ontology import NodeKind, kind_of_id
+from graph_service.core.store import GraphStore
 from queries.common import resolve_entity
 from queries.explore import (
     MAX_DEPTH,

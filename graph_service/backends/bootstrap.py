@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph_service.settings import Settings
-from graph_service.store import GraphStore
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore
 
 __all__ = ["make_store"]
 
@@ -15,10 +15,10 @@ def make_store(settings: Settings) -> GraphStore:
         BackendUnavailable: when the backend cannot be reached.
     """
     if settings.backend == "neo4j":
-        from graph_service.neo4j_store import Neo4jStore  # the driver is imported only when used
+        from graph_service.backends.neo4j.store import Neo4jStore  # the driver is imported only when used
 
         store: GraphStore = Neo4jStore(settings.neo4j)
         return store
-    from graph_service.embedded import EmbeddedStore
+    from graph_service.backends.embedded import EmbeddedStore
 
     return EmbeddedStore(settings.snapshot_path)

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
-from graph_service.bootstrap import make_store
-from graph_service.errors import Ambiguous, DataError, GraphServiceError, NotFound
-from graph_service.settings import Settings
-from graph_service.store import GraphStore
-from graph_service.text import DATE_FORMS, partial_date
+from graph_service.backends.bootstrap import make_store
+from graph_service.core.errors import Ambiguous, DataError, GraphServiceError, NotFound
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore
+from graph_service.core.text import DATE_FORMS, partial_date
 
 __all__ = ["main"]
 
@@ -125,8 +125,7 @@ def load(
             store,
             partial=partial,
             encoding=encoding,
-            batch_size=batch_size
-            or (settings.neo4j.batch_size if store.name == "neo4j" else DEFAULT_BATCH_SIZE),
+            batch_size=batch_size or store.load_batch_size or DEFAULT_BATCH_SIZE,
             progress=progress,
             rejects_path=rejects,
             max_file_bytes=settings.max_file_bytes,
@@ -203,7 +202,7 @@ def export(
       innograph export --format kumu -o wenzhou-kumu.xlsx       # Kumu: Import > from Excel
       innograph export --format csv -o wenzhou-csv/             # spreadsheets; loads back
     """
-    from graph_service.interop import DIRECTORY_FORMATS, ExportTargetError, export_whole
+    from graph_service.app.interop import DIRECTORY_FORMATS, ExportTargetError, export_whole
 
     default_names = {
         "nodelink": "innograph-nodelink.json",
@@ -290,7 +289,7 @@ def emit(rows: Sequence[Sequence[object]], header: list[str], fmt: str, payload:
     if fmt == "json":
         deliver(payload.model_dump_json(indent=2) + "\n")
     elif fmt == "csv":
-        from graph_service.exports import write_csv
+        from graph_service.core.cells import write_csv
 
         deliver(write_csv(rows, header))
     else:
@@ -616,7 +615,7 @@ def search_command(
       innograph search CMES
       innograph search jixie --kind Society
     """
-    from graph_service.ontology import NodeKind
+    from graph_service.core.ontology import NodeKind
     from queries.search import search
 
     try:
@@ -668,7 +667,7 @@ def view(
       innograph view path "China SAE" 电气
       innograph view gaps --taxonomy wenzhou-5+5
     """
-    from graph_service.web import view_html
+    from graph_service.app.web import view_html
 
     with open_store(backend, data_dir) as store:
         html = view_html(
@@ -708,7 +707,7 @@ def serve(
     import uvicorn
 
     settings = settings_from(backend, data_dir)
-    from graph_service.api.deps import key_problem
+    from graph_service.app.api.deps import key_problem
 
     problem = key_problem(settings)
     if problem:  # a key that can never match would leave the write routes silently unusable
@@ -733,7 +732,7 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only for the printed address
     click.echo(f"innograph is serving at http://{shown}:{port}/  (API docs: http://{shown}:{port}/docs)")
     uvicorn.run(
-        "graph_service.api.app:create_app",
+        "graph_service.app.api.app:create_app",
         factory=True,
         host=host,
         port=port,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from python_multipart.exceptions import MultipartParseError
 from starlette.requests import ClientDisconnect
 
-from graph_service.api.deps import (
+from graph_service.app.api.deps import (
     ApiKeyDep,
     HolderDep,
     LoadClaim,
@@ -27,7 +27,7 @@ from graph_service.api.deps import (
     StoreDep,
     StoreHolder,
 )
-from graph_service.errors import (
+from graph_service.core.errors import (
     BackendUnavailable,
     Busy,
     DataError,
@@ -36,8 +36,8 @@ from graph_service.errors import (
     PayloadTooLarge,
     RowError,
 )
-from graph_service.settings import Settings
-from graph_service.store import GraphCounts
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphCounts
 
 __all__ = ["router", "sweep_stale_uploads", "write_router"]
 
@@ -368,7 +368,6 @@ def _load(
 def _load_in(
     holder: StoreHolder, settings: Settings, upload: Path, tmp: Path, partial: bool, rejects: Path | None
 ) -> LoadResult:
-    from graph_service.embedded import EmbeddedStore
     from loaders.archive import unpack_dataset
     from loaders.load import load_dataset
     from loaders.tables import ReadBudget, reading_budget
@@ -383,7 +382,7 @@ def _load_in(
         )
         with holder.write_lock:
             current = holder.get()
-            target = current.clone() if isinstance(current, EmbeddedStore) else current
+            target = current.staging()  # a copy to swap in, or the store itself
             try:
                 report = load_dataset(
                     source,

@@ -31,7 +31,7 @@ def redoc_bundle() -> bytes:
 
 def mount_redoc(app: FastAPI, favicon_url: str) -> None:
     """Add ``/redoc`` and its script to the app. Call it before mounting ``/docs-static``."""
-    from graph_service.web import content_security_policy
+    from graph_service.app.web import content_security_policy
 
     @app.get(REDOC_JS_URL, include_in_schema=False)
     async def redoc_script() -> Response:

@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import NODE_MODELS, Node, NodeKind, Relationship, RelType
-from graph_service.store import GraphStore
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import NODE_MODELS, Node, NodeKind, Relationship, RelType
+from graph_service.core.store import GraphStore
 
 __all__ = [
     "DIRECTORY_FORMATS",
@@ -197,7 +197,7 @@ def _check_target(out: Path, *, directory: bool, force: bool) -> None:
 
 
 def _write(store: GraphStore, fmt: Format, target: Path, *, bom: bool) -> list[Path]:
-    from graph_service.exports import export_graph
+    from graph_service.app.exports import export_graph
 
     if fmt in ("graphml", "gexf", "json", "csv"):
         written = export_graph(store, fmt, target)
@@ -273,7 +273,7 @@ def kumu_sheets(nodes: Sequence[Node], rels: Sequence[Relationship]) -> dict[str
 def _write_kumu(nodes: Sequence[Node], rels: Sequence[Relationship], target: Path) -> Path:
     from openpyxl import Workbook
 
-    from graph_service.exports import safe_cell
+    from graph_service.core.cells import safe_cell
 
     book = Workbook(write_only=True)
     for title, rows in kumu_sheets(nodes, rels).items():

@@ -12,11 +12,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 
-from graph_service.bootstrap import make_store
-from graph_service.errors import Unauthorized
-from graph_service.memory import keep_out_of_collections
-from graph_service.settings import Settings
-from graph_service.store import GraphStore
+from graph_service.backends.bootstrap import make_store
+from graph_service.core.errors import Unauthorized
+from graph_service.core.memory import keep_out_of_collections
+from graph_service.core.settings import Settings
+from graph_service.core.store import GraphStore
 
 __all__ = [
     "ApiKeyDep",

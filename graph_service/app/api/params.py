@@ -12,8 +12,8 @@ from fastapi import Query
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-from graph_service.ontology import NodeKind, RelType
-from graph_service.text import DATE_FORMS, partial_date
+from graph_service.core.ontology import NodeKind, RelType
+from graph_service.core.text import DATE_FORMS, partial_date
 
 __all__ = ["AsOf", "DateParam", "Kinds", "Limit", "Offset", "Types"]
 

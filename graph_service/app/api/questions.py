@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from graph_service.api.deps import StoreDep
-from graph_service.api.params import AsOf, DateParam, Kinds, Limit, Offset, Types
+from graph_service.app.api.deps import StoreDep
+from graph_service.app.api.params import AsOf, DateParam, Kinds, Limit, Offset, Types
 from queries.analytics import Brokers, Communities, brokers, communities
 from queries.explore import MAX_HOPS, Paths, paths_between
 from queries.gaps import CoverageMatrix, GapAnalysis, Scope, coverage_matrix, gap_analysis, gaps_csv

@@ -5,7 +5,7 @@ How the text stays safe:
 - Every *value* (ids, names, property maps, limits, cursors) is a ``$parameter``.
 - Cypher cannot parameterize labels or relationship types, so they come only from
   :data:`LABELS` and :data:`REL_TYPES`: one hand-written, backtick-quoted literal per
-  :class:`~graph_service.ontology.NodeKind` / :class:`~graph_service.ontology.RelType`
+  :class:`~graph_service.core.ontology.NodeKind` / :class:`~graph_service.core.ontology.RelType`
   member, checked against the enums when this module is imported (a new kind without
   a table entry stops the import). Builders accept only enum members, convert them
   with ``NodeKind(x)`` / ``RelType(x)`` (anything else raises ``InvalidRequest``) and
@@ -14,7 +14,7 @@ How the text stays safe:
   ``str.join`` (and slicing) over literals from this module, which PEP 675 keeps
   ``LiteralString``; the driver's ``tx.run`` takes ``LiteralString | Query`` too. A
   checker that enforces PEP 675 refuses an f-string or any ``str`` built from input:
-  pyright passes this module and ``neo4j_store`` and rejects such a query. mypy (2.x)
+  pyright passes this module and the store (``store.py``) and rejects such a query. mypy (2.x)
   reads ``LiteralString`` as plain ``str`` and checks nothing here, so under mypy
   alone the by-construction rule above is what holds the line.
 
@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, LiteralString
 
-from graph_service.errors import InvalidRequest
-from graph_service.ontology import ID_PREFIX, NodeKind, RelType
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.ontology import ID_PREFIX, NodeKind, RelType
 
 __all__ = [
     "ADVANCE_GENERATION",

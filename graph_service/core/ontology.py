@@ -36,8 +36,8 @@ from pydantic import (
     field_validator,
 )
 
-from graph_service.errors import InvalidRequest
-from graph_service.text import CANONICAL_ASCII, canonical_id, clean_text, partial_date
+from graph_service.core.errors import InvalidRequest
+from graph_service.core.text import CANONICAL_ASCII, canonical_id, clean_text, partial_date
 
 __all__ = [
     "ALLOWED_PAIRS",
@@ -282,7 +282,7 @@ def make_id(kind: NodeKind, *key_parts: str) -> str:
 
 
 def _text_rule(value: object) -> object:
-    """:func:`graph_service.text.clean_text` on text as it comes in: before pydantic's own check
+    """:func:`graph_service.core.text.clean_text` on text as it comes in: before pydantic's own check
     of a string, which refuses a lone surrogate without saying which character it is."""
     if not isinstance(value, str) or value.isprintable():  # the common case, no control or format character
         return value
@@ -294,7 +294,7 @@ Name = Annotated[  # a before-validator given last runs first, then the constrai
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME),
     BeforeValidator(_text_rule),
 ]
-"""A name, alias, key or code: no control characters but tab and line feed (:func:`graph_service.text.clean_text`)."""
+"""A name, alias, key or code: no control characters but tab and line feed (:func:`graph_service.core.text.clean_text`)."""
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), BeforeValidator(_text_rule)
 ]
@@ -303,7 +303,7 @@ Text = Annotated[
 
 PartialDate = Annotated[str, AfterValidator(partial_date)]
 """A date as precise as the source is: ``2021``, ``2021-05`` or ``2021-05-31``, in ASCII digits
-(full-width ones are read as such), in the calendar (see :func:`graph_service.text.partial_date`)."""
+(full-width ones are read as such), in the calendar (see :func:`graph_service.core.text.partial_date`)."""
 
 
 class Provenance(BaseModel):
@@ -765,7 +765,7 @@ def column_adapter(kind: NodeKind, name: str) -> TypeAdapter[list[Any]]:
 
 def ids_of_kind(kind: NodeKind, ids: list[Any]) -> bool:
     """Whether every value is an id of this kind that the models' id check accepts unchanged: in
-    ASCII, already canonical (:func:`graph_service.text.canonical_id`) and well formed (see
+    ASCII, already canonical (:func:`graph_service.core.text.canonical_id`) and well formed (see
     :func:`kind_of_id`), checked by one regular expression over all of them joined by line breaks.
     ``False`` says only that some id needs the model's own check, which may accept it changed."""
     try:

@@ -4,7 +4,7 @@
 answered 200 is kept, as the bytes that were sent, under (the graph's generation, the
 path, the query parameters sorted by name); the same question at the same generation is
 answered with those bytes without touching the store. Every write that changes the graph
-gives it a new generation (:meth:`graph_service.store.GraphStore.generation`), so an
+gives it a new generation (:meth:`graph_service.core.store.GraphStore.generation`), so an
 answer is never served after the graph it came from has changed:
 
 - embedded: the generation is an attribute of the store in this process; a load through
@@ -14,7 +14,7 @@ answer is never served after the graph it came from has changed:
   small read transaction) for every question: a question waits for a read that started
   after it arrived, so it sees every write committed before it arrived (a write advances
   the generation again once its commit has been applied in full, so the generation read
-  names the whole write: :meth:`graph_service.neo4j_store.Neo4jStore.generation`). Reads are
+  names the whole write: :meth:`graph_service.backends.neo4j.store.Neo4jStore.generation`). Reads are
   coalesced: one at a time, each serving every question that arrived while the previous
   one ran. There is no staleness window; the cost is that round trip (a few ms).
 
@@ -40,8 +40,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph_service.api.deps import StoreHolder
-from graph_service.embedded import EmbeddedStore
+from graph_service.app.api.deps import StoreHolder
 
 __all__ = ["AnswerCache", "CachedAnswers", "Generations"]
 
@@ -96,9 +95,10 @@ class AnswerCache:
 class Generations:
     """The generation of the holder's store, as fresh as each question needs it.
 
-    An embedded store's is read on the spot. Any other is read in a thread of its own, one read
-    at a time: a question waits for a read that starts after it arrived, so it sees every
-    write committed before that; the questions arriving during a read share the next one.
+    A store whose generation is local (embedded) is read on the spot. Any other is read in a
+    thread of its own, one read at a time: a question waits for a read that starts after it
+    arrived, so it sees every write committed before that; the questions arriving during a read
+    share the next one.
     ``None`` when it cannot be read.
     """
 
@@ -113,7 +113,7 @@ class Generations:
     async def current(self) -> str | None:
         """The generation as of some moment after this call began."""
         store = self._holder.opened()
-        if isinstance(store, EmbeddedStore):
+        if store is not None and store.local_generation:
             return store.generation()
         pending = self._next
         if pending is None:

@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph_service.api.admin import MULTIPART_SLACK, sweep_stale_uploads
-from graph_service.api.answers import CachedAnswers
-from graph_service.api.deps import Loads, StoreHolder, has_key, key_problem, writes_enabled
-from graph_service.errors import (
+from graph_service.app.api.admin import MULTIPART_SLACK, sweep_stale_uploads
+from graph_service.app.api.answers import CachedAnswers
+from graph_service.app.api.deps import Loads, StoreHolder, has_key, key_problem, writes_enabled
+from graph_service.core.errors import (
     BadRequest,
     Busy,
     GraphServiceError,
@@ -27,8 +27,8 @@ from graph_service.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from graph_service.settings import Settings, get_settings
-from graph_service.store import GraphStore
+from graph_service.core.settings import Settings, get_settings
+from graph_service.core.store import GraphStore
 from visualizations.i18n import (
     Lang,
     error_message,
@@ -68,7 +68,7 @@ TAGS = [
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the API for some settings (default: the environment's), optionally over a given store."""
-    from graph_service.api import admin, entities, questions
+    from graph_service.app.api import admin, entities, questions
 
     settings = settings or get_settings()
     holder = StoreHolder(settings, store)
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(UploadGate, settings=settings, loads=loads)  # outermost: before any body is read
     _openapi_with_our_errors(app)
     _offline_docs(app)
-    from graph_service import web
+    from graph_service.app import web
 
     web.mount(app)  # the planner's pages and views; after the error handlers, which it wraps for pages
     return app
@@ -162,7 +162,7 @@ def _openapi_with_our_errors(app: FastAPI) -> None:
     """Describe the error body the app really sends (not FastAPI's default ``detail`` shape)."""
     from fastapi.openapi.utils import get_openapi
 
-    from graph_service.api.openapi import declare_error_responses
+    from graph_service.app.api.openapi import declare_error_responses
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema:
@@ -340,7 +340,7 @@ def _offline_docs(app: FastAPI) -> None:
     from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
-    from graph_service.api.redoc import mount_redoc
+    from graph_service.app.api.redoc import mount_redoc
 
     static = Path(str(files("fastapi_offline") / "static"))
     favicon = "/docs-static/favicon.png" if (static / "favicon.png").exists() else "/static/favicon.svg"

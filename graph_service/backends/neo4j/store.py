@@ -11,8 +11,8 @@ replaces one left stale by a server restart) for up to ``MAX_RETRY_TIME`` second
 only while the server still accepts connections: during an outage a call fails at once
 instead of waiting out the retries. A load runs in one transaction of its own
 (:meth:`Neo4jStore.load_transaction`), so readers never see it half-done. Driver errors
-leave this module only as the project's own (:mod:`graph_service.errors`), with messages
-that say what to check and no query text. All Cypher lives in :mod:`graph_service.cypher`.
+leave this module only as the project's own (:mod:`graph_service.core.errors`), with messages
+that say what to check and no query text. All Cypher lives in :mod:`graph_service.backends.neo4j.cypher`.
 
 The database is assumed to be innograph's own: nodes and relationships of other
 labels or types are outside the contract (``clear`` removes them too). One node of its
@@ -57,9 +57,9 @@ from neo4j.exceptions import (
 )
 from pydantic import ValidationError
 
-from graph_service import cypher
-from graph_service.errors import BackendUnavailable, Conflict, GraphServiceError, InvalidRequest
-from graph_service.ontology import (
+from graph_service.backends.neo4j import cypher
+from graph_service.core.errors import BackendUnavailable, Conflict, GraphServiceError, InvalidRequest
+from graph_service.core.ontology import (
     ALLOWED_PAIRS,
     Basis,
     Node,
@@ -71,8 +71,8 @@ from graph_service.ontology import (
     normalize_name,
     relationship_from_props,
 )
-from graph_service.settings import Neo4jSettings
-from graph_service.store import (
+from graph_service.core.settings import Neo4jSettings
+from graph_service.core.store import (
     DEFAULT_LIMIT,
     UNIT_WEIGHTS,
     Direction,
@@ -137,9 +137,11 @@ class Neo4jStore:
     """
 
     name = "neo4j"
+    local_generation = False
 
     def __init__(self, settings: Neo4jSettings) -> None:
         self._uri = settings.uri
+        self.load_batch_size: int | None = settings.batch_size
         self._user = settings.user
         self._database = settings.database
         self._timeout = settings.timeout
@@ -219,6 +221,10 @@ class Neo4jStore:
         return self._change(
             "writing relationships", _upsert_relationships_tx, groups, self._chunk(), self._tracked_load()
         )
+
+    def staging(self) -> Neo4jStore:
+        """This store: :meth:`load_transaction` keeps a load out of readers' sight until it commits."""
+        return self
 
     @contextmanager
     def load_transaction(self) -> Iterator[None]:
