@@ -93,14 +93,43 @@ class Recommendations(ResultModel):
 
 
 @dataclass(slots=True)
+class _Draft:
+    """A reason before it is put into words: its chains stay store paths until the candidate is
+    shown (a busy industry has hundreds of candidates and shows ten)."""
+
+    kind: ReasonKind
+    points: float
+    text: str
+    text_zh: str
+    chains: list[tuple[Channel | None, Path]]
+
+    def reason(self, words: EvidenceWords) -> Reason:
+        return Reason(
+            kind=self.kind,
+            points=self.points,
+            text=self.text,
+            text_zh=self.text_zh,
+            evidence=[words.path(path, channel, reverse=True) for channel, path in self.chains],
+        )
+
+
+@dataclass(slots=True)
 class _Candidate:
     society: Node
     score: float = 0.0
-    reasons: list[Reason] = field(default_factory=list)
+    reasons: list[_Draft] = field(default_factory=list)
 
-    def add(self, reason: Reason) -> None:
+    def add(self, reason: _Draft) -> None:
         self.score += reason.points
         self.reasons.append(reason)
+
+    def shown(self, rank: int, words: EvidenceWords) -> Recommendation:
+        return Recommendation(
+            society=NodeRef.of(self.society),
+            rank=rank,
+            score=round(self.score, 4),
+            reasons=[r.reason(words) for r in self.reasons],
+        )
 
 
 _CandidateFn = Callable[[Node], _Candidate | None]
@@ -147,11 +176,11 @@ def recommendations(
             return None
         return candidates.setdefault(society.id, _Candidate(society))
 
-    _expertise(store, target, family, "own", candidate, words, as_of)
+    _expertise(store, target, family, "own", candidate, as_of)
     for parent in parents:
-        _expertise(store, target, [parent], "parent", candidate, words, as_of)
+        _expertise(store, target, [parent], "parent", candidate, as_of)
     for grandparent in grandparents:
-        _expertise(store, target, [grandparent], "grandparent", candidate, words, as_of)
+        _expertise(store, target, [grandparent], "grandparent", candidate, as_of)
     for other in related:
         by_society: dict[str, list[tuple[Channel, Path]]] = {}
         for channel, path in serving_paths(store, other.id, as_of=as_of):
@@ -162,32 +191,29 @@ def recommendations(
                 continue
             channels = list(dict.fromkeys(channel for channel, _ in paths))
             found.add(
-                Reason(
+                _Draft(
                     kind="related_service",
                     points=RELATED_WEIGHT,
                     text=f"already serves the related industry {other.name} ({', '.join(channels)})",
                     text_zh=f"已服务相关产业{_zh(other)}（{'、'.join(_CHANNEL_ZH[c] for c in channels)}）",
-                    evidence=[words.path(p, c, reverse=True) for c, p in paths[:MAX_EVIDENCE]],
+                    chains=list(paths[:MAX_EVIDENCE]),
                 )
             )
-    _talents(store, [*family, *related], candidate, words, as_of)
-    _partners(store, candidates, words, as_of)
+    _talents(store, [*family, *related], candidate, as_of)
+    _partners(store, candidates, as_of)
     ranked = sorted(candidates.values(), key=lambda c: (-round(c.score, 9), c.society.name, c.society.id))
-    results = [
-        Recommendation(society=NodeRef.of(c.society), rank=i, score=round(c.score, 4), reasons=c.reasons)
-        for i, c in enumerate(ranked, start=1)
-    ]
+    results = [c.shown(rank, words) for rank, c in enumerate(ranked[:limit], start=1)]
     explanation = None
     if explained is not None:
         explanation = _explain(
-            store, target, explained, results, limit, serving.get(explained.id), parents, words, as_of
+            store, target, explained, ranked, limit, serving.get(explained.id), parents, words, as_of
         )
     return Recommendations(
         industry=NodeRef.of(target),
         already_serving=[NodeRef.of(serving[i][0]) for i in sorted(serving)],
-        total=len(results),
-        count=min(limit, len(results)),
-        results=results[:limit],
+        total=len(ranked),
+        count=len(results),
+        results=results,
         explanation=explanation,
     )
 
@@ -233,7 +259,6 @@ def _expertise(
     industries: Iterable[Node],
     level: str,
     candidate: _CandidateFn,
-    words: EvidenceWords,
     as_of: str | None,
 ) -> None:
     """Add a reason for each society with expertise in one of these industries."""
@@ -247,13 +272,13 @@ def _expertise(
             basis = path.relationships[0].provenance.basis
             text, text_zh = _LEVEL_TEXT["own" if industry.id == target.id else level]
             found.add(
-                Reason(
+                _Draft(
                     kind="expertise",
                     points=round(EXPERTISE_WEIGHT[level] * BASIS_WEIGHT[basis], 4),
                     text=text.format(industry=target.name, other=_label(industry)) + _basis_note(basis, "en"),
                     text_zh=text_zh.format(industry=_zh(target), other=_label_zh(industry))
                     + _basis_note(basis, "zh"),
-                    evidence=[words.path(path, "expertise", reverse=True)],
+                    chains=[("expertise", path)],
                 )
             )
 
@@ -270,7 +295,6 @@ def _talents(
     store: GraphStore,
     industries: list[Node],
     candidate: _CandidateFn,
-    words: EvidenceWords,
     as_of: str | None,
 ) -> None:
     """Every member talent advising an enterprise of these industries: one walk per industry."""
@@ -283,12 +307,12 @@ def _talents(
             if found is None:
                 continue
             found.add(
-                Reason(
+                _Draft(
                     kind="talent",
                     points=TALENT_WEIGHT,
                     text=f"its member {talent.name} advises {enterprise.name} in {member.name}",
                     text_zh=f"其会员{_zh(talent)}指导{member.name_zh or member.name}产业的{_zh(enterprise)}",
-                    evidence=[words.path(path, "talent", reverse=True)],
+                    chains=[("talent", path)],
                 )
             )
 
@@ -296,9 +320,7 @@ def _talents(
 _PARTIES = (PathStep(types=(RelType.PARTY_TO,), direction="in", kinds=(NodeKind.SOCIETY,)),)
 
 
-def _partners(
-    store: GraphStore, candidates: dict[str, _Candidate], words: EvidenceWords, as_of: str | None
-) -> None:
+def _partners(store: GraphStore, candidates: dict[str, _Candidate], as_of: str | None) -> None:
     """The bonus of the candidates already party to an agreement in force."""
     if not candidates:
         return
@@ -314,12 +336,12 @@ def _partners(
             signed = f", signed {agreement.since}" if agreement.since else ""
             signed_zh = f"，{agreement.since}签署" if agreement.since else ""
             found.add(
-                Reason(
+                _Draft(
                     kind="partner",
                     points=PARTNER_WEIGHT,
                     text=f"already a partner: party to {agreement.name}{signed}",
                     text_zh=f"已是合作伙伴：签有{_zh(agreement)}{signed_zh}",
-                    evidence=[words.path(path, reverse=True)],
+                    chains=[(None, path)],
                 )
             )
 
@@ -328,7 +350,7 @@ def _explain(
     store: GraphStore,
     target: Node,
     society: Node,
-    results: list[Recommendation],
+    ranked: list[_Candidate],
     limit: int,
     serving: tuple[Node, list[tuple[Channel, Path]]] | None,
     parents: list[Node],
@@ -357,19 +379,20 @@ def _explain(
             text_zh=f"{name_zh}已在服务{industry_zh}，因此不在建议之列。",
             reasons=[reason],
         )
-    for found in results:
-        if found.society.id == society.id:
-            shown = found.rank <= limit
+    for rank, entry in enumerate(ranked, start=1):
+        if entry.society.id == society.id:
+            found = entry.shown(rank, words)
+            shown = rank <= limit
             because = "; ".join(r.text for r in found.reasons)
             because_zh = "；".join(r.text_zh for r in found.reasons)
             return Explanation(
                 society=ref,
                 suggested=shown,
-                rank=found.rank,
+                rank=rank,
                 score=found.score,
-                text=f"{name} ranks {found.rank} of {len(results)} (score {found.score:g}): {because}."
+                text=f"{name} ranks {rank} of {len(ranked)} (score {found.score:g}): {because}."
                 + ("" if shown else f" Only the first {limit} are shown."),
-                text_zh=f"{name_zh}在{len(results)}个候选中排第{found.rank}（得分{found.score:g}）：{because_zh}。"
+                text_zh=f"{name_zh}在{len(ranked)}个候选中排第{rank}（得分{found.score:g}）：{because_zh}。"
                 + ("" if shown else f"仅显示前{limit}个。"),
                 reasons=found.reasons,
             )
